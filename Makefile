@@ -1,0 +1,58 @@
+# 学区认证 — developer commands. `make help` lists them.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+
+.PHONY: help demo setup-demo test lint format ci bench clean
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.runtime: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+setup-demo: $(VENV)/.runtime
+	$(PY) manage.py compile_catalogue
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+
+demo: setup-demo ## Set up (virtualenv, install, migrate, standards and demo data) and serve the demo on 127.0.0.1:8000
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(VENV)/.dev ## Set up and run every check: manage.py check, migrations, ruff, pytest
+	$(PY) manage.py compile_catalogue
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.dev ## Apply ruff's formatting and safe fixes
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+ci: ## What CI runs: the tests on SQLite, then again on PostgreSQL and Redis
+	bash .ci/run
+
+bench: $(VENV)/.dev ## Benchmarks: 50,000-row import and 1,000-application export, time and peak memory
+	$(PY) manage.py compile_catalogue
+	$(PY) -m bench
+
+clean: ## Remove the virtualenv, the SQLite database and uploads
+	rm -rf $(VENV) db.sqlite3 media staticfiles

@@ -1,0 +1,219 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from certification.domain import standards as standards_domain
+from certification.domain.errors import DomainError
+from certification.models import (
+    Application,
+    AuditEvent,
+    Cluster,
+    ClusterMembership,
+    CommitteeMember,
+    Dimension,
+    EvidenceRequirement,
+    Indicator,
+    Notification,
+    Region,
+    RoleGrant,
+    School,
+    Standard,
+    TierChange,
+    User,
+)
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "parent")
+    list_filter = ("kind",)
+
+
+@admin.register(School)
+class SchoolAdmin(admin.ModelAdmin):
+    list_display = ("name", "district", "get_stages_display", "is_relatively_weak", "student_count", "teacher_count")
+    list_filter = ("district", "is_relatively_weak")
+    search_fields = ("name",)
+
+
+class MembershipInline(admin.TabularInline):
+    model = ClusterMembership
+    extra = 0
+    autocomplete_fields = ("school",)
+
+
+class CommitteeInline(admin.TabularInline):
+    model = CommitteeMember
+    extra = 0
+
+
+class TierChangeInline(admin.TabularInline):
+    """Tier history is written by domain functions only; the admin shows it."""
+
+    model = TierChange
+    extra = 0
+    can_delete = False
+    readonly_fields = ("from_tier", "to_tier", "reason", "note", "effective", "recorded", "recorded_by", "application")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Cluster)
+class ClusterAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "group_model", "district", "current_tier", "tier_since")
+    list_filter = ("kind", "current_tier", "district")
+    search_fields = ("name",)
+    # The tier moves only through certification or downgrade, never by editing the cluster.
+    readonly_fields = ("current_tier", "tier_since")
+    inlines = [MembershipInline, CommitteeInline, TierChangeInline]
+
+
+class LockedWhenPublished:
+    """Admin mix-in: everything under a published or retired standard is read-only."""
+
+    def _standard_of(self, obj):
+        raise NotImplementedError
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and self._standard_of(obj).is_locked:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and self._standard_of(obj).is_locked:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+class DimensionInline(admin.TabularInline):
+    model = Dimension
+    extra = 0
+    show_change_link = True
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None or not obj.is_locked
+
+    has_delete_permission = has_change_permission
+
+    def has_add_permission(self, request, obj=None):
+        return obj is None or not obj.is_locked
+
+
+@admin.register(Standard)
+class StandardAdmin(LockedWhenPublished, admin.ModelAdmin):
+    list_display = ("title", "tier", "version", "status", "total_score", "pass_score", "published")
+    list_filter = ("tier", "status")
+    readonly_fields = ("status", "published", "derived_from")
+    inlines = [DimensionInline]
+    actions = ["make_new_version", "publish_drafts"]
+
+    def _standard_of(self, obj):
+        return obj
+
+    @admin.action(description=_("Copy into a new draft version"))
+    def make_new_version(self, request, queryset):
+        for standard in queryset:
+            draft = standards_domain.new_version(standard, by=request.user)
+            self.message_user(request, _("Draft %(draft)s created.") % {"draft": draft})
+
+    @admin.action(description=_("Publish the selected drafts"))
+    def publish_drafts(self, request, queryset):
+        for standard in queryset:
+            try:
+                standards_domain.publish(standard, by=request.user)
+            except DomainError as error:
+                self.message_user(request, f"{standard}: {error}", level=messages.ERROR)
+            else:
+                self.message_user(request, _("%(standard)s published.") % {"standard": standard})
+
+
+class EvidenceRequirementInline(admin.TabularInline):
+    model = EvidenceRequirement
+    extra = 0
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None or not obj.dimension.standard.is_locked
+
+    has_delete_permission = has_change_permission
+    has_add_permission = has_change_permission
+
+
+@admin.register(Dimension)
+class DimensionAdmin(LockedWhenPublished, admin.ModelAdmin):
+    list_display = ("code", "title", "standard")
+    list_filter = ("standard",)
+
+    def _standard_of(self, obj):
+        return obj.standard
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(LockedWhenPublished, admin.ModelAdmin):
+    list_display = ("code", "title", "dimension", "method", "metric", "comparator", "threshold", "max_score", "veto")
+    list_filter = ("dimension__standard", "method", "veto")
+    search_fields = ("code", "title")
+    inlines = [EvidenceRequirementInline]
+
+    def _standard_of(self, obj):
+        return obj.dimension.standard
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        (_("Organisation"), {"fields": ("display_name", "organisation", "employer_school", "employer_office")}),
+    )
+    list_display = ("username", "display_name", "organisation", "is_active")
+
+
+@admin.register(RoleGrant)
+class RoleGrantAdmin(admin.ModelAdmin):
+    """Read-only: grants change through `certification.domain.roles` and the `sync_roles` command."""
+
+    list_display = ("user", "role", "cluster", "region", "granted", "revoked")
+    list_filter = ("role",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Application)
+class ApplicationAdmin(admin.ModelAdmin):
+    list_display = ("cluster", "target_tier", "standard", "year", "status", "total_score", "passed")
+    list_filter = ("status", "target_tier")
+    readonly_fields = [f.name for f in Application._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ("at", "actor", "action", "application", "from_state", "to_state")
+    list_filter = ("action",)
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("recipient", "subject", "created", "read")

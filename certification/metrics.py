@@ -1,0 +1,98 @@
+"""The registry of metrics a computed indicator can name.
+
+Each metric is computed from an application's structured data (see DOMAIN.md, "Structured data behind computed
+indicators"). Rates are exact fractions of 1 (0.10 is 10%); thresholds are written the same way ("0.10", "1/3").
+A metric whose population is empty for a cluster (no kindergarten, no junior school, no weak school) is N/A.
+
+The computations live in `certification.domain.computed`; this module only names and describes them so that
+standards can be authored and validated without them.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Metric:
+    code: str
+    label: str
+    unit: str  # "ratio" (shown as %), "count", "years", "points" (difference of two ratios, shown in percentage points)
+    datasets: tuple
+
+
+_ALL = [
+    Metric(
+        "rotation_same_stage_rate",
+        _("Same-stage teacher rotation ÷ eligible teachers"),
+        "ratio",
+        ("rotation", "eligible_teachers"),
+    ),
+    Metric(
+        "rotation_cross_stage_rate",
+        _("Cross-stage teacher rotation ÷ eligible teachers"),
+        "ratio",
+        ("rotation", "eligible_teachers"),
+    ),
+    Metric(
+        "rotation_core_member_rate",
+        _("Core↔member teacher rotation ÷ eligible teachers"),
+        "ratio",
+        ("rotation", "eligible_teachers"),
+    ),
+    Metric("backbone_share_of_rotated", _("Backbone teachers ÷ rotated teachers"), "ratio", ("rotation",)),
+    Metric(
+        "kindergarten_rotation_rate",
+        _("Kindergarten rotation ÷ eligible kindergarten teachers"),
+        "ratio",
+        ("rotation", "eligible_teachers"),
+    ),
+    Metric("kindergarten_backbone_share", _("Backbone share of rotated kindergarten teachers"), "ratio", ("rotation",)),
+    Metric("rotation_term_min_years", _("Shortest rotation term (years)"), "years", ("rotation",)),
+    Metric("weak_school_inflow_min", _("Fewest teachers flowing into a receiving weak school"), "count", ("rotation",)),
+    Metric("shared_course_count", _("Shared courses in the cluster"), "count", ("shared_courses",)),
+    Metric("shared_course_growth", _("Shared courses compared with last year"), "count", ("shared_courses",)),
+    Metric(
+        "shared_courses_per_school_semester_min",
+        _("Fewest shared courses of a school in a semester"),
+        "count",
+        ("shared_courses",),
+    ),
+    Metric("high_quality_course_count", _("High-quality shared courses"), "count", ("shared_courses",)),
+    Metric(
+        "high_quality_course_student_share",
+        _("Students in the offered grades who took a high-quality shared course"),
+        "ratio",
+        ("shared_courses", "school_stats"),
+    ),
+    Metric("shared_resource_student_coverage", _("Students covered by shared resources"), "ratio", ("school_stats",)),
+    Metric("teacher_participation_rate", _("Teachers taking part in cluster work"), "ratio", ("school_stats",)),
+    Metric(
+        "pass_share_margin", _("Share at pass level or above minus district average"), "points", ("academic_results",)
+    ),
+    Metric(
+        "inter_school_difference_rate_max",
+        _("Largest inter-school difference rate within a school stage"),
+        "ratio",
+        ("academic_results",),
+    ),
+    Metric("junior_pass_rate", _("Junior-school academic proficiency pass rate"), "ratio", ("academic_results",)),
+    Metric("quota_plan_completion", _("Quota-to-school plan completion"), "ratio", ("enrolment",)),
+    Metric(
+        "quality_senior_entry_margin",
+        _("Quality senior-high entry rate minus district average"),
+        "points",
+        ("enrolment",),
+    ),
+    Metric("satisfaction_min", _("Lowest satisfaction of parents and teachers"), "ratio", ("satisfaction",)),
+    Metric(
+        "weak_school_improvement_min",
+        _("Smallest year-on-year gain of a weak school's mean score"),
+        "points",
+        ("academic_results",),
+    ),
+    Metric("district_model_years_held", _("Years the district-model tier has been held"), "years", ()),
+]
+
+METRICS = {metric.code: metric for metric in _ALL}
+METRIC_CHOICES = [(metric.code, metric.label) for metric in _ALL]

@@ -1,0 +1,78 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .tier import CERTIFIABLE, Tier
+
+
+class ApplicationQuerySet(models.QuerySet):
+    def open(self):
+        return self.exclude(status__in=Application.CLOSED)
+
+    def for_cluster(self, cluster):
+        return self.filter(cluster=cluster)
+
+
+class Application(models.Model):
+    """One cluster's bid for the tier directly above the one it holds, pinned to one standard version."""
+
+    class Status(models.TextChoices):
+        EVIDENCE = "evidence", _("Collecting evidence")
+        FORMAL_REVIEW = "formal_review", _("Formal review")
+        CORRECTION = "correction", _("Correction requested")
+        ASSIGNMENT = "assignment", _("Assigning evaluators")
+        SCORING = "scoring", _("Scoring")
+        RECONCILIATION = "reconciliation", _("Reconciling disagreements")
+        APPROVAL = "approval", _("Awaiting approval")
+        PUBLICITY = "publicity", _("Publicity period")
+        CERTIFIED = "certified", _("Certified")
+        FAILED = "failed", _("Failed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    CLOSED = {Status.CERTIFIED, Status.FAILED, Status.WITHDRAWN}
+
+    cluster = models.ForeignKey(
+        "certification.Cluster", verbose_name=_("cluster"), on_delete=models.PROTECT, related_name="applications"
+    )
+    target_tier = models.CharField(
+        _("target tier"), max_length=20, choices=[c for c in Tier.choices if c[0] in CERTIFIABLE]
+    )
+    standard = models.ForeignKey(
+        "certification.Standard",
+        verbose_name=_("standard version"),
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    year = models.PositiveSmallIntegerField(_("assessment year"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.EVIDENCE)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("opened by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    status_changed = models.DateTimeField(_("status changed"), auto_now_add=True)
+    closed = models.DateTimeField(_("closed"), null=True, blank=True)
+    total_score = models.DecimalField(_("total score"), max_digits=7, decimal_places=2, null=True, blank=True)
+    vetoes_met = models.BooleanField(_("all veto indicators met"), null=True, blank=True)
+    passed = models.BooleanField(_("passed"), null=True, blank=True)
+
+    objects = ApplicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        ordering = ["-created"]
+        constraints = [
+            # At most one open application per cluster, enforced by the database as well as the domain.
+            models.UniqueConstraint(
+                fields=["cluster"],
+                condition=~models.Q(status__in=["certified", "failed", "withdrawn"]),
+                name="application_one_open_per_cluster",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.cluster} · {self.get_target_tier_display()} · {self.year}"
+
+    @property
+    def is_open(self):
+        return self.status not in self.CLOSED

@@ -1,0 +1,108 @@
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    """The roles of DOMAIN.md. Each is a Django group; its scope comes from a RoleGrant."""
+
+    LEAD = "lead", _("Cluster lead")
+    DISTRICT_OFFICE = "district_office", _("District office")
+    EVALUATOR = "evaluator", _("Evaluator")
+    DISTRICT_LEADER = "district_leader", _("District leader")
+    CITY_OFFICE = "city_office", _("City office")
+    CITY_LEADER = "city_leader", _("City leader")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+# What a role is scoped to: a cluster, a region (district or city), or nothing (assigned per application).
+ROLE_SCOPE = {
+    Role.LEAD: "cluster",
+    Role.DISTRICT_OFFICE: "district",
+    Role.DISTRICT_LEADER: "district",
+    Role.CITY_OFFICE: "city",
+    Role.CITY_LEADER: "city",
+    Role.EVALUATOR: None,
+    Role.ADMINISTRATOR: None,
+}
+
+
+class User(AbstractUser):
+    """A person. Where they work (school or an education office) decides conflicts of interest."""
+
+    display_name = models.CharField(_("display name"), max_length=100, blank=True)
+    organisation = models.CharField(_("organisation"), max_length=200, blank=True)
+    employer_school = models.ForeignKey(
+        "certification.School",
+        verbose_name=_("works at school"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="staff",
+    )
+    employer_office = models.ForeignKey(
+        "certification.Region",
+        verbose_name=_("works at the education office of"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="staff",
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return self.display_name or self.get_full_name() or self.username
+
+
+class RoleGrantQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked__isnull=True)
+
+
+class RoleGrant(models.Model):
+    """A user holding a role within a scope. Created and revoked only by `certification.domain.roles`."""
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="role_grants")
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+    cluster = models.ForeignKey(
+        "certification.Cluster", verbose_name=_("cluster"), on_delete=models.CASCADE, null=True, blank=True
+    )
+    region = models.ForeignKey(
+        "certification.Region", verbose_name=_("region"), on_delete=models.CASCADE, null=True, blank=True
+    )
+    granted = models.DateTimeField(_("granted"), auto_now_add=True)
+    revoked = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects = RoleGrantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("role grant")
+        verbose_name_plural = _("role grants")
+        ordering = ["user", "role"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role", "cluster", "region"],
+                condition=models.Q(revoked__isnull=True),
+                name="rolegrant_unique_active",
+            ),
+        ]
+
+    def __str__(self):
+        scope = self.cluster or self.region
+        return f"{self.user} · {self.get_role_display()}" + (f" · {scope}" if scope else "")
+
+    def clean(self):
+        scope = ROLE_SCOPE[Role(self.role)]
+        if scope == "cluster" and (self.cluster_id is None or self.region_id is not None):
+            raise ValidationError(_("A cluster lead is granted on one cluster."))
+        if scope in {"district", "city"}:
+            if self.region_id is None or self.cluster_id is not None:
+                raise ValidationError(_("This role is granted on a region."))
+            if self.region.kind != scope:
+                raise ValidationError(_("This role needs a region of kind %(kind)s."), params={"kind": scope})
+        if scope is None and (self.region_id or self.cluster_id):
+            raise ValidationError(_("This role has no scope."))
