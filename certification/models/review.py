@@ -1,0 +1,174 @@
+"""The application's review state beside the workflow: stages, corrections, evaluators, objections, certificates."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .standard import EvidenceStage
+from .tier import CERTIFIABLE, Tier
+
+
+class ApplicationStage(models.Model):
+    """One of the three evidence stages of an application. Evidence is frozen once the stage is submitted."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        SUBMITTED = "submitted", _("Submitted")
+
+    application = models.ForeignKey(
+        "certification.Application", verbose_name=_("application"), on_delete=models.CASCADE, related_name="stages"
+    )
+    stage = models.CharField(_("stage"), max_length=20, choices=EvidenceStage.choices)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    submitted = models.DateTimeField(_("submitted"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), on_delete=models.PROTECT, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("evidence stage")
+        verbose_name_plural = _("evidence stages")
+        ordering = ["application", "id"]
+        constraints = [models.UniqueConstraint(fields=["application", "stage"], name="application_stage_unique")]
+
+    def __str__(self):
+        return f"{self.application} · {self.get_stage_display()}"
+
+
+class CorrectionRequest(models.Model):
+    """补正: the district office returns named indicators with a comment and a deadline."""
+
+    application = models.ForeignKey(
+        "certification.Application", verbose_name=_("application"), on_delete=models.CASCADE, related_name="corrections"
+    )
+    indicators = models.ManyToManyField("certification.Indicator", verbose_name=_("returned indicators"))
+    comment = models.TextField(_("comment"))
+    deadline = models.DateField(_("deadline"))
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("returned by"), on_delete=models.PROTECT, related_name="+"
+    )
+    resolved = models.DateTimeField(_("resolved"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    response = models.TextField(_("lead's response"), blank=True)
+
+    class Meta:
+        verbose_name = _("correction request")
+        verbose_name_plural = _("correction requests")
+        ordering = ["application", "-created"]
+
+    def __str__(self):
+        return f"{self.application} · {self.created:%Y-%m-%d}"
+
+    @property
+    def is_open(self):
+        return self.resolved is None
+
+
+class EvaluatorAssignment(models.Model):
+    """An evaluator on an application's panel. One panel member is the lead who reconciles disagreements."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        RECUSED = "recused", _("Recused")
+
+    application = models.ForeignKey(
+        "certification.Application", verbose_name=_("application"), on_delete=models.CASCADE, related_name="assignments"
+    )
+    evaluator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("evaluator"), on_delete=models.PROTECT, related_name="assignments"
+    )
+    is_panel_lead = models.BooleanField(_("panel lead"), default=False)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    recusal_reason = models.TextField(_("recusal reason"), blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("assigned by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created = models.DateTimeField(_("assigned"), auto_now_add=True)
+    ended = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("evaluator assignment")
+        verbose_name_plural = _("evaluator assignments")
+        ordering = ["application", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "evaluator"],
+                condition=models.Q(status="active"),
+                name="assignment_unique_active_evaluator",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.application} · {self.evaluator}"
+
+
+class Objection(models.Model):
+    """异议 raised during 公示. An open objection holds the certificate until the office resolves it."""
+
+    class Outcome(models.TextChoices):
+        UPHELD = "upheld", _("Upheld: the application fails")
+        DISMISSED = "dismissed", _("Dismissed: certification goes ahead")
+
+    application = models.ForeignKey(
+        "certification.Application", verbose_name=_("application"), on_delete=models.CASCADE, related_name="objections"
+    )
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("raised by"), on_delete=models.PROTECT, related_name="+"
+    )
+    text = models.TextField(_("objection"))
+    raised = models.DateTimeField(_("raised"), auto_now_add=True)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
+    resolution = models.TextField(_("resolution"), blank=True)
+    resolved = models.DateTimeField(_("resolved"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("objection")
+        verbose_name_plural = _("objections")
+        ordering = ["application", "raised"]
+
+    def __str__(self):
+        return f"{self.application} · {self.raised:%Y-%m-%d}"
+
+
+class Certificate(models.Model):
+    """The certificate a passed application earns: serial, tier, the standard version, validity, a check code."""
+
+    serial = models.CharField(_("serial number"), max_length=40, unique=True)
+    application = models.OneToOneField(
+        "certification.Application", verbose_name=_("application"), on_delete=models.PROTECT, related_name="certificate"
+    )
+    cluster = models.ForeignKey(
+        "certification.Cluster", verbose_name=_("cluster"), on_delete=models.PROTECT, related_name="certificates"
+    )
+    tier = models.CharField(_("tier"), max_length=20, choices=[c for c in Tier.choices if c[0] in CERTIFIABLE])
+    standard = models.ForeignKey("certification.Standard", verbose_name=_("standard version"), on_delete=models.PROTECT)
+    issued = models.DateField(_("issued"))
+    valid_until = models.DateField(_("valid until"))
+    check_code = models.CharField(
+        _("check code"), max_length=64, help_text=_("SHA-256 over the certificate's content.")
+    )
+    revoked = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
+        ordering = ["-issued", "serial"]
+
+    def __str__(self):
+        return self.serial
