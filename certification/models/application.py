@@ -12,6 +12,30 @@ class ApplicationQuerySet(models.QuerySet):
     def for_cluster(self, cluster):
         return self.filter(cluster=cluster)
 
+    def visible_to(self, user):
+        """Applications within the scope of the user's active role grants (evaluators: their assignments)."""
+        from .people import Role, RoleGrant
+
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        grants = RoleGrant.objects.active().filter(user=user)
+        if grants.filter(role=Role.ADMINISTRATOR).exists():
+            return self.all()
+        scope = models.Q(
+            cluster__in=grants.filter(role=Role.LEAD).values("cluster"),
+        )
+        scope |= models.Q(
+            cluster__district__in=grants.filter(role__in=[Role.DISTRICT_OFFICE, Role.DISTRICT_LEADER]).values("region")
+        )
+        scope |= models.Q(
+            cluster__district__parent__in=grants.filter(role__in=[Role.CITY_OFFICE, Role.CITY_LEADER]).values("region")
+        )
+        if grants.filter(role=Role.EVALUATOR).exists():
+            scope |= models.Q(pk__in=user.assignments.filter(status="active").values("application"))
+        return self.filter(scope)
+
 
 class Application(models.Model):
     """One cluster's bid for the tier directly above the one it holds, pinned to one standard version."""

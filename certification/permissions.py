@@ -1,0 +1,26 @@
+"""Loading objects through the user's scope. Views use these helpers, never a bare `get_object_or_404`."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from certification.models import Application
+
+
+def get_application_for(user, pk):
+    """The application `pk` if the user may see it. Unknown or out-of-scope ids both answer 404: no existence leak."""
+    application = (
+        Application.objects.visible_to(user)
+        .select_related("cluster__district__parent", "standard")
+        .filter(pk=pk)
+        .first()
+    )
+    if application is None:
+        raise Http404(_("No such application."))
+    return application
+
+
+def require(condition, message):
+    """Raise 403 with `message` unless `condition` holds."""
+    if not condition:
+        raise PermissionDenied(message)
