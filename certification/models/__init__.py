@@ -4,6 +4,7 @@ from .cluster import Cluster, ClusterMembership, CommitteeMember, TierChange
 from .notification import Notification
 from .people import ROLE_SCOPE, Role, RoleGrant, User
 from .region import Region
+from .reminder import SentReminder
 from .review import ApplicationStage, Certificate, CorrectionRequest, EvaluatorAssignment, Objection
 from .school import School, Stage
 from .scoring import IndicatorResult, Score, ScoreSheet

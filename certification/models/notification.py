@@ -22,6 +22,8 @@ class Notification(models.Model):
     url = models.CharField(_("link"), max_length=300, blank=True)
     created = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     read = models.DateTimeField(_("read"), null=True, blank=True)
+    # Set when the e-mail copy went out, so a task run twice sends it once.
+    emailed = models.DateTimeField(_("e-mailed"), null=True, blank=True)
 
     objects = NotificationQuerySet.as_manager()
 

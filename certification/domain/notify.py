@@ -1,0 +1,198 @@
+"""Telling the people a step concerns: an in-app notification (the bell) and an e-mail copy.
+
+Callers pass subjects and bodies already translated (gettext at call time, in the language of the step);
+the helpers below find the people from their active role grants and evaluator assignments.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from certification.models import (
+    Application,
+    CorrectionRequest,
+    EvaluatorAssignment,
+    Notification,
+    Role,
+    RoleGrant,
+    SentReminder,
+    User,
+)
+
+# How many days before a deadline the "deadline approaching" reminder goes out.
+REMINDER_DAYS_BEFORE = 3
+
+
+def notify(recipients, subject, body="", *, application=None, url=""):
+    """Create one Notification per distinct active recipient and queue one e-mail to each who has an address.
+
+    `recipients` is any iterable of users (None entries and inactive users are skipped, duplicates merged).
+    Side effects: Notification rows; after commit, one `certification.send_notification_email` task per row
+    whose recipient has an e-mail address. Returns the created notifications.
+    """
+    from certification.tasks import task_send_notification_email
+
+    people = {}
+    for user in recipients:
+        if user is not None and user.is_active and user.pk not in people:
+            people[user.pk] = user
+    if not people:
+        return []
+    subject = str(subject)[: Notification._meta.get_field("subject").max_length]
+    with transaction.atomic():
+        created = [
+            Notification.objects.create(
+                recipient=user, application=application, subject=subject, body=str(body), url=url
+            )
+            for user in people.values()
+        ]
+    for notification in created:
+        if notification.recipient.email:
+            transaction.on_commit(lambda pk=notification.pk: task_send_notification_email.delay(notification_id=pk))
+    return created
+
+
+def send_notification_email(notification):
+    """Send the e-mail copy of `notification` once; a second call (a retried or duplicated task) sends nothing.
+
+    The row is locked while sending, so two workers running at once still send one e-mail.
+    Side effects: one e-mail; `emailed` set. Returns True when an e-mail went out.
+    """
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update().select_related("recipient").filter(pk=notification.pk).first()
+        )
+        if notification is None or notification.emailed is not None or not notification.recipient.email:
+            return False
+        body = notification.body
+        if notification.url:
+            body = f"{body}\n\n{_absolute(notification.url)}".strip()
+        send_mail(
+            notification.subject,
+            body,
+            settings.DEFAULT_FROM_EMAIL,
+            [notification.recipient.email],
+        )
+        notification.emailed = timezone.now()
+        notification.save(update_fields=["emailed"])
+    return True
+
+
+def _absolute(url):
+    base = getattr(settings, "SITE_URL", "")
+    return f"{base.rstrip('/')}{url}" if base and url.startswith("/") else url
+
+
+def _holders(role, **scope):
+    grants = RoleGrant.objects.active().filter(role=role, **scope)
+    return list(User.objects.filter(is_active=True, role_grants__in=grants).distinct().order_by("pk"))
+
+
+def leads_of(cluster):
+    """The active leads of `cluster`."""
+    return _holders(Role.LEAD, cluster=cluster)
+
+
+def district_office_of(district):
+    """The active district office staff of `district` (a Region of kind district)."""
+    return _holders(Role.DISTRICT_OFFICE, region=district)
+
+
+def district_leaders_of(district):
+    return _holders(Role.DISTRICT_LEADER, region=district)
+
+
+def city_office_of(city):
+    """The active city office staff of `city` (a Region of kind city)."""
+    return _holders(Role.CITY_OFFICE, region=city)
+
+
+def city_leaders_of(city):
+    return _holders(Role.CITY_LEADER, region=city)
+
+
+def panel_of(application):
+    """The evaluators currently on the application's panel (active assignments, active users)."""
+    return list(
+        User.objects.filter(
+            is_active=True,
+            assignments__application=application,
+            assignments__status=EvaluatorAssignment.Status.ACTIVE,
+        )
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def application_url(application):
+    """The application's detail page, for links in notifications ("" while the page is not registered)."""
+    try:
+        return reverse("work:application_detail", kwargs={"pk": application.pk})
+    except NoReverseMatch:
+        return ""
+
+
+def send_deadline_reminders(*, today=None):
+    """Remind leads of correction (补正) deadlines: once when one is near, once more when it has passed.
+
+    Every reminder is recorded as a SentReminder with a unique key (request, kind, deadline), so running this
+    twice, or in two workers at once, sends nothing new; moving a deadline gives a new reminder for the new date.
+    Side effects: SentReminder rows; notifications (and e-mails) to the cluster's leads, and for an overdue
+    request also to the district office. Returns the number of reminders sent.
+    """
+    today = today or timezone.localdate()
+    corrections = (
+        CorrectionRequest.objects.filter(
+            resolved__isnull=True, deadline__lte=today + timedelta(days=REMINDER_DAYS_BEFORE)
+        )
+        .exclude(application__status__in=Application.CLOSED)
+        .select_related("application__cluster__district")
+        .order_by("deadline", "pk")
+    )
+    sent = 0
+    with translation.override(settings.LANGUAGE_CODE):
+        for correction in corrections:
+            kind = SentReminder.Kind.OVERDUE if correction.deadline < today else SentReminder.Kind.DUE_SOON
+            if _send_correction_reminder(correction, kind):
+                sent += 1
+    return sent
+
+
+def _send_correction_reminder(correction, kind):
+    application = correction.application
+    cluster = application.cluster
+    key = f"correction:{correction.pk}:{kind}:{correction.deadline.isoformat()}"
+    values = {"cluster": cluster.name, "deadline": correction.deadline.isoformat()}
+    if kind == SentReminder.Kind.OVERDUE:
+        recipients = leads_of(cluster) + district_office_of(cluster.district)
+        subject = _("Correction overdue: %(cluster)s, deadline %(deadline)s") % values
+        body = (
+            _(
+                "The correction requested for %(cluster)s was due on %(deadline)s and has not been submitted. "
+                "The lead should submit the returned indicators now; the district office may follow up."
+            )
+            % values
+        )
+    else:
+        recipients = leads_of(cluster)
+        subject = _("Correction due by %(deadline)s: %(cluster)s") % values
+        body = (
+            _(
+                "The district office returned indicators of %(cluster)s for correction. "
+                "Submit the corrected materials by %(deadline)s."
+            )
+            % values
+        )
+    try:
+        with transaction.atomic():
+            SentReminder.objects.create(key=key, kind=kind, application=application, deadline=correction.deadline)
+            notify(recipients, subject, body, application=application, url=application_url(application))
+    except IntegrityError:
+        # Already sent, by an earlier run or a concurrent one.
+        return False
+    return True
