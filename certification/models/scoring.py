@@ -43,6 +43,10 @@ class Score(models.Model):
     computed_value = models.CharField(
         _("computed value"), max_length=60, blank=True, help_text=_("The metric's value when the sheet was filled.")
     )
+    # What the data said for a computed indicator (full marks, 0, or N/A). A score that differs is an override
+    # and needs a reason; a null prefill means the data could not decide and the evaluator scores freely.
+    prefill_value = models.DecimalField(_("pre-filled score"), max_digits=6, decimal_places=2, null=True, blank=True)
+    prefill_not_applicable = models.BooleanField(_("pre-filled as not applicable"), default=False)
     override_reason = models.TextField(_("override reason"), blank=True)
 
     class Meta:
@@ -53,6 +57,23 @@ class Score(models.Model):
 
     def __str__(self):
         return f"{self.indicator.code}: {self.value}"
+
+    @property
+    def has_prefill(self):
+        return self.prefill_value is not None or self.prefill_not_applicable
+
+    @property
+    def is_override(self):
+        """A computed indicator scored differently from what its data said."""
+        if not self.has_prefill:
+            return False
+        if self.prefill_not_applicable:
+            return not self.not_applicable
+        return self.not_applicable or (self.value is not None and self.value != self.prefill_value)
+
+    @property
+    def is_complete(self):
+        return self.not_applicable or self.value is not None
 
 
 class IndicatorResult(models.Model):
@@ -85,3 +106,7 @@ class IndicatorResult(models.Model):
     @property
     def final_value(self):
         return self.reconciled_value if self.reconciled_value is not None else self.value
+
+    @property
+    def is_unreconciled(self):
+        return self.disagreement and self.reconciled_value is None
