@@ -1,6 +1,7 @@
 from .application import Application
 from .audit import AuditChainHead, AuditEvent
 from .cluster import Cluster, ClusterMembership, CommitteeMember, TierChange
+from .evidence import EvidenceFile
 from .notification import Notification
 from .people import ROLE_SCOPE, Role, RoleGrant, User
 from .region import Region
