@@ -1,51 +1,117 @@
-"""The UI shell: viewflow's Material Site, one Application per person's kind of work."""
+"""The UI shell: viewflow's Material Site, one Application per kind of work.
 
+To add an area, subclass `ShellApplication` (it brings the shell's page template with the language switch and the
+user's display name) and add an instance to `site`'s viewsets below. Viewsets of reference data subclass
+`SignedInReadonlyViewset`.
+"""
+
+from django.contrib.auth.views import LoginView
+from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
+from viewflow.contrib.auth import AuthenticationForm
 from viewflow.urls import Application, ReadonlyModelViewset, Site
 
 from certification.models import Cluster, Region, School, Standard
+from certification.views import reference
 
 
-class StandardViewset(ReadonlyModelViewset):
+class ShellApplication(Application):
+    """An area of the site, drawn with the shell's page template."""
+
+    base_template_name = "certification/base_page.html"
+
+    def has_view_permission(self, user, obj=None):
+        # Viewflow's site middleware turns a False here into a bare 403 before the view runs. Every view of the
+        # shell requires sign-in itself (viewflow's list and detail views are login_required), so an anonymous
+        # visitor must get through to it and be redirected to the login page.
+        return True
+
+
+class SignedInReadonlyViewset(ReadonlyModelViewset):
+    """Reference data: every signed-in, active user may browse it, whatever their role; nobody may change it here."""
+
+    list_view_class = reference.ReferenceListView
+
+    def has_view_permission(self, user, obj=None):
+        return user.is_authenticated and user.is_active
+
+
+class StandardViewset(SignedInReadonlyViewset):
     model = Standard
     icon = "rule"
+    queryset = Standard.objects.all()
+    detail_view_class = reference.StandardDetailView
     list_columns = ("title", "tier", "version", "status", "total_score", "pass_score", "published")
     list_filter_fields = ("tier", "status")
 
+    def get_queryset(self, request):
+        # Drafts are work in progress of the administrators; everyone else sees what is or was in force.
+        if reference.is_administrator(request.user):
+            return self.queryset
+        return self.queryset.exclude(status=Standard.Status.DRAFT)
 
-class ClusterViewset(ReadonlyModelViewset):
+    def has_view_permission(self, user, obj=None):
+        if obj is not None and obj.status == Standard.Status.DRAFT and not reference.is_administrator(user):
+            return False
+        return super().has_view_permission(user, obj=obj)
+
+
+class ClusterViewset(SignedInReadonlyViewset):
     model = Cluster
     icon = "hub"
-    queryset = Cluster.objects.select_related("district__parent")
-    list_columns = ("name", "kind", "district", "current_tier", "tier_since")
+    queryset = Cluster.objects.select_related("district__parent").annotate(member_count=Count("memberships"))
+    detail_view_class = reference.ClusterDetailView
+    list_columns = ("name", "kind", "district", "member_count", "current_tier", "tier_since")
     list_filter_fields = ("kind", "current_tier", "district")
     list_search_fields = ("name",)
 
+    def member_count(self, obj):
+        return obj.member_count
 
-class SchoolViewset(ReadonlyModelViewset):
+    member_count.short_description = _("member schools")
+
+
+class SchoolViewset(SignedInReadonlyViewset):
     model = School
     icon = "school"
     queryset = School.objects.select_related("district__parent")
-    list_columns = ("name", "district", "get_stages_display", "is_relatively_weak", "student_count", "teacher_count")
-    list_filter_fields = ("district", "is_relatively_weak")
+    detail_view_class = reference.SchoolDetailView
+    list_columns = ("name", "kind", "district", "stages", "is_relatively_weak", "student_count", "teacher_count")
+    list_filter_fields = ("kind", "district", "is_relatively_weak")
     list_search_fields = ("name",)
 
+    def stages(self, obj):
+        return obj.get_stages_display()
 
-class RegionViewset(ReadonlyModelViewset):
+    stages.short_description = _("school stages")
+
+
+class RegionViewset(SignedInReadonlyViewset):
     model = Region
     icon = "map"
-    queryset = Region.objects.select_related("parent")
-    list_columns = ("name", "kind", "parent")
+    queryset = Region.objects.select_related("parent").annotate(
+        cluster_count=Count("clusters", distinct=True), school_count=Count("schools", distinct=True)
+    )
+    detail_view_class = reference.RegionDetailView
+    list_columns = ("name", "kind", "parent", "cluster_count", "school_count")
+    list_filter_fields = ("kind",)
+
+    def cluster_count(self, obj):
+        return obj.cluster_count
+
+    cluster_count.short_description = _("clusters")
+
+    def school_count(self, obj):
+        return obj.school_count
+
+    school_count.short_description = _("schools")
 
 
-class ReferenceApplication(Application):
+class ReferenceApplication(ShellApplication):
     title = _("Standards and clusters")
     icon = "account_tree"
     app_name = "reference"
     viewsets = [StandardViewset(), ClusterViewset(), SchoolViewset(), RegionViewset()]
-
-    def has_view_permission(self, user, obj=None):
-        return user.is_authenticated
 
 
 site = Site(
@@ -54,3 +120,6 @@ site = Site(
     secondary_color="#2e75b6",
     viewsets=[ReferenceApplication()],
 )
+
+# Viewflow's login page with our title and the language switch (routed in project/urls.py before AuthViewset).
+login_view = LoginView.as_view(form_class=AuthenticationForm, template_name="certification/login.html")

@@ -57,8 +57,14 @@ def _read(path):
         ) from None
 
 
+# The district most demo users work in comes first, so that lists ordered by district open with it.
+FILE_ORDER = ["xuhui.json", "haicang.json", "haibowan.json", "minhang.json"]
+
+
 def region_files(directory=DEMO_DIR):
-    return sorted(path for path in Path(directory).glob("*.json") if path.name != USERS_FILE)
+    paths = [path for path in Path(directory).glob("*.json") if path.name != USERS_FILE]
+    rank = {name: number for number, name in enumerate(FILE_ORDER)}
+    return sorted(paths, key=lambda path: (rank.get(path.name, len(rank)), path.name))
 
 
 def _city(name, summary):
