@@ -24,6 +24,8 @@ from certification.models import (
     User,
 )
 
+from .errors import NotAllowed
+
 # How many days before a deadline the "deadline approaching" reminder goes out.
 REMINDER_DAYS_BEFORE = 3
 
@@ -196,3 +198,18 @@ def _send_correction_reminder(correction, kind):
         # Already sent, by an earlier run or a concurrent one.
         return False
     return True
+
+
+def mark_read(notification, *, by):
+    """Mark one of `by`'s notifications read (idempotent). Someone else's notification is refused.
+
+    Side effects: `read` set. Reading is not a transition of anything, so it writes no audit row.
+    """
+    if notification.recipient_id != by.pk:
+        raise NotAllowed(_("This notification is addressed to someone else."))
+    Notification.objects.filter(pk=notification.pk, read__isnull=True).update(read=timezone.now())
+
+
+def mark_all_read(user):
+    """Mark every unread notification of `user` read. Returns how many changed. No audit row (see mark_read)."""
+    return Notification.objects.filter(recipient=user, read__isnull=True).update(read=timezone.now())

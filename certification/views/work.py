@@ -1,0 +1,456 @@
+"""The pages each person works from: 我的申报 (lead), 评审任务 (evaluator), 审批队列 (leaders), the office's page,
+申报列表 and an application's dossier.
+
+Views are thin: they read through the QuerySet methods below (a fixed number of queries whatever the number of
+rows), load one application through `get_application_for`, and leave every change to a domain function or to the
+workflow's own task views, which these pages link to.
+"""
+
+from collections import defaultdict
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Prefetch, Q
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import ListView, TemplateView
+
+from certification.domain.eligibility import check_eligibility
+from certification.domain.errors import NotEligible
+from certification.models import (
+    Application,
+    ApplicationStage,
+    AuditEvent,
+    Cluster,
+    CorrectionRequest,
+    EvaluatorAssignment,
+    EvidenceStage,
+    IndicatorResult,
+    Role,
+    RoleGrant,
+    ScoreSheet,
+)
+from certification.models.application import ApplicationQuerySet
+from certification.models.tier import Tier, next_tier
+from certification.permissions import get_application_for
+
+LEADER_ROLES = {Role.DISTRICT_LEADER, Role.CITY_LEADER}
+OFFICE_ROLES = {Role.DISTRICT_OFFICE, Role.CITY_OFFICE}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Reads
+
+
+class WorkQuerySet(ApplicationQuerySet):
+    """Application reads of the work pages. Each method adds what one kind of row shows, in a fixed number of queries."""
+
+    def with_row_data(self):
+        return self.select_related("cluster__district__parent", "standard")
+
+    def with_figures(self):
+        """Total, veto status and the evaluators' agreement: disagreements found, and how many are reconciled."""
+        return self.with_row_data().annotate(
+            disagreement_count=Count("results", filter=Q(results__disagreement=True), distinct=True),
+            unreconciled_count=Count(
+                "results",
+                filter=Q(results__disagreement=True, results__reconciled_value__isnull=True),
+                distinct=True,
+            ),
+            active_evaluator_count=Count(
+                "assignments", filter=Q(assignments__status=EvaluatorAssignment.Status.ACTIVE), distinct=True
+            ),
+        )
+
+    def with_progress(self):
+        """The three evidence stages and the open correction requests with their returned indicators."""
+        return self.with_row_data().prefetch_related(
+            "stages",
+            Prefetch(
+                "corrections",
+                queryset=CorrectionRequest.objects.filter(resolved__isnull=True)
+                .prefetch_related("indicators")
+                .order_by("deadline"),
+                to_attr="open_corrections",
+            ),
+        )
+
+
+def applications():
+    return WorkQuerySet(model=Application)
+
+
+def roles_of(user):
+    """The roles `user` holds now (active grants), read once per request."""
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_work_roles", None)
+    if cached is None:
+        cached = frozenset(RoleGrant.objects.active().filter(user=user).values_list("role", flat=True).distinct())
+        user._work_roles = cached
+    return cached
+
+
+def is_office(user):
+    return user.is_superuser or bool(roles_of(user) & (OFFICE_ROLES | {Role.ADMINISTRATOR}))
+
+
+def _flow():
+    from workflows.flows import CertificationFlow
+
+    return CertificationFlow
+
+
+def open_tasks(user):
+    """The user's open human tasks of the certification flow, by application id: assigned to them or theirs to take.
+
+    Each task carries `url` (viewflow's task page, which assigns or executes) and `title` (the node's annotation).
+    """
+    flow = _flow()
+    task_model = flow.task_class
+    tasks = list(task_model.objects.inbox([flow], user).order_by("created", "pk"))
+    tasks += list(task_model.objects.queue([flow], user).order_by("created", "pk"))
+    by_application = defaultdict(list)
+    for task in tasks:
+        if not task.process.artifact_object_id:
+            continue
+        task.url = task.flow_task.reverse("index", args=[task.process_id, task.pk])
+        task.title = task.flow_task.task_title
+        task.is_assigned = task.owner_id == user.pk
+        by_application[int(task.process.artifact_object_id)].append(task)
+    return by_application
+
+
+def agreement(application):
+    """The evaluators' agreement as one line: no disagreement, reconciled, or how many are still open."""
+    if not application.disagreement_count:
+        return _("No disagreement")
+    if not application.unreconciled_count:
+        return _("Reconciled (%(count)s)") % {"count": application.disagreement_count}
+    return _("%(count)s disagreements to reconcile") % {"count": application.unreconciled_count}
+
+
+def veto_status(application):
+    if application.vetoes_met is None:
+        return _("Not yet scored")
+    return _("All veto indicators met") if application.vetoes_met else _("A veto indicator is not met")
+
+
+def stage_rows(application, *, with_missing):
+    """The three stages in order with their status, and (when asked) what required evidence each still lacks."""
+    from certification.domain.evidence import missing_requirements
+
+    submitted = {stage.stage: stage for stage in application.stages.all()}
+    rows = []
+    for value, label in EvidenceStage.choices:
+        stage = submitted.get(value)
+        is_submitted = stage is not None and stage.status == ApplicationStage.Status.SUBMITTED
+        rows.append(
+            {
+                "value": value,
+                "label": label,
+                "submitted": is_submitted,
+                "submitted_at": stage.submitted if is_submitted else None,
+                "missing": missing_requirements(application, value) if with_missing and not is_submitted else [],
+            }
+        )
+    return rows
+
+
+def menu_for(request):
+    """The work app's menu: the pages of the roles the user holds, the current one marked."""
+    user = request.user
+    roles = roles_of(user)
+    items = []
+
+    def add(name, title, icon):
+        url = reverse(f"work:{name}")
+        items.append({"url": url, "title": title, "icon": icon, "current": request.path == url})
+
+    if Role.LEAD in roles:
+        add("mine", _("My applications"), "assignment")
+    if Role.EVALUATOR in roles:
+        add("reviews", _("Review tasks"), "rate_review")
+    if roles & LEADER_ROLES or Role.CITY_OFFICE in roles:
+        add("approvals", _("Approval queue"), "gavel")
+    if is_office(user):
+        add("office", _("Office desk"), "business_center")
+    add("application_list", _("Applications"), "folder_open")
+    add("notifications", _("Notifications"), "notifications")
+    return items
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Pages
+
+
+class WorkIndexView(LoginRequiredMixin, View):
+    """Send each person to the page they work from."""
+
+    def get(self, request):
+        roles = roles_of(request.user)
+        if Role.LEAD in roles:
+            return redirect("work:mine")
+        if Role.EVALUATOR in roles:
+            return redirect("work:reviews")
+        if roles & LEADER_ROLES:
+            return redirect("work:approvals")
+        if is_office(request.user):
+            return redirect("work:office")
+        return redirect("work:application_list")
+
+
+class MyApplicationsView(LoginRequiredMixin, TemplateView):
+    """我的申报: the lead's clusters, the tier they may apply for next, and their applications stage by stage."""
+
+    template_name = "certification/work/mine.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        clusters = list(
+            Cluster.objects.filter(
+                pk__in=RoleGrant.objects.active().filter(user=user, role=Role.LEAD).values("cluster")
+            ).select_related("district__parent")
+        )
+        rows = list(applications().filter(cluster__in=clusters).with_progress().order_by("-created", "-pk"))
+        tasks = open_tasks(user)
+        for application in rows:
+            application.stage_rows = stage_rows(application, with_missing=application.is_open)
+            application.open_tasks = tasks.get(application.pk, [])
+        return super().get_context_data(
+            clusters=[self._cluster_row(cluster) for cluster in clusters],
+            applications=rows,
+            task_count=sum(len(items) for items in tasks.values()),
+            **kwargs,
+        )
+
+    def _cluster_row(self, cluster):
+        target = next_tier(cluster.current_tier) or Tier(cluster.current_tier)
+        try:
+            check_eligibility(cluster, target)
+            refusal = ""
+        except NotEligible as error:
+            refusal = error.message
+        return {"cluster": cluster, "target": Tier(target), "refusal": refusal, "start_url": start_url()}
+
+
+def start_url():
+    """The workflow's page that opens a new application (the lead picks the cluster and tier there)."""
+    return _flow().start.reverse("execute")
+
+
+class ReviewsView(LoginRequiredMixin, TemplateView):
+    """评审任务: the evaluator's assignments, each with its scoring task and how far the sheet is."""
+
+    template_name = "certification/work/reviews.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        assignments = list(
+            EvaluatorAssignment.objects.filter(evaluator=user)
+            .select_related("application__cluster__district__parent", "application__standard", "sheet")
+            .order_by("-created", "-pk")
+        )
+        tasks = open_tasks(user)
+        for assignment in assignments:
+            assignment.open_tasks = tasks.get(assignment.application_id, [])
+            sheet = getattr(assignment, "sheet", None)
+            if sheet is None:
+                assignment.sheet_label = _("Not started")
+            elif sheet.status == ScoreSheet.Status.SUBMITTED:
+                assignment.sheet_label = _("Submitted %(date)s") % {"date": f"{sheet.submitted:%Y-%m-%d}"}
+            else:
+                assignment.sheet_label = _("Draft, saved %(date)s") % {"date": f"{sheet.updated:%Y-%m-%d %H:%M}"}
+        return super().get_context_data(assignments=assignments, **kwargs)
+
+
+class ApprovalQueueView(LoginRequiredMixin, TemplateView):
+    """审批队列: one row per application awaiting this leader's decision, with the figures to decide on."""
+
+    template_name = "certification/work/approvals.html"
+
+    def get_context_data(self, **kwargs):
+        tasks = open_tasks(self.request.user)
+        rows = list(
+            applications()
+            .visible_to(self.request.user)
+            .filter(pk__in=list(tasks), status=Application.Status.APPROVAL)
+            .with_figures()
+        )
+        for application in rows:
+            application.open_tasks = tasks[application.pk]
+            application.waiting_since = min(task.created for task in application.open_tasks)
+            application.agreement = agreement(application)
+            application.veto_label = veto_status(application)
+        rows.sort(key=lambda application: application.waiting_since)
+        return super().get_context_data(rows=rows, **kwargs)
+
+
+class OfficeView(LoginRequiredMixin, TemplateView):
+    """The office's desk: its open workflow tasks per application, the 公示 running, and the due-timer button."""
+
+    template_name = "certification/work/office.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not is_office(request.user):
+            raise PermissionDenied(_("This page is for the district and city offices."))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        tasks = open_tasks(user)
+        rows = list(applications().visible_to(user).filter(pk__in=list(tasks)).with_figures())
+        for application in rows:
+            application.open_tasks = tasks[application.pk]
+            application.waiting_since = min(task.created for task in application.open_tasks)
+        rows.sort(key=lambda application: application.waiting_since)
+        publicity = list(
+            applications()
+            .visible_to(user)
+            .filter(status=Application.Status.PUBLICITY)
+            .with_row_data()
+            .annotate(
+                open_objection_count=Count("objections", filter=Q(objections__resolved__isnull=True), distinct=True)
+            )
+            .order_by("status_changed")
+        )
+        return super().get_context_data(rows=rows, publicity=publicity, **kwargs)
+
+
+class FireTimersView(LoginRequiredMixin, View):
+    """到期计时器立即处理: the office runs what beat runs every minute, for installs without a Celery beat."""
+
+    def post(self, request):
+        from workflows.timers import fire_due_timers
+
+        if not is_office(request.user):
+            raise PermissionDenied(_("Only the district or city office may fire due timers."))
+        fired = fire_due_timers()
+        count = fired if isinstance(fired, int) else len(fired or [])
+        messages.success(request, _("Due timers fired: %(count)s") % {"count": count})
+        return redirect("work:office")
+
+
+class ApplicationListView(LoginRequiredMixin, ListView):
+    """申报列表: every application in the user's scope."""
+
+    template_name = "certification/work/application_list.html"
+    paginate_by = 50
+    context_object_name = "rows"
+
+    def get_queryset(self):
+        rows = applications().visible_to(self.request.user).with_row_data().order_by("-created", "-pk")
+        status = self.request.GET.get("status", "")
+        if status in Application.Status.values:
+            rows = rows.filter(status=status)
+        return rows
+
+    def get_context_data(self, **kwargs):
+        status = self.request.GET.get("status", "")
+        status = status if status in Application.Status.values else ""
+        return super().get_context_data(
+            statuses=Application.Status.choices,
+            current_status=status,
+            page_query=f"status={status}&" if status else "",
+            **kwargs,
+        )
+
+
+ACTION_LABELS = {
+    "application.opened": gettext_lazy("Application opened"),
+    "evidence.uploaded": gettext_lazy("Evidence uploaded"),
+    "evidence.withdrawn": gettext_lazy("Evidence withdrawn"),
+}
+
+
+class ApplicationDetailView(LoginRequiredMixin, TemplateView):
+    """An application's dossier: facts, stages, flow chart, evidence, panel and results in scope, and its history."""
+
+    template_name = "certification/work/application_detail.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        application = get_application_for(user, self.kwargs["pk"])
+        roles = roles_of(user)
+        application.stage_rows = stage_rows(
+            application, with_missing=application.status in {Application.Status.EVIDENCE, Application.Status.CORRECTION}
+        )
+        staff = user.is_superuser or bool(roles & (OFFICE_ROLES | LEADER_ROLES | {Role.ADMINISTRATOR}))
+        on_panel = application.assignments.filter(evaluator=user).exists()
+        return super().get_context_data(
+            application=application,
+            tasks=open_tasks(user).get(application.pk, []),
+            corrections=application.corrections.prefetch_related("indicators").select_related("created_by"),
+            panel=self._panel(application) if staff or on_panel else None,
+            results=self._results(application, user, staff=staff),
+            objections=application.objections.select_related("raised_by", "resolved_by"),
+            evidence=self._evidence(application),
+            history=self._history(application),
+            chart=self._chart(application),
+            certificate=getattr(application, "certificate", None) if not application.is_open else None,
+            **kwargs,
+        )
+
+    def _panel(self, application):
+        return application.assignments.select_related("evaluator", "sheet").order_by("-is_panel_lead", "pk")
+
+    def _results(self, application, user, *, staff):
+        """Results are for the office, leaders and administrators; an evaluator sees them once their own sheet is
+        in (so the panel's figures cannot sway a score); the lead once the application has been decided."""
+        decided = application.passed is not None and application.status in {
+            Application.Status.PUBLICITY,
+            Application.Status.CERTIFIED,
+            Application.Status.FAILED,
+        }
+        submitted_own = ScoreSheet.objects.filter(
+            assignment__application=application, assignment__evaluator=user, status=ScoreSheet.Status.SUBMITTED
+        ).exists()
+        if not (staff or submitted_own or decided):
+            return None
+        return IndicatorResult.objects.filter(application=application).select_related("indicator__dimension")
+
+    def _evidence(self, application):
+        from certification.domain.evidence import requirements_of
+        from certification.models.evidence import EvidenceFile
+
+        files = defaultdict(list)
+        for item in EvidenceFile.objects.for_application(application).with_people().order_by("requirement", "-version"):
+            files[item.requirement_id].append(item)
+        return [
+            {"requirement": requirement, "files": files.get(requirement.pk, [])}
+            for requirement in requirements_of(application)
+        ]
+
+    def _history(self, application):
+        events = list(AuditEvent.objects.filter(application=application).select_related("actor").order_by("at", "id"))
+        for event in events:
+            event.label = ACTION_LABELS.get(event.action, event.action)
+            event.from_label = _state_label(event.from_state)
+            event.to_label = _state_label(event.to_state)
+        return events
+
+    def _chart(self, application):
+        """Viewflow's SVG chart of the flow with this application's process marked, or "" before it has one."""
+        from viewflow.workflow import chart
+
+        from workflows.models import process_for
+
+        process = process_for(application)
+        if process is None:
+            return ""
+        flow = _flow()
+        grid = chart.calc_layout_data(flow)
+        chart.calc_cell_status(flow, grid, process.pk)
+        # The SVG is generated by viewflow from the flow definition and task statuses, never from user input.
+        return mark_safe(chart.grid_to_svg(grid))
+
+
+def _state_label(value):
+    if value in Application.Status.values:
+        return Application.Status(value).label
+    return value

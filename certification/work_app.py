@@ -1,0 +1,46 @@
+"""The three people's pages (and the office's): 我的申报, 评审任务, 审批队列, 申报列表, an application's dossier,
+and the notifications behind the bell. Register `WorkApplication()` in `certification.site.site`'s viewsets.
+"""
+
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from viewflow.urls import Application
+
+from certification.views import notifications, work
+
+
+class WorkApplication(Application):
+    title = _("My work")
+    icon = "work"
+    app_name = "work"
+    base_template_name = "certification/base_page.html"
+    menu_template_name = "certification/work/menu.html"
+
+    index_path = path("", work.WorkIndexView.as_view(), name="index")
+    mine_path = path("mine/", work.MyApplicationsView.as_view(), name="mine")
+    reviews_path = path("reviews/", work.ReviewsView.as_view(), name="reviews")
+    approvals_path = path("approvals/", work.ApprovalQueueView.as_view(), name="approvals")
+    office_path = path("office/", work.OfficeView.as_view(), name="office")
+    fire_timers_path = path("office/fire-timers/", work.FireTimersView.as_view(), name="fire_timers")
+    application_list_path = path("applications/", work.ApplicationListView.as_view(), name="application_list")
+    application_detail_path = path(
+        "applications/<int:pk>/", work.ApplicationDetailView.as_view(), name="application_detail"
+    )
+    notification_list_path = path("notifications/", notifications.NotificationListView.as_view(), name="notifications")
+    notification_open_path = path(
+        "notifications/<int:pk>/open/", notifications.OpenNotificationView.as_view(), name="notification_open"
+    )
+    notification_read_path = path(
+        "notifications/<int:pk>/read/", notifications.MarkReadView.as_view(), name="notification_read"
+    )
+    notification_read_all_path = path(
+        "notifications/read-all/", notifications.MarkAllReadView.as_view(), name="notifications_read_all"
+    )
+
+    def has_view_permission(self, user, obj=None):
+        # Viewflow's site middleware answers a bare 403 when this is False, before the view runs; every view here
+        # requires sign-in itself, so an anonymous visitor is let through to be redirected to the login page.
+        return True
+
+    def get_context_data(self, request):
+        return {"work_menu": work.menu_for(request)}
