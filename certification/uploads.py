@@ -14,8 +14,9 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from xml.etree import ElementTree
 
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as SafeElementTree
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.template.defaultfilters import filesizeformat
@@ -116,12 +117,13 @@ def sanitise_filename(name):
     name = unicodedata.normalize("NFC", str(name or ""))
     # Every category C character goes: controls (Cc), format characters such as the bidi overrides U+202E and
     # U+2066..2069 and zero-width joiners (Cf), surrogates, private use and unassigned code points.
-    name = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in name)
+    # Line breaks and tabs become spaces (so "a\r\nb" stays two words), every other one is dropped.
+    name = "".join(" " if ch in "\t\n\r\x0b\x0c" else ch for ch in name)
     name = "".join(ch for ch in name if not unicodedata.category(ch).startswith("C"))
     # Only the last path component counts, whichever separator the client used.
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = _WINDOWS_RESERVED.sub("_", name)
-    name = _WHITESPACE.sub(" ", name).strip().strip(".").strip()
+    name = _WHITESPACE.sub(" ", name).strip().rstrip(". ")
     stem, dot, extension = name.rpartition(".")
     if not dot:
         stem, extension = name, ""
@@ -256,12 +258,10 @@ def _office_type(fileobj):
                 raw = part.read(CONTENT_TYPES_MAX_BYTES + 1)
         except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError, ValueError, RuntimeError):
             return None
-        # [Content_Types].xml never has a DTD; refusing one keeps entity expansion out of the parser.
-        if b"<!DOCTYPE" in raw.upper() or b"<!ENTITY" in raw.upper():
-            return None
+        # [Content_Types].xml never has a DTD; defusedxml refuses one, keeping entity expansion out of the parser.
         try:
-            root = ElementTree.fromstring(raw)
-        except ElementTree.ParseError:
+            root = SafeElementTree.fromstring(raw, forbid_dtd=True)
+        except (SafeElementTree.ParseError, DefusedXmlException):
             return None
         content_types = {}
         for element in root:
@@ -300,13 +300,21 @@ def detect_type(fileobj):
     return None
 
 
-def check_size(size):
-    limit = max_upload_bytes()
+def check_size(size, limit=None):
+    limit = max_upload_bytes() if limit is None else limit
     if size > limit:
         raise UploadRejected(
             _("The file is %(size)s; files up to %(limit)s are accepted. Compress or split it and upload again.")
             % {"size": filesizeformat(size), "limit": filesizeformat(limit)}
         )
+
+
+def too_large(limit):
+    """The refusal for a file found larger than `limit` while streaming (its full size is not known)."""
+    return UploadRejected(
+        _("The file is larger than %(limit)s, the most accepted. Compress or split it and upload again.")
+        % {"limit": filesizeformat(limit)}
+    )
 
 
 def validate_upload(fileobj, name, size):
@@ -353,7 +361,7 @@ def copy_with_hash(fileobj, destination, *, max_bytes):
             while chunk := fileobj.read(CHUNK_SIZE):
                 written += len(chunk)
                 if written > max_bytes:
-                    check_size(written)
+                    raise too_large(max_bytes)
                 digest.update(chunk)
                 target.write(chunk)
     except BaseException:
@@ -391,7 +399,4 @@ class EvidenceUploadLimitHandler(FileUploadHandler):
         return None
 
     def refusal(self):
-        return UploadRejected(
-            _("The file is larger than %(limit)s, the most accepted. Compress or split it and upload again.")
-            % {"limit": filesizeformat(self.max_bytes)}
-        )
+        return too_large(self.max_bytes)

@@ -1,0 +1,1 @@
+"""Forms of the product, one module per area."""

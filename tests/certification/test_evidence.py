@@ -1,0 +1,406 @@
+"""The evidence domain: versions, refusals that store nothing, the upload window, withdrawal, permanence."""
+
+import hashlib
+import re
+from datetime import date
+
+import pytest
+from django.db.models import ProtectedError
+from django.utils import timezone
+
+from certification.domain import evidence as domain
+from certification.domain.errors import InvalidInput, NotAllowed
+from certification.models import (
+    Application,
+    ApplicationStage,
+    AuditEvent,
+    CorrectionRequest,
+    EvidenceFile,
+    Indicator,
+)
+from certification.models.evidence import EvidenceIsPermanent
+from certification.uploads import UploadRejected
+from tests.factories import ClusterFactory, UserFactory
+from tests.factories import evidence as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def stored_files(media):
+    return sorted(str(path.relative_to(media)) for path in media.rglob("*") if path.is_file()) if media.exists() else []
+
+
+@pytest.fixture
+def application():
+    return f.make_application()
+
+
+@pytest.fixture
+def lead(application):
+    return f.make_lead(application.cluster)
+
+
+@pytest.fixture
+def charter(application):
+    return f.requirement(application, "A1-charter")
+
+
+def submit_stage(application, stage, by):
+    ApplicationStage.objects.update_or_create(
+        application=application,
+        stage=stage,
+        defaults={"status": ApplicationStage.Status.SUBMITTED, "submitted": timezone.now(), "submitted_by": by},
+    )
+
+
+def assert_nothing_stored(media):
+    assert EvidenceFile.objects.count() == 0
+    assert stored_files(media) == []
+    assert not AuditEvent.objects.filter(action="evidence.uploaded").exists()
+
+
+# --- accepted uploads -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["pdf", "docx", "xlsx", "pptx", "jpg", "jpeg", "png", "mp4"])
+def test_upload_evidence_each_allowed_type_stored_with_detected_type(kind, application, lead, charter, media):
+    build, name, content_type = f.SAMPLES[kind]
+    content = build()
+
+    evidence_file = domain.upload_evidence(application, charter, f.upload(content, name), by=lead)
+
+    assert evidence_file.version == 1
+    assert evidence_file.original_name == name
+    assert evidence_file.content_type == content_type
+    assert evidence_file.size == len(content)
+    assert evidence_file.sha256 == hashlib.sha256(content).hexdigest()
+    assert evidence_file.uploaded_by == lead
+    extension = {"jpeg": ".jpg"}.get(kind, "." + kind)
+    assert re.fullmatch(rf"evidence/{application.pk}/[0-9a-f]{{32}}\{extension}", evidence_file.stored_name)
+    assert (media / evidence_file.stored_name).read_bytes() == content
+    assert stored_files(media) == [evidence_file.stored_name]
+
+
+def test_upload_evidence_browser_content_type_ignored(application, lead, charter):
+    upload = f.upload(f.png_bytes(), "场地.png")
+    upload.content_type = "application/pdf"
+
+    evidence_file = domain.upload_evidence(application, charter, upload, by=lead)
+
+    assert evidence_file.content_type == "image/png"
+
+
+def test_upload_evidence_writes_audit_row(application, lead, charter):
+    content = f.pdf_bytes()
+
+    evidence_file = domain.upload_evidence(application, charter, f.upload(content, "章程.pdf"), by=lead)
+
+    event = AuditEvent.objects.get(action="evidence.uploaded")
+    assert (event.actor, event.application, event.object_id) == (lead, application, str(evidence_file.pk))
+    assert event.payload == {
+        "requirement": "A1-charter",
+        "stage": "basic",
+        "version": 1,
+        "name": "章程.pdf",
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "size": len(content),
+        "content_type": "application/pdf",
+    }
+
+
+def test_upload_evidence_new_upload_is_new_version_old_kept(application, lead, charter, media):
+    first = domain.upload_evidence(application, charter, f.upload(f.pdf_bytes("v1"), "章程.pdf"), by=lead)
+
+    second = domain.upload_evidence(application, charter, f.upload(f.pdf_bytes("v2"), "章程.pdf"), by=lead)
+
+    assert (first.version, second.version) == (1, 2)
+    assert first.stored_name != second.stored_name
+    assert (media / first.stored_name).read_bytes() == f.pdf_bytes("v1")
+    assert (media / second.stored_name).read_bytes() == f.pdf_bytes("v2")
+    assert list(EvidenceFile.objects.values_list("version", "withdrawn")) == [(1, None), (2, None)]
+
+
+def test_upload_evidence_versions_count_per_requirement(application, lead, charter):
+    minutes = f.requirement(application, "A1-minutes")
+    domain.upload_evidence(application, charter, f.upload(f.pdf_bytes(), "章程.pdf"), by=lead)
+
+    evidence_file = domain.upload_evidence(application, minutes, f.upload(f.pdf_bytes(), "纪要.pdf"), by=lead)
+
+    assert evidence_file.version == 1
+
+
+# --- refusals: each leaves nothing stored ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("build", "name", "message"),
+    [
+        (
+            f.exe_bytes,
+            "章程.pdf",
+            "不接受此类文件。请上传以下类型之一：PDF、Word (.docx)、Excel (.xlsx)、PowerPoint (.pptx)、JPEG、PNG、MP4。",
+        ),
+        (
+            f.html_bytes,
+            "章程.pdf",
+            "不接受此类文件。请上传以下类型之一：PDF、Word (.docx)、Excel (.xlsx)、PowerPoint (.pptx)、JPEG、PNG、MP4。",
+        ),
+        (
+            f.png_bytes,
+            "会议纪要.docx",
+            "文件内容是 PNG，但文件名以“.docx”结尾。请将扩展名改为 .png，或上传正确的文件。",
+        ),
+        (
+            f.pdf_bytes,
+            "章程",
+            "文件内容是 PDF，但文件名以“（无扩展名）”结尾。请将扩展名改为 .pdf，或上传正确的文件。",
+        ),
+        (
+            f.zip_bomb_xlsx,
+            "名单.xlsx",
+            "文件中有部件的压缩比超过 200:1，疑似压缩炸弹，已拒收。",
+        ),
+        (
+            lambda: f.many_entries_xlsx(2001),
+            "名单.xlsx",
+            "文件包含 2004 个部件，最多允许 2000 个。请用 Office 重新保存或拆分后再上传。",
+        ),
+        (
+            f.xlsm_bytes,
+            "名单.xlsx",
+            "文件包含宏（VBA）。不接受启用宏的 Office 文件：请另存为不含宏的 .docx、.xlsx 或 .pptx 后重新上传。",
+        ),
+        (
+            f.docx_with_vba_bytes,
+            "纪要.docx",
+            "文件包含宏（VBA）。不接受启用宏的 Office 文件：请另存为不含宏的 .docx、.xlsx 或 .pptx 后重新上传。",
+        ),
+    ],
+    ids=["exe-as-pdf", "html-as-pdf", "png-as-docx", "no-extension", "zip-bomb", "too-many-entries", "xlsm", "vba"],
+)
+def test_upload_evidence_refused_stores_nothing(build, name, message, application, lead, charter, media):
+    with pytest.raises(UploadRejected) as refused:
+        domain.upload_evidence(application, charter, f.upload(build(), name), by=lead)
+
+    assert refused.value.message == message
+    assert refused.value.status == 400
+    assert_nothing_stored(media)
+
+
+def test_upload_evidence_over_size_refused_stores_nothing(settings, application, lead, charter, media):
+    settings.EVIDENCE_MAX_UPLOAD_BYTES = 1000
+    content = f.pdf_bytes().ljust(1536, b"\n")
+
+    with pytest.raises(UploadRejected) as refused:
+        domain.upload_evidence(application, charter, f.upload(content, "章程.pdf"), by=lead)
+
+    assert refused.value.message == "文件大小为 1.5\xa0KB，最大允许 1000\xa0字节。请压缩或拆分后重新上传。"
+    assert_nothing_stored(media)
+
+
+def test_upload_evidence_understated_size_stopped_while_copying(settings, application, lead, charter, media):
+    settings.EVIDENCE_MAX_UPLOAD_BYTES = 100_000
+    upload = f.upload(f.pdf_bytes("x" * 300_000), "章程.pdf")
+    upload.size = 1000  # what a client (or a bug) might claim
+
+    with pytest.raises(UploadRejected) as refused:
+        domain.upload_evidence(application, charter, upload, by=lead)
+
+    assert refused.value.message == "文件超过允许的最大大小 97.7\xa0KB。请压缩或拆分后重新上传。"
+    assert_nothing_stored(media)
+
+
+def test_upload_evidence_by_non_lead_refused_stores_nothing(application, charter, media):
+    other_lead = f.make_lead(ClusterFactory())
+
+    for user in (UserFactory(), other_lead):
+        with pytest.raises(NotAllowed) as refused:
+            domain.upload_evidence(application, charter, f.upload(f.pdf_bytes(), "章程.pdf"), by=user)
+        assert refused.value.message == "只有本学区/集团的负责人可以为本申请上传或撤回佐证材料。"
+    assert_nothing_stored(media)
+
+
+def test_upload_evidence_requirement_of_other_standard_refused(application, lead, media):
+    foreign = f.requirement(f.make_application(), "A1-charter")
+
+    with pytest.raises(InvalidInput, match="该材料要求不属于本申请所采用的评估标准版本。"):
+        domain.upload_evidence(application, foreign, f.upload(f.pdf_bytes(), "章程.pdf"), by=lead)
+
+    assert_nothing_stored(media)
+
+
+# --- file names -----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("../../../../etc/cron.d/章程.pdf", "章程.pdf"),
+        ("..\\..\\windows\\system32\\章程.pdf", "章程.pdf"),
+        ("/tmp/章程.pdf", "章程.pdf"),
+        ("章程\u202efdp.exe.pdf", "章程fdp.exe.pdf"),
+        ("章\x00程\x1b[31m\r\n.pdf", "章程[31m.pdf"),
+    ],
+)
+def test_upload_evidence_hostile_name_stored_safely(raw, shown, application, lead, charter, media):
+    evidence_file = domain.upload_evidence(application, charter, f.upload(f.pdf_bytes(), raw), by=lead)
+
+    assert evidence_file.original_name == shown
+    assert stored_files(media) == [evidence_file.stored_name]
+    assert evidence_file.path.resolve().is_relative_to((media / "evidence" / str(application.pk)).resolve())
+    assert shown not in evidence_file.stored_name
+
+
+# --- the upload window ----------------------------------------------------------------------------------------------
+
+
+def test_can_upload_open_stage_without_row_while_collecting(application, charter):
+    assert domain.can_upload(application, charter) is True
+
+
+def test_can_upload_missing_row_after_collecting_is_closed(application, charter):
+    application.status = Application.Status.FORMAL_REVIEW
+
+    assert domain.can_upload(application, charter) is False
+
+
+def test_upload_evidence_after_stage_submitted_refused_stores_nothing(application, lead, charter, media):
+    submit_stage(application, "basic", lead)
+
+    with pytest.raises(domain.UploadFrozen) as refused:
+        domain.upload_evidence(application, charter, f.upload(f.pdf_bytes(), "章程.pdf"), by=lead)
+
+    assert refused.value.message == (
+        "“基础材料”阶段已提交，该阶段的材料已冻结。只有区教育局将此指标退回补正后，才能再次上传。"
+    )
+    assert refused.value.status == 409
+    assert_nothing_stored(media)
+
+
+def test_upload_evidence_other_stage_still_open_after_one_submitted(application, lead):
+    submit_stage(application, "basic", lead)
+    roster = f.requirement(application, "A2-roster")
+
+    evidence_file = domain.upload_evidence(application, roster, f.upload(f.pdf_bytes(), "名单.pdf"), by=lead)
+
+    assert evidence_file.version == 1
+
+
+def test_upload_evidence_returned_indicator_under_open_correction_allowed(application, lead, charter):
+    for stage in ("basic", "process", "outcome"):
+        submit_stage(application, stage, lead)
+    Application.objects.filter(pk=application.pk).update(status=Application.Status.CORRECTION)
+    application.refresh_from_db()
+    correction = CorrectionRequest.objects.create(
+        application=application, comment="章程缺少签章页", deadline=date(2025, 6, 30), created_by=UserFactory()
+    )
+    correction.indicators.add(Indicator.objects.get(dimension__standard=application.standard, code="A1"))
+
+    evidence_file = domain.upload_evidence(application, charter, f.upload(f.pdf_bytes(), "章程.pdf"), by=lead)
+
+    assert evidence_file.version == 1
+    assert domain.can_upload(application, f.requirement(application, "A2-roster")) is False
+    correction.resolved = timezone.now()
+    correction.save(update_fields=["resolved"])
+    assert domain.can_upload(application, charter) is False
+
+
+def test_upload_evidence_closed_application_refused(lead, media):
+    application = f.make_application(status=Application.Status.FAILED)
+    lead = f.make_lead(application.cluster)
+
+    with pytest.raises(domain.UploadFrozen, match="本申请已结束"):
+        domain.upload_evidence(
+            application, f.requirement(application, "A1-charter"), f.upload(f.pdf_bytes(), "章程.pdf"), by=lead
+        )
+
+    assert_nothing_stored(media)
+
+
+# --- missing requirements -------------------------------------------------------------------------------------------
+
+
+def test_missing_requirements_lists_required_without_current_file(application, lead, charter):
+    assert domain.missing_requirements(application, "basic") == [charter]
+    assert [r.code for r in domain.missing_requirements(application, "process")] == ["A2-roster"]
+
+    evidence_file = domain.upload_evidence(application, charter, f.upload(f.pdf_bytes(), "章程.pdf"), by=lead)
+    assert domain.missing_requirements(application, "basic") == []
+
+    domain.withdraw_evidence(evidence_file, by=lead, reason="上传错了年份")
+    assert domain.missing_requirements(application, "basic") == [charter]
+
+
+# --- withdrawal and permanence --------------------------------------------------------------------------------------
+
+
+def test_withdraw_evidence_keeps_file_and_row_in_history(application, lead, charter, media):
+    evidence_file = domain.upload_evidence(application, charter, f.upload(f.pdf_bytes(), "章程.pdf"), by=lead)
+
+    domain.withdraw_evidence(evidence_file, by=lead, reason=" 上传错了年份 ")
+
+    evidence_file.refresh_from_db()
+    assert evidence_file.is_withdrawn
+    assert (evidence_file.withdrawn_by, evidence_file.withdraw_reason) == (lead, "上传错了年份")
+    assert (media / evidence_file.stored_name).read_bytes() == f.pdf_bytes()
+    assert list(EvidenceFile.objects.current()) == []
+    event = AuditEvent.objects.get(action="evidence.withdrawn")
+    assert (event.reason, event.from_state, event.to_state) == ("上传错了年份", "current", "withdrawn")
+
+
+def test_withdraw_evidence_refusals(application, lead, charter):
+    evidence_file = domain.upload_evidence(application, charter, f.upload(f.pdf_bytes(), "章程.pdf"), by=lead)
+
+    with pytest.raises(InvalidInput, match="请填写撤回该文件的原因。"):
+        domain.withdraw_evidence(evidence_file, by=lead, reason="  ")
+    with pytest.raises(NotAllowed):
+        domain.withdraw_evidence(evidence_file, by=UserFactory(), reason="不要了")
+    domain.withdraw_evidence(evidence_file, by=lead, reason="上传错了年份")
+    with pytest.raises(domain.IllegalTransition, match="该文件已被撤回。"):
+        domain.withdraw_evidence(evidence_file, by=lead, reason="再撤一次")
+    assert AuditEvent.objects.filter(action="evidence.withdrawn").count() == 1
+
+
+def test_withdraw_evidence_after_stage_submitted_refused(application, lead, charter):
+    evidence_file = domain.upload_evidence(application, charter, f.upload(f.pdf_bytes(), "章程.pdf"), by=lead)
+    submit_stage(application, "basic", lead)
+
+    with pytest.raises(domain.UploadFrozen):
+        domain.withdraw_evidence(evidence_file, by=lead, reason="不要了")
+
+    evidence_file.refresh_from_db()
+    assert evidence_file.withdrawn is None
+
+
+def test_evidence_file_delete_refused(application, lead, charter, media):
+    evidence_file = domain.upload_evidence(application, charter, f.upload(f.pdf_bytes(), "章程.pdf"), by=lead)
+
+    with pytest.raises(EvidenceIsPermanent):
+        evidence_file.delete()
+    with pytest.raises(EvidenceIsPermanent):
+        EvidenceFile.objects.all().delete()
+    with pytest.raises(ProtectedError):
+        Application.objects.filter(pk=application.pk).delete()
+
+    assert EvidenceFile.objects.filter(pk=evidence_file.pk).exists()
+    assert stored_files(media) == [evidence_file.stored_name]
+
+
+def test_evidence_file_change_refused(application, lead, charter):
+    evidence_file = domain.upload_evidence(application, charter, f.upload(f.pdf_bytes(), "章程.pdf"), by=lead)
+
+    evidence_file.sha256 = "0" * 64
+    with pytest.raises(EvidenceIsPermanent):
+        evidence_file.save()
+    with pytest.raises(EvidenceIsPermanent):
+        evidence_file.save(update_fields=["sha256"])
+    with pytest.raises(EvidenceIsPermanent):
+        EvidenceFile.objects.update(stored_name="evidence/elsewhere.pdf")
+
+    assert EvidenceFile.objects.get().sha256 == hashlib.sha256(f.pdf_bytes()).hexdigest()
