@@ -3,7 +3,7 @@
 Write-only mode streams rows to disk, so memory stays flat however many applications a district has
 (see bench/export.py for the numbers). Every cell holding text that a person typed — names, comments, reasons,
 titles — goes through `text_cell`, which keeps it a string: openpyxl would otherwise store text starting with "="
-as a formula, and Excel would run it. Text that starts with =, +, -, @, a tab or a carriage return is also marked
+as a formula, and Excel would run it. Text that starts with =, +, -, @, a tab or a line break (CR is stored as LF) is also marked
 quote-prefixed, so that Excel keeps treating it as text when someone edits the cell.
 """
 
@@ -23,16 +23,18 @@ from openpyxl.styles import Font
 from certification.models import Application, ExportJob, IndicatorResult, Score, ScoreSheet
 
 EXPORT_DIR = "exports"
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# CR and CRLF are stored as LF (XML turns a bare CR into LF when the file is read anyway).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\n")
 EXCEL_MAX_TEXT = 32767
 PROGRESS_STEP = 5
 
 
 def safe_text(text):
-    """`text` as a str Excel can hold: characters XML forbids removed, cut to Excel's 32,767-character limit."""
+    """`text` as a str Excel can hold: line ends as LF, characters XML forbids removed, at most 32,767 characters."""
     if text is None:
         return ""
-    return ILLEGAL_CHARACTERS_RE.sub("", str(text))[:EXCEL_MAX_TEXT]
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    return ILLEGAL_CHARACTERS_RE.sub("", text)[:EXCEL_MAX_TEXT]
 
 
 def text_cell(cell, text):
