@@ -557,3 +557,53 @@ def failed_items(application):
                 )
             )
     return items
+
+
+def may_export(user, *, application=None, district=None):
+    """Who may export: an application's 评估汇总表 — the office and leaders of its district or city and
+    administrators; a district summary — the office and leaders of that district only."""
+    from certification.models import Role, RoleGrant
+
+    if not user.is_authenticated or not user.is_active:
+        return False
+    grants = RoleGrant.objects.active().filter(user=user)
+    district_roles = [Role.DISTRICT_OFFICE, Role.DISTRICT_LEADER]
+    if district is not None:
+        return grants.filter(role__in=district_roles, region=district).exists()
+    cluster_district = application.cluster.district
+    return (
+        user.is_superuser
+        or grants.filter(role=Role.ADMINISTRATOR).exists()
+        or grants.filter(role__in=district_roles, region=cluster_district).exists()
+        or grants.filter(role__in=[Role.CITY_OFFICE, Role.CITY_LEADER], region_id=cluster_district.parent_id).exists()
+    )
+
+
+def request_export(*, by, application=None, district=None):
+    """Ask for an .xlsx export of an application's 评估汇总表 or of a district's applications.
+
+    Side effects: an ExportJob row, an audit row, and after commit the Celery task that builds the file.
+    """
+    from certification.excel.summary_export import queue_export
+    from certification.models import ExportJob
+
+    if (application is None) == (district is None):
+        raise InvalidInput(_("Choose either an application or a district to export."))
+    if not may_export(by, application=application, district=district):
+        raise NotAllowed(_("You may not export this summary."))
+    with transaction.atomic():
+        job = ExportJob.objects.create(
+            kind=ExportJob.Kind.APPLICATION if application is not None else ExportJob.Kind.DISTRICT,
+            application=application,
+            district=district,
+            created_by=by,
+        )
+        audit.record(
+            "export.requested",
+            actor=by,
+            application=application,
+            obj=job,
+            payload={"kind": job.kind, "district": district.pk if district is not None else None},
+        )
+        queue_export(job)
+    return job

@@ -1,0 +1,93 @@
+"""Excel exports: ask for one, watch its progress, download it. The file is built by a Celery task."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from certification.domain.scoring import may_export, request_export
+from certification.models import ExportJob, Region
+from certification.permissions import get_application_for
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _district_for(user, pk):
+    """The district `pk` if the user may export its summary; 404 otherwise (no existence leak)."""
+    district = Region.objects.filter(pk=pk, kind=Region.Kind.DISTRICT).first()
+    if district is None or not may_export(user, district=district):
+        raise Http404(_("No such district."))
+    return district
+
+
+def _own_job(user, pk):
+    job = ExportJob.objects.filter(pk=pk, created_by=user).select_related("application", "district").first()
+    if job is None:
+        raise Http404(_("No such export."))
+    return job
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_export(request, pk):
+    application = get_application_for(request.user, pk)
+    if request.method == "POST":
+        job = request_export(by=request.user, application=application)
+        return redirect("export_job", pk=job.pk)
+    if not may_export(request.user, application=application):
+        raise Http404(_("No such application."))
+    title = _("Evaluation summary of %(application)s") % {"application": application}
+    return render(request, "certification/exports/start.html", {"title": title})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def district_export(request, pk):
+    district = _district_for(request.user, pk)
+    if request.method == "POST":
+        job = request_export(by=request.user, district=district)
+        return redirect("export_job", pk=job.pk)
+    title = _("District summary of %(district)s") % {"district": district}
+    return render(request, "certification/exports/start.html", {"title": title})
+
+
+def _status(job):
+    return {
+        "status": job.status,
+        "status_display": job.get_status_display(),
+        "progress": job.progress,
+        "error": job.error,
+        "download_url": reverse("export_download", args=[job.pk]) if job.status == ExportJob.Status.DONE else "",
+    }
+
+
+@login_required
+def job_page(request, pk):
+    job = _own_job(request.user, pk)
+    return render(request, "certification/exports/job.html", {"job": job, "state": _status(job)})
+
+
+@login_required
+def job_status(request, pk):
+    return JsonResponse(_status(_own_job(request.user, pk)))
+
+
+@login_required
+def job_download(request, pk):
+    job = _own_job(request.user, pk)
+    # The requester must still hold the right to see what the file contains.
+    allowed = may_export(request.user, application=job.application, district=job.district)
+    if not allowed or job.status != ExportJob.Status.DONE or not job.file_path:
+        raise Http404(_("No such export."))
+    path = (Path(settings.MEDIA_ROOT) / job.file_path).resolve()
+    if not path.is_relative_to(Path(settings.MEDIA_ROOT).resolve() / "exports") or not path.is_file():
+        raise Http404(_("No such export."))
+    name = f"export-{job.kind}-{job.pk}.xlsx"
+    response = FileResponse(path.open("rb"), as_attachment=True, filename=name, content_type=XLSX)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
