@@ -129,8 +129,9 @@ def evidence_upload(request, application_pk, requirement_pk):
 def _evidence_upload(request, application_pk, requirement_pk, limit):
     application = get_application_for(request.user, application_pk)
     requirement = _requirement_or_404(application, requirement_pk)
+    data, files = request.POST, request.FILES  # reads the body (unless the CSRF check already has), through `limit`
     refusal = limit.refusal().message if limit.too_large else None
-    form = EvidenceUploadForm(request.POST, request.FILES, requirement_pk=requirement.pk, refusal=refusal)
+    form = EvidenceUploadForm(data, files, requirement_pk=requirement.pk, refusal=refusal)
     if form.is_valid():
         try:
             evidence_file = domain.upload_evidence(application, requirement, form.cleaned_data["file"], by=request.user)

@@ -1,0 +1,413 @@
+"""Evidence pages over HTTP: who may see, upload, withdraw and download, and what the responses carry."""
+
+import hashlib
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from certification.domain import evidence as domain
+from certification.domain.roles import grant_role
+from certification.models import ApplicationStage, AuditEvent, EvidenceFile, Role
+from tests.factories import ClusterFactory, DistrictFactory, UserFactory
+from tests.factories import evidence as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def stored_files(media):
+    return sorted(str(path.relative_to(media)) for path in media.rglob("*") if path.is_file()) if media.exists() else []
+
+
+@pytest.fixture
+def application():
+    return f.make_application()
+
+
+@pytest.fixture
+def lead(application):
+    return f.make_lead(application.cluster)
+
+
+@pytest.fixture
+def charter(application):
+    return f.requirement(application, "A1-charter")
+
+
+@pytest.fixture
+def district_office(application):
+    user = UserFactory()
+    grant_role(user, Role.DISTRICT_OFFICE, region=application.cluster.district)
+    return user
+
+
+@pytest.fixture
+def stored(application, lead, charter):
+    return domain.upload_evidence(application, charter, f.upload(f.pdf_bytes("保密内容"), "章程.pdf"), by=lead)
+
+
+def list_url(application, stage="basic"):
+    return reverse("evidence_list", args=[application.pk, stage])
+
+
+def upload_url(application, requirement):
+    return reverse("evidence_upload", args=[application.pk, requirement.pk])
+
+
+def download_url(evidence_file, name="evidence_download"):
+    return reverse(name, args=[evidence_file.application_id, evidence_file.pk])
+
+
+def body(response):
+    return b"".join(response.streaming_content)
+
+
+# --- the list -------------------------------------------------------------------------------------------------------
+
+
+def test_evidence_list_shows_every_version_with_its_facts(client, application, lead, charter, stored):
+    domain.withdraw_evidence(stored, by=lead, reason="缺少签章页")
+    second = domain.upload_evidence(application, charter, f.upload(f.png_bytes(), "签章页.png"), by=lead)
+    client.force_login(lead)
+
+    response = client.get(list_url(application))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert [group["requirement"].code for group in response.context["groups"]] == ["A1-charter", "A1-minutes"]
+    assert [file.version for file in response.context["groups"][0]["files"]] == [2, 1]
+    assert "章程.pdf" in html and "签章页.png" in html
+    assert stored.sha256[:12] in html and second.sha256[:12] in html
+    assert "已撤回" in html and "缺少签章页" in html
+    assert str(lead) in html
+    assert f'action="{upload_url(application, charter)}"' in html
+    assert download_url(second, "evidence_preview") in html
+
+
+def test_evidence_list_viewer_in_scope_sees_no_upload_or_withdraw(client, application, district_office, stored):
+    client.force_login(district_office)
+
+    response = client.get(list_url(application))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "章程.pdf" in html
+    assert 'enctype="multipart/form-data"' not in html
+    assert "/withdraw/" not in html
+
+
+def test_evidence_list_out_of_scope_is_404(client, application, stored):
+    client.force_login(f.make_lead(ClusterFactory()))
+
+    response = client.get(list_url(application))
+
+    assert response.status_code == 404
+    assert "章程.pdf" not in response.content.decode()
+
+
+def test_evidence_list_unknown_stage_is_404(client, application, lead):
+    client.force_login(lead)
+
+    assert client.get(list_url(application, "everything")).status_code == 404
+
+
+def test_evidence_list_query_count_same_for_3_and_30_files(client, application, lead, charter):
+    client.force_login(lead)
+
+    def queries_with(total):
+        while EvidenceFile.objects.count() < total:
+            domain.upload_evidence(application, charter, f.upload(f.pdf_bytes(), "章程.pdf"), by=lead)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(list_url(application))
+        assert len(response.context["groups"][0]["files"]) == total
+        return len(captured)
+
+    assert queries_with(3) == queries_with(30)
+
+
+# --- upload ---------------------------------------------------------------------------------------------------------
+
+
+def test_evidence_upload_by_lead_saves_and_redirects(client, application, lead, charter, media):
+    client.force_login(lead)
+    content = f.office_bytes("docx")
+
+    response = client.post(upload_url(application, charter), {"file": f.upload(content, "学区章程.docx")})
+
+    evidence_file = EvidenceFile.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"{list_url(application)}#requirement-{charter.pk}"
+    assert (evidence_file.uploaded_by, evidence_file.original_name, evidence_file.version) == (lead, "学区章程.docx", 1)
+    assert evidence_file.sha256 == hashlib.sha256(content).hexdigest()
+    assert stored_files(media) == [evidence_file.stored_name]
+
+
+@pytest.mark.parametrize(
+    ("build", "name", "message"),
+    [
+        (
+            f.exe_bytes,
+            "章程.pdf",
+            "不接受此类文件。请上传以下类型之一：PDF、Word (.docx)、Excel (.xlsx)、PowerPoint (.pptx)、JPEG、PNG、MP4。",
+        ),
+        (f.png_bytes, "章程.docx", "文件内容是 PNG，但文件名以“.docx”结尾。请将扩展名改为 .png，或上传正确的文件。"),
+        (
+            f.xlsm_bytes,
+            "名单.xlsx",
+            "文件包含宏（VBA）。不接受启用宏的 Office 文件：请另存为不含宏的 .docx、.xlsx 或 .pptx 后重新上传。",
+        ),
+        (f.zip_bomb_xlsx, "名单.xlsx", "文件中有部件的压缩比超过 200:1，疑似压缩炸弹，已拒收。"),
+    ],
+    ids=["exe-as-pdf", "png-as-docx", "xlsm", "zip-bomb"],
+)
+def test_evidence_upload_refused_rerenders_400_stores_nothing(
+    build, name, message, client, application, lead, charter, media
+):
+    client.force_login(lead)
+
+    response = client.post(upload_url(application, charter), {"file": f.upload(build(), name)})
+
+    assert response.status_code == 400
+    form = next(group["upload_form"] for group in response.context["groups"] if group["requirement"] == charter)
+    assert form.errors["file"] == [message]
+    assert message in response.content.decode()
+    assert EvidenceFile.objects.count() == 0
+    assert stored_files(media) == []
+
+
+def test_evidence_upload_over_limit_stopped_while_streaming(settings, client, application, lead, charter, media):
+    settings.EVIDENCE_MAX_UPLOAD_BYTES = 100_000
+    client.force_login(lead)
+
+    response = client.post(upload_url(application, charter), {"file": f.upload(f.pdf_bytes("x" * 300_000), "章程.pdf")})
+
+    assert response.status_code == 400
+    assert "文件超过允许的最大大小 97.7\xa0KB。请压缩或拆分后重新上传。" in response.content.decode()
+    assert EvidenceFile.objects.count() == 0
+    assert stored_files(media) == []
+
+
+def test_evidence_upload_without_file_400(client, application, lead, charter):
+    client.force_login(lead)
+
+    response = client.post(upload_url(application, charter), {})
+
+    assert response.status_code == 400
+    assert "请选择要上传的文件。" in response.content.decode()
+
+
+def test_evidence_upload_by_viewer_in_scope_refused_403(client, application, district_office, charter, media):
+    client.force_login(district_office)
+
+    response = client.post(upload_url(application, charter), {"file": f.upload(f.pdf_bytes(), "章程.pdf")})
+
+    assert response.status_code == 403
+    assert "只有本学区/集团的负责人可以为本申请上传或撤回佐证材料。" in response.content.decode()
+    assert EvidenceFile.objects.count() == 0
+    assert stored_files(media) == []
+
+
+def test_evidence_upload_after_stage_submitted_refused_409(client, application, lead, charter, media):
+    ApplicationStage.objects.create(
+        application=application, stage="basic", status="submitted", submitted=timezone.now(), submitted_by=lead
+    )
+    client.force_login(lead)
+
+    page = client.get(list_url(application))
+    response = client.post(upload_url(application, charter), {"file": f.upload(f.pdf_bytes(), "章程.pdf")})
+
+    assert 'enctype="multipart/form-data"' not in page.content.decode()
+    assert response.status_code == 409
+    assert "“基础材料”阶段已提交" in response.content.decode()
+    assert EvidenceFile.objects.count() == 0
+    assert stored_files(media) == []
+
+
+def test_evidence_upload_out_of_scope_404(client, application, charter, media):
+    client.force_login(f.make_lead(ClusterFactory()))
+
+    response = client.post(upload_url(application, charter), {"file": f.upload(f.pdf_bytes(), "章程.pdf")})
+
+    assert response.status_code == 404
+    assert EvidenceFile.objects.count() == 0
+    assert stored_files(media) == []
+
+
+def test_evidence_upload_requires_csrf_token(application, lead, charter, media):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(lead)
+
+    response = client.post(upload_url(application, charter), {"file": f.upload(f.pdf_bytes(), "章程.pdf")})
+
+    assert response.status_code == 403
+    assert EvidenceFile.objects.count() == 0
+
+
+# --- withdraw -------------------------------------------------------------------------------------------------------
+
+
+def test_evidence_withdraw_by_lead_marks_withdrawn(client, application, lead, stored):
+    client.force_login(lead)
+
+    response = client.post(
+        reverse("evidence_withdraw", args=[application.pk, stored.pk]), {f"withdraw-{stored.pk}-reason": "年份错误"}
+    )
+
+    stored.refresh_from_db()
+    assert response.status_code == 302
+    assert (stored.withdrawn_by, stored.withdraw_reason) == (lead, "年份错误")
+    assert AuditEvent.objects.filter(action="evidence.withdrawn", object_id=str(stored.pk)).count() == 1
+
+
+def test_evidence_withdraw_without_reason_400(client, application, lead, stored):
+    client.force_login(lead)
+
+    response = client.post(reverse("evidence_withdraw", args=[application.pk, stored.pk]), {})
+
+    stored.refresh_from_db()
+    assert response.status_code == 400
+    assert "这个字段是必填项。" in response.content.decode()
+    assert stored.withdrawn is None
+
+
+def test_evidence_withdraw_by_viewer_refused_403(client, application, district_office, stored):
+    client.force_login(district_office)
+
+    response = client.post(
+        reverse("evidence_withdraw", args=[application.pk, stored.pk]), {f"withdraw-{stored.pk}-reason": "不要了"}
+    )
+
+    stored.refresh_from_db()
+    assert response.status_code == 403
+    assert stored.withdrawn is None
+
+
+# --- download and preview -------------------------------------------------------------------------------------------
+
+
+def test_evidence_download_headers_exact(client, lead, stored):
+    client.force_login(lead)
+
+    response = client.get(download_url(stored))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == (
+        "attachment; filename=\"__.pdf\"; filename*=UTF-8''%E7%AB%A0%E7%A8%8B.pdf"
+    )
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Cache-Control"] == "private, no-store"
+    assert response["Content-Length"] == str(stored.size)
+    assert body(response) == f.pdf_bytes("保密内容")
+
+
+def test_evidence_download_hostile_name_header_is_safe(client, application, lead, charter):
+    evidence_file = domain.upload_evidence(
+        application, charter, f.upload(f.pdf_bytes(), 'a";\r\nSet-Cookie: x=1;\u202e.pdf'), by=lead
+    )
+    client.force_login(lead)
+
+    response = client.get(download_url(evidence_file))
+
+    assert evidence_file.original_name == "a_; Set-Cookie_ x=1;.pdf"
+    assert response["Content-Disposition"] == (
+        "attachment; filename=\"a__ Set-Cookie_ x=1_.pdf\"; filename*=UTF-8''a_%3B%20Set-Cookie_%20x%3D1%3B.pdf"
+    )
+    assert not response.has_header("Set-Cookie")
+
+
+def test_evidence_download_viewer_in_scope_allowed(client, district_office, stored):
+    client.force_login(district_office)
+
+    response = client.get(download_url(stored))
+
+    assert response.status_code == 200
+    assert body(response) == f.pdf_bytes("保密内容")
+
+
+def test_evidence_download_withdrawn_version_still_available(client, lead, stored):
+    domain.withdraw_evidence(stored, by=lead, reason="年份错误")
+    client.force_login(lead)
+
+    assert body(client.get(download_url(stored))) == f.pdf_bytes("保密内容")
+
+
+@pytest.mark.parametrize("who", ["other_lead", "other_district_office", "unassigned_evaluator", "no_role"])
+def test_evidence_download_out_of_scope_is_404(who, client, stored):
+    user = UserFactory()
+    if who == "other_lead":
+        grant_role(user, Role.LEAD, cluster=ClusterFactory())
+    elif who == "other_district_office":
+        grant_role(user, Role.DISTRICT_OFFICE, region=DistrictFactory())
+    elif who == "unassigned_evaluator":
+        grant_role(user, Role.EVALUATOR)
+    client.force_login(user)
+
+    for name in ("evidence_download", "evidence_preview"):
+        response = client.get(download_url(stored, name))
+        assert response.status_code == 404
+        assert not response.streaming
+        assert b"\xe4\xbf\x9d\xe5\xaf\x86" not in response.content  # 保密 (the file's content)
+        assert "章程.pdf" not in response.content.decode()
+
+
+def test_evidence_download_anonymous_is_404(client, stored):
+    for name in ("evidence_download", "evidence_preview"):
+        response = client.get(download_url(stored, name))
+        assert response.status_code == 404
+        assert "章程.pdf" not in response.content.decode()
+
+
+def test_evidence_download_file_of_other_application_is_404(client, lead, application, stored):
+    other = f.make_application()
+    other_lead = f.make_lead(other.cluster)
+    client.force_login(other_lead)
+
+    response = client.get(reverse("evidence_download", args=[other.pk, stored.pk]))
+
+    assert response.status_code == 404
+
+
+def test_evidence_preview_pdf_inline_with_csp(client, lead, stored):
+    client.force_login(lead)
+
+    response = client.get(download_url(stored, "evidence_preview"))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == "inline; filename=\"__.pdf\"; filename*=UTF-8''%E7%AB%A0%E7%A8%8B.pdf"
+    assert response["Content-Security-Policy"] == (
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; object-src 'self'; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+    )
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_evidence_preview_image_sandboxed(client, application, lead, charter):
+    evidence_file = domain.upload_evidence(application, charter, f.upload(f.png_bytes(), "场地.png"), by=lead)
+    client.force_login(lead)
+
+    response = client.get(download_url(evidence_file, "evidence_preview"))
+
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Security-Policy"].endswith("; sandbox")
+    assert body(response) == f.png_bytes()
+
+
+def test_evidence_preview_office_file_is_404(client, application, lead, charter):
+    evidence_file = domain.upload_evidence(application, charter, f.upload(f.office_bytes("docx"), "章程.docx"), by=lead)
+    client.force_login(lead)
+
+    response = client.get(download_url(evidence_file, "evidence_preview"))
+
+    assert response.status_code == 404
