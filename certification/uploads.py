@@ -10,6 +10,7 @@ Every function here reads in bounded chunks: memory does not grow with the file'
 import hashlib
 import os
 import re
+import struct
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -187,10 +188,7 @@ def _check_zip_structure(archive):
     """Refuse a zip whose central directory promises too much. Nothing is decompressed here."""
     entries = archive.infolist()
     if len(entries) > _limit("EVIDENCE_ZIP_MAX_ENTRIES", ZIP_MAX_ENTRIES):
-        raise UploadRejected(
-            _("The file holds %(count)s parts; at most %(limit)s are accepted. Save it again from Office or split it.")
-            % {"count": len(entries), "limit": _limit("EVIDENCE_ZIP_MAX_ENTRIES", ZIP_MAX_ENTRIES)}
-        )
+        raise _too_many_entries(len(entries), _limit("EVIDENCE_ZIP_MAX_ENTRIES", ZIP_MAX_ENTRIES))
     names = [entry.filename for entry in entries]
     if len(set(names)) != len(names):
         raise UploadRejected(
@@ -236,8 +234,44 @@ def _macro_refusal():
     )
 
 
+_END_OF_CENTRAL_DIRECTORY = struct.Struct("<4s4H2LH")
+# The end record is 22 bytes plus a comment of at most 65,535.
+_END_SEARCH_BYTES = _END_OF_CENTRAL_DIRECTORY.size + 0xFFFF
+# Office writes short part names; this leaves room for long ones and extra fields, never for a million entries.
+ZIP_MAX_DIRECTORY_BYTES = 4 * 1024 * 1024
+
+
+def _too_many_entries(count, limit):
+    return UploadRejected(
+        _("The file holds %(count)s parts; at most %(limit)s are accepted. Save it again from Office or split it.")
+        % {"count": count, "limit": limit}
+    )
+
+
+def _check_zip_directory_size(fileobj, size):
+    """Read the zip's end record ourselves: zipfile would build an object per entry before we could count them."""
+    tail_size = min(size, _END_SEARCH_BYTES)
+    tail = _read_at(fileobj, size - tail_size, tail_size)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < _END_OF_CENTRAL_DIRECTORY.size:
+        return False
+    fields = _END_OF_CENTRAL_DIRECTORY.unpack_from(tail, at)
+    entries, directory_bytes = fields[4], fields[5]
+    limit = _limit("EVIDENCE_ZIP_MAX_ENTRIES", ZIP_MAX_ENTRIES)
+    # 0xFFFF means a ZIP64 count follows elsewhere: more parts than any accepted file has.
+    if entries > limit:
+        raise _too_many_entries(entries, limit)
+    if directory_bytes > ZIP_MAX_DIRECTORY_BYTES:
+        raise UploadRejected(
+            _("The file's zip directory is too large for an Office document. Save it again from Office.")
+        )
+    return True
+
+
 def _office_type(fileobj):
     """The FileType of an Office Open XML package, None for any other zip. Raises UploadRejected for bombs/macros."""
+    if not _check_zip_directory_size(fileobj, _file_size(fileobj)):
+        return None
     try:
         archive = zipfile.ZipFile(fileobj)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):

@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+import struct
 import zipfile
 
 import pytest
@@ -247,3 +248,21 @@ def test_copy_with_hash_never_overwrites(tmp_path):
         uploads.copy_with_hash(io.BytesIO(b"later"), destination, max_bytes=100)
 
     assert destination.read_bytes() == b"earlier"
+
+
+def test_validate_upload_zip_entry_count_read_from_end_record_before_zipfile_parses():
+    # An end record claiming 60,000 entries over a directory that is not there: refused on the claim alone,
+    # before zipfile would build an object per entry.
+    end_record = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 60000, 60000, 2_760_000, 4, 0)
+    content = b"PK\x03\x04" + b"\x00" * 64 + end_record
+
+    assert (
+        refusal(content, "名单.xlsx") == "文件包含 60000 个部件，最多允许 2000 个。请用 Office 重新保存或拆分后再上传。"
+    )
+
+
+def test_validate_upload_zip_directory_too_large_refused():
+    end_record = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 10, 10, 5 * 1024 * 1024, 4, 0)
+    content = b"PK\x03\x04" + b"\x00" * 64 + end_record
+
+    assert refusal(content, "名单.xlsx") == "文件的 zip 目录过大，不像 Office 文档。请用 Office 重新保存后再上传。"
