@@ -5,6 +5,7 @@ Nothing here changes state. The detail views only gather what their template sho
 
 from decimal import Decimal, InvalidOperation
 
+import django_filters
 from django.db.models import Count, Prefetch
 from django.utils.translation import gettext as _
 from viewflow.views import DetailModelView, ListModelView
@@ -21,6 +22,7 @@ from certification.models import (
     Role,
     RoleGrant,
     School,
+    Standard,
     Tier,
     TierChange,
 )
@@ -87,6 +89,36 @@ class ReferenceListView(ListModelView):
 
     template_name = "certification/reference/list.html"
     paginate_by = 25
+
+
+class StandardListView(ReferenceListView):
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        # Drafts are work in progress of the administrators; everyone else sees what is or was in force.
+        if is_administrator(self.request.user):
+            return queryset
+        return queryset.exclude(status=Standard.Status.DRAFT)
+
+
+def _district_choices(request=None):
+    # Region.__str__ names the city too; without the join every option of the filter would cost a query.
+    return Region.objects.districts().select_related("parent").order_by("parent__name", "name")
+
+
+class ClusterFilter(django_filters.FilterSet):
+    district = django_filters.ModelChoiceFilter(queryset=_district_choices)
+
+    class Meta:
+        model = Cluster
+        fields = ["kind", "current_tier", "district"]
+
+
+class SchoolFilter(django_filters.FilterSet):
+    district = django_filters.ModelChoiceFilter(queryset=_district_choices)
+
+    class Meta:
+        model = School
+        fields = ["kind", "district", "is_relatively_weak"]
 
 
 class StandardDetailView(DetailModelView):
