@@ -24,3 +24,10 @@ def require(condition, message):
     """Raise 403 with `message` unless `condition` holds."""
     if not condition:
         raise PermissionDenied(message)
+
+
+def can_view_application(user, application):
+    """Whether `user` may see `application`: the same scope rule as `Application.objects.visible_to`."""
+    if application is None or not user.is_authenticated:
+        return False
+    return Application.objects.visible_to(user).filter(pk=application.pk).exists()

@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class WorkflowsConfig(AppConfig):
     name = "workflows"
     verbose_name = _("Workflows")
+
+    def ready(self):
+        # The flow's pages join the site before the URLconf is loaded .
+        from certification.site import site
+
+        from .viewsets import CertificationFlowApp
+
+        if not any(isinstance(app, CertificationFlowApp) for app in site.viewsets):
+            site.viewsets.append(CertificationFlowApp())

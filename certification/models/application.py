@@ -85,6 +85,16 @@ class Application(models.Model):
         verbose_name = _("application")
         verbose_name_plural = _("applications")
         ordering = ["-created"]
+        # Object permissions (django-guardian), granted per application by certification.domain.roles:
+        # who may take which workflow task. Never granted model-wide, so a role sees only its own scope.
+        permissions = [
+            ("act_as_lead", _("Can act as the cluster lead on the application")),
+            ("act_as_district_office", _("Can act as the district office on the application")),
+            ("act_as_district_leader", _("Can act as the district leader on the application")),
+            ("act_as_city_office", _("Can act as the city office on the application")),
+            ("act_as_city_leader", _("Can act as the city leader on the application")),
+            ("act_as_evaluator", _("Can act as an evaluator on the application")),
+        ]
         constraints = [
             # At most one open application per cluster, enforced by the database as well as the domain.
             models.UniqueConstraint(

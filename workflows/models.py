@@ -1,0 +1,30 @@
+"""The certification process: viewflow's Process, one per Application, which it holds as its artifact."""
+
+from django.contrib.contenttypes.models import ContentType
+from django.utils.translation import gettext_lazy as _
+from viewflow.workflow.models import Process
+
+from certification.models import Application
+
+
+class CertificationProcess(Process):
+    """A proxy: the business data lives in certification models; the process only points at its application."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("certification process")
+        verbose_name_plural = _("certification processes")
+
+    @property
+    def application(self):
+        return self.artifact
+
+
+def process_for(application):
+    """The certification process of `application`, or None (applications opened outside the workflow)."""
+    content_type = ContentType.objects.get_for_model(Application)
+    return (
+        CertificationProcess.objects.filter(artifact_content_type=content_type, artifact_object_id=application.pk)
+        .order_by("-pk")
+        .first()
+    )

@@ -1,0 +1,164 @@
+"""Nodes the certification flow needs beyond viewflow's own.
+
+* `TaskView`: a human task whose permission is checked again on every request, so a user whose role grant or
+  evaluator assignment was revoked loses the task at once, even one already assigned to them; and whose
+  refusals are pages that explain themselves (403 / 409) instead of viewflow's bare PermissionDenied.
+* `ForEach`: a multi-instance split. Viewflow's open-source Split is static (one branch per declared node);
+  ForEach opens one instance of its next node per item of a list computed when the split runs — here, one
+  scoring task per evaluator on the panel, each with the item as its ``task.data``. Each instance gets its own
+  split token, so a plain `flow.Join` waits for all of them, including a branch that loops (a recusal and its
+  replacement keep the branch's token until the replacement has scored).
+"""
+
+from functools import update_wrapper
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.urls import path
+from django.utils.translation import gettext as _
+from viewflow.workflow import flow
+from viewflow.workflow.activation import Activation
+from viewflow.workflow.base import Node
+from viewflow.workflow.exceptions import FlowLockFailed, FlowRuntimeError
+from viewflow.workflow.flow import mixins as flow_mixins
+from viewflow.workflow.flow import utils as flow_utils
+from viewflow.workflow.flow import views as flow_views
+from viewflow.workflow.nodes import mixins as node_mixins
+from viewflow.workflow.status import STATUS
+from viewflow.workflow.token import Token
+
+from certification.domain.errors import IllegalTransition, NotAllowed
+
+
+def explain_refusals(view, flow_class):
+    """Turn viewflow's refusals into domain errors, which DomainErrorMiddleware renders as a Chinese page.
+
+    A task already done or cancelled, or taken by someone else, is a conflict (409); anything else viewflow
+    refuses is a permission refusal (403); a process row locked by a concurrent request is a conflict too.
+    """
+
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except FlowLockFailed:
+            raise IllegalTransition(
+                _("Someone else is working on this task right now; reload the page in a moment.")
+            ) from None
+        except PermissionDenied:
+            task = flow_class.task_class._default_manager.filter(pk=kwargs.get("task_pk")).first()
+            if task is not None and task.status in (STATUS.DONE, STATUS.CANCELED, STATUS.REVIVED):
+                raise IllegalTransition(
+                    _("This task has already been completed or closed; nothing was changed.")
+                ) from None
+            if task is not None and task.owner_id and task.owner_id != request.user.pk:
+                raise IllegalTransition(_("This task has been taken by %(owner)s.") % {"owner": task.owner}) from None
+            raise NotAllowed(_("You may not work on this task.")) from None
+
+    update_wrapper(wrapped, view)
+    return wrapped
+
+
+class TaskView(flow.View):
+    """A human task; see the module docstring."""
+
+    def _permission_object(self, task):
+        obj = self._owner_permission_obj
+        return obj(task.process) if callable(obj) else obj
+
+    def holds_permission(self, user, task):
+        """Whether `user` holds the task's permission (on its object) now."""
+        if not task.owner_permission:
+            return True
+        return user.is_authenticated and user.has_perm(task.owner_permission, self._permission_object(task))
+
+    def can_execute(self, user, task):
+        return super().can_execute(user, task) and self.holds_permission(user, task)
+
+    def can_assign(self, user, task):
+        return super().can_assign(user, task) and self.holds_permission(user, task)
+
+    @property
+    def view_path(self):
+        return path(
+            f"<int:process_pk>/{self.name}/<int:task_pk>/execute/",
+            explain_refusals(flow_utils.wrap_view(self, self.view), self.flow_class),
+            name="execute",
+        )
+
+    @property
+    def assign_path(self):
+        return path(
+            f"<int:process_pk>/{self.name}/<int:task_pk>/assign/",
+            explain_refusals(
+                flow_utils.wrap_task_view(self, self.assign_view, permission=self.can_assign), self.flow_class
+            ),
+            name="assign",
+        )
+
+    @property
+    def unassign_path(self):
+        return path(
+            f"<int:process_pk>/{self.name}/<int:task_pk>/unassign/",
+            explain_refusals(
+                flow_utils.wrap_task_view(self, self.unassign_view, permission=self.can_unassign), self.flow_class
+            ),
+            name="unassign",
+        )
+
+
+class ForEachActivation(Activation):
+    """Computes the items when the split runs, then creates one next task per item."""
+
+    def __init__(self, *args, **kwargs):
+        self.items = []
+        super().__init__(*args, **kwargs)
+
+    @Activation.status.super()
+    def activate(self):
+        with self.exception_guard(), transaction.atomic(savepoint=True):
+            self.items = list(self.flow_task._items(self))
+            if not self.items:
+                raise FlowRuntimeError(f"{self.flow_task.name}: no items to open instances for")
+
+    @Activation.status.super()
+    def create_next(self):
+        tokens = Token.split_token_source(self.task.token, self.task.pk)
+        for item in self.items:
+            yield self.flow_task._next._create(self, next(tokens), data=dict(item))
+
+
+class ForEach(flow_mixins.NodeDetailMixin, node_mixins.NextNodeMixin, Node):
+    """Multi-instance split: ``ForEach(items).Next(node)`` opens `node` once per item.
+
+    `items` is a callable ``activation -> iterable of dicts`` (or a ``this.`` reference to one); each dict becomes
+    the ``task.data`` of one instance. A `flow.Join` after the instances waits for all of them.
+    """
+
+    activation_class = ForEachActivation
+    task_type = "PARALLEL_GATEWAY"
+    bpmn_element = "parallelGateway"
+    index_view_class = flow_views.IndexTaskView
+    detail_view_class = flow_views.DetailTaskView
+    shape = {
+        "width": 50,
+        "height": 50,
+        "svg": """
+            <path class="gateway" d="M25,0L50,25L25,50L0,25L25,0"/>
+            <text class="gateway-marker" font-size="32px" x="25" y="35">+</text>
+        """,
+    }
+
+    def __init__(self, items, **kwargs):
+        super().__init__(**kwargs)
+        self._items = items
+
+    def _resolve(self, instance):
+        super()._resolve(instance)
+        from viewflow import this
+
+        self._items = this.resolve(instance, self._items)
+
+    def _ready(self):
+        # The chart and the BPMN export mark the repeated task as multi-instance.
+        if self._next is not None:
+            self._next._multi_instance = True

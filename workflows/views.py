@@ -1,0 +1,425 @@
+"""The certification tasks' views. Thin: load, validate a form, call one domain function, complete the task.
+
+Viewflow wraps each task view (`viewflow.workflow.flow.utils.wrap_view`): it loads the task, checks the node's
+permission, and runs a POST under the process lock in one transaction, so two submits of one task give one
+transition. A DomainError that refuses the step rolls that transaction back and is rendered by
+DomainErrorMiddleware; an input the domain rejects is shown on the form instead.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views import generic
+from viewflow.workflow.flow.views import mixins as flow_view_mixins
+
+from certification.domain import process as steps
+from certification.domain import scoring
+from certification.domain.errors import DomainError, IllegalTransition, InvalidInput
+from certification.domain.evidence import missing_requirements, requirements_of
+from certification.forms.scoring import ScoreSheetForm
+from certification.models import (
+    ApplicationStage,
+    AuditEvent,
+    EvaluatorAssignment,
+    EvidenceStage,
+    IndicatorResult,
+    Objection,
+)
+from certification.models.evidence import EvidenceFile
+from certification.permissions import get_application_for
+
+from . import forms
+
+
+def application_url(application):
+    """The application's dossier page (the work area), or the process page when that area is not mounted."""
+    try:
+        return reverse("work:application_detail", args=[application.pk])
+    except NoReverseMatch:
+        from .flows import CertificationFlow
+        from .models import process_for
+
+        process = process_for(application)
+        return CertificationFlow.instance.reverse("process_detail", args=[process.pk]) if process else "/"
+
+
+class TaskPage(flow_view_mixins.TaskSuccessUrlMixin, generic.FormView):
+    """A task page: the application's key facts, the task's own content and a form."""
+
+    template_name = "workflows/task.html"
+    form_class = forms.ConfirmForm
+    actions = ()
+    invalid_status = 400
+
+    @property
+    def activation(self):
+        return self.request.activation
+
+    @property
+    def application(self):
+        if not hasattr(self, "_application"):
+            self._application = self.activation.process.artifact
+        return self._application
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("application", self.application)
+        kwargs.setdefault("task", self.activation.task)
+        kwargs.setdefault("task_title", self.activation.flow_task.task_title)
+        kwargs.setdefault("actions", self.actions or [("", _("Done"))])
+        kwargs.setdefault("application_url", application_url(self.application))
+        return super().get_context_data(**kwargs)
+
+    def form_invalid(self, form, status=None):
+        return self.render_to_response(self.get_context_data(form=form), status=status or self.invalid_status)
+
+    def form_valid(self, form):
+        try:
+            self.perform(form)
+        except InvalidInput as refusal:
+            form.add_error(None, refusal.message)
+            return self.form_invalid(form)
+        self.activation.execute()
+        messages.success(self.request, _("Done: %(task)s.") % {"task": self.activation.flow_task.task_title})
+        return HttpResponseRedirect(self.get_success_url())
+
+    def get_success_url(self):
+        return application_url(self.application)
+
+    def perform(self, form):
+        raise NotImplementedError
+
+
+class OpenApplicationView(generic.FormView):
+    """Start: the lead picks one of their clusters and the target tier; eligibility is checked by the domain."""
+
+    template_name = "workflows/open.html"
+    form_class = forms.OpenApplicationForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_valid(self, form):
+        try:
+            application = steps.start_application(
+                form.cleaned_data["cluster"], form.cleaned_data["target_tier"], by=self.request.user
+            )
+        except DomainError as refusal:
+            form.add_error(None, refusal.message)
+            return self.render_to_response(self.get_context_data(form=form), status=refusal.status)
+        activation = self.request.activation
+        activation.process.artifact = application
+        activation.execute()
+        messages.success(self.request, _("The application has been opened."))
+        return HttpResponseRedirect(application_url(application))
+
+
+class SubmitStageView(TaskPage):
+    template_name = "workflows/submit_stage.html"
+    stage = None
+
+    def get_context_data(self, **kwargs):
+        stage_row = ApplicationStage.objects.get(application=self.application, stage=self.stage)
+        kwargs.update(
+            stage=stage_row,
+            requirements=requirements_of(self.application, self.stage),
+            missing=missing_requirements(self.application, self.stage),
+            actions=[("", _("Submit this stage"))],
+        )
+        return super().get_context_data(**kwargs)
+
+    def perform(self, form):
+        steps.submit_stage(self.application, self.stage, by=self.request.user)
+
+
+class FormalReviewView(TaskPage):
+    template_name = "workflows/formal_review.html"
+    form_class = forms.FormalReviewForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "application": self.application}
+
+    def get_context_data(self, **kwargs):
+        kwargs.update(
+            stages=ApplicationStage.objects.filter(application=self.application).select_related("submitted_by"),
+            corrections=self.application.corrections.prefetch_related("indicators"),
+        )
+        return super().get_context_data(**kwargs)
+
+    def perform(self, form):
+        data = form.cleaned_data
+        if data["decision"] == form.PASS:
+            steps.pass_formal_review(self.application, by=self.request.user, comment=data["comment"])
+            self.activation.task.data["outcome"] = "passed"
+        else:
+            steps.request_correction(
+                self.application, data["indicators"], data["comment"], data["deadline"], by=self.request.user
+            )
+            self.activation.task.data["outcome"] = "returned"
+
+
+class CorrectionView(TaskPage):
+    """The lead's 补正 task: only the returned indicators, with their evidence."""
+
+    template_name = "workflows/correction.html"
+    form_class = forms.CorrectionForm
+
+    def get_context_data(self, **kwargs):
+        correction = steps.open_correction(self.application)
+        indicators = list(correction.indicators.order_by("dimension__order", "order")) if correction else []
+        files = (
+            EvidenceFile.objects.for_application(self.application)
+            .current()
+            .filter(requirement__indicator__in=indicators)
+            .select_related("requirement")
+        )
+        rows = []
+        for indicator in indicators:
+            requirements = [r for r in requirements_of(self.application) if r.indicator_id == indicator.pk]
+            rows.append(
+                {
+                    "indicator": indicator,
+                    "requirements": [
+                        (requirement, [f for f in files if f.requirement_id == requirement.pk])
+                        for requirement in requirements
+                    ],
+                }
+            )
+        kwargs.update(correction=correction, rows=rows, actions=[("", _("Submit the correction"))])
+        return super().get_context_data(**kwargs)
+
+    def perform(self, form):
+        correction = steps.open_correction(self.application)
+        if correction is None:
+            raise IllegalTransition(_("There is no open correction request."))
+        steps.submit_correction(correction, form.cleaned_data["response"], by=self.request.user)
+
+
+class AssignEvaluatorsView(TaskPage):
+    template_name = "workflows/assign_evaluators.html"
+    form_class = forms.AssignEvaluatorsForm
+
+    def get_form_kwargs(self):
+        self.candidates = steps.eligible_evaluators(self.application)
+        return {**super().get_form_kwargs(), "candidates": self.candidates}
+
+    def get_context_data(self, **kwargs):
+        kwargs.update(conflicts=[(user, reason) for user, reason in self.candidates if reason])
+        return super().get_context_data(**kwargs)
+
+    def perform(self, form):
+        steps.assign_evaluators(
+            self.application,
+            list(form.cleaned_data["evaluators"]),
+            form.cleaned_data["panel_lead"],
+            by=self.request.user,
+        )
+
+
+class ScoreView(TaskPage):
+    """The evaluator's scoring task: D's score sheet; save a draft, submit, or recuse with a reason."""
+
+    template_name = "workflows/score.html"
+
+    def assignment(self):
+        return get_object_or_404(EvaluatorAssignment, pk=self.activation.task.data["assignment"])
+
+    def page(self, sheet_form=None, recuse_form=None, status=200):
+        assignment = self.assignment()
+        sheet = scoring.get_or_create_sheet(assignment)
+        context = self.get_context_data(
+            assignment=assignment,
+            sheet_form=sheet_form or ScoreSheetForm(sheet),
+            recuse_form=recuse_form or forms.RecuseForm(),
+        )
+        return self.render_to_response(context, status=status)
+
+    def get(self, request, *args, **kwargs):
+        return self.page()
+
+    def post(self, request, *args, **kwargs):
+        assignment = self.assignment()
+        action = request.POST.get("action")
+        if action == "recuse":
+            recuse_form = forms.RecuseForm(request.POST)
+            if not recuse_form.is_valid():
+                return self.page(recuse_form=recuse_form, status=400)
+            steps.recuse(assignment, recuse_form.cleaned_data["reason"], by=request.user)
+            self.activation.execute()
+            messages.success(request, _("You have recused yourself; the office will assign a replacement."))
+            return HttpResponseRedirect(self.get_success_url())
+        sheet = scoring.get_or_create_sheet(assignment)
+        sheet_form = ScoreSheetForm(sheet, data=request.POST)
+        if action == "submit":
+            try:
+                submitted = sheet_form.submit(request.user)
+            except IllegalTransition as refusal:
+                # The refreshed pre-fills must be kept (committed): answer, do not raise.
+                sheet_form = ScoreSheetForm(sheet)
+                sheet_form.add_error(None, refusal.message)
+                return self.page(sheet_form=sheet_form, status=refusal.status)
+            if not submitted:
+                return self.page(sheet_form=sheet_form, status=400)
+            self.activation.execute()
+            messages.success(request, _("Your score sheet has been submitted."))
+            return HttpResponseRedirect(self.get_success_url())
+        if not sheet_form.save_draft(request.user):
+            return self.page(sheet_form=sheet_form, status=400)
+        messages.success(request, _("Draft saved."))
+        return HttpResponseRedirect(request.get_full_path())
+
+
+class ReplaceEvaluatorView(TaskPage):
+    template_name = "workflows/replace_evaluator.html"
+    form_class = forms.ReplaceEvaluatorForm
+
+    def recused(self):
+        return get_object_or_404(EvaluatorAssignment, pk=self.activation.task.data["assignment"])
+
+    def get_form_kwargs(self):
+        self.candidates = steps.eligible_evaluators(self.application)
+        return {**super().get_form_kwargs(), "candidates": self.candidates}
+
+    def get_context_data(self, **kwargs):
+        kwargs.update(recused=self.recused(), conflicts=[(user, reason) for user, reason in self.candidates if reason])
+        return super().get_context_data(**kwargs)
+
+    def perform(self, form):
+        replacement = steps.assign_replacement(self.recused(), form.cleaned_data["evaluator"], by=self.request.user)
+        self.activation.task.data["replacement"] = replacement.pk
+
+
+def _sent_back_reasons(application):
+    return AuditEvent.objects.filter(application=application, action="approval.sent_back").select_related("actor")
+
+
+class ReconcileView(TaskPage):
+    """The panel lead reconciles each disagreement (D's `reconcile`), then confirms the panel's result."""
+
+    template_name = "workflows/reconcile.html"
+
+    def results(self):
+        return IndicatorResult.objects.filter(application=self.application).select_related("indicator", "reconciled_by")
+
+    def get_context_data(self, **kwargs):
+        results = list(self.results())
+        kwargs.update(
+            results=results,
+            disagreements=[(r, forms.ReconcileForm(initial={"result": r.pk})) for r in results if r.disagreement],
+            sent_back=_sent_back_reasons(self.application),
+            actions=[("confirm", _("Confirm the panel's result"))],
+        )
+        return super().get_context_data(**kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if request.POST.get("action") == "reconcile":
+            form = forms.ReconcileForm(request.POST)
+            if form.is_valid():
+                result = get_object_or_404(
+                    IndicatorResult, pk=form.cleaned_data["result"], application=self.application
+                )
+                try:
+                    scoring.reconcile(result, form.cleaned_data["value"], form.cleaned_data["reason"], by=request.user)
+                except InvalidInput as refusal:
+                    messages.error(request, refusal.message)
+                return HttpResponseRedirect(request.get_full_path())
+            messages.error(request, _("Enter a score and a reason."))
+            return HttpResponseRedirect(request.get_full_path())
+        return super().post(request, *args, **kwargs)
+
+    def perform(self, form):
+        steps.confirm_result(self.application, by=self.request.user, comment=form.cleaned_data["comment"])
+
+
+class DecisionView(TaskPage):
+    """An approver's step: the key figures, then approve (or recommend) or send back one step with a reason."""
+
+    template_name = "workflows/decision.html"
+    form_class = forms.DecisionForm
+    step = None
+
+    def get_context_data(self, **kwargs):
+        kwargs.update(
+            results=IndicatorResult.objects.filter(application=self.application).select_related("indicator"),
+            panel=self.application.assignments.select_related("evaluator"),
+            sent_back=_sent_back_reasons(self.application),
+            step=self.step,
+        )
+        return super().get_context_data(**kwargs)
+
+    def perform(self, form):
+        data = form.cleaned_data
+        if data["decision"] == form.APPROVE:
+            steps.approve(self.application, self.step, by=self.request.user, comment=data["comment"])
+            self.activation.task.data["outcome"] = "approved"
+        else:
+            steps.send_back(self.application, self.step, data["comment"], by=self.request.user)
+            self.activation.task.data["outcome"] = "sent_back"
+
+
+class ResolveObjectionsView(TaskPage):
+    """After 公示: the office resolves every open objection, then closes the objection handling."""
+
+    template_name = "workflows/resolve_objections.html"
+
+    def get_context_data(self, **kwargs):
+        objections = list(self.application.objections.select_related("raised_by", "resolved_by"))
+        kwargs.update(
+            objections=[
+                (o, None if o.resolved else forms.ResolveObjectionForm(initial={"objection": o.pk})) for o in objections
+            ],
+            actions=[("finish", _("All objections resolved: continue"))],
+        )
+        return super().get_context_data(**kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if request.POST.get("action") == "resolve":
+            resolve_objection(request, self.application)
+            return HttpResponseRedirect(request.get_full_path())
+        return super().post(request, *args, **kwargs)
+
+    def perform(self, form):
+        steps.finish_objections(self.application, by=self.request.user)
+
+
+def resolve_objection(request, application):
+    form = forms.ResolveObjectionForm(request.POST)
+    if not form.is_valid():
+        raise InvalidInput(_("Choose the outcome and explain the resolution."))
+    objection = get_object_or_404(Objection, pk=form.cleaned_data["objection"], application=application)
+    steps.resolve_objection(objection, form.cleaned_data["outcome"], form.cleaned_data["resolution"], by=request.user)
+
+
+@method_decorator(login_required, name="dispatch")
+class RaiseObjectionView(generic.View):
+    """Anyone who can see an application raises an objection while it is in 公示."""
+
+    def get(self, request, pk):
+        application = get_application_for(request.user, pk)
+        return render(request, "workflows/objection.html", {"application": application, "form": forms.ObjectionForm()})
+
+    def post(self, request, pk):
+        application = get_application_for(request.user, pk)
+        form = forms.ObjectionForm(request.POST)
+        if not form.is_valid():
+            return render(request, "workflows/objection.html", {"application": application, "form": form}, status=400)
+        steps.raise_objection(application, form.cleaned_data["text"], by=request.user)
+        messages.success(request, _("Your objection has been recorded; the office will resolve it."))
+        return HttpResponseRedirect(application_url(application))
+
+
+@method_decorator(login_required, name="dispatch")
+class ResolveObjectionView(generic.View):
+    """The office resolves one objection during 公示, before the period ends."""
+
+    def post(self, request, pk):
+        application = get_application_for(request.user, pk)
+        resolve_objection(request, application)
+        messages.success(request, _("The objection has been resolved."))
+        return HttpResponseRedirect(application_url(application))
+
+
+STAGE_VIEWS = {stage: SubmitStageView.as_view(stage=stage) for stage in EvidenceStage.values}

@@ -1,0 +1,77 @@
+"""The certification flow in the site: viewflow's flow application, with every list scoped to the user.
+
+Viewflow's own dashboard, process list and task list show every process of the flow to anyone who may see the
+flow at all; here they show only the processes whose application is in the user's scope, and the flow chart of
+a process is refused outside it. Registered on `certification.site.site` by `WorkflowsConfig.ready`.
+"""
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import RedirectView
+from viewflow.workflow.flow import views as flow_views
+from viewflow.workflow.flow.viewset import FlowAppViewset
+
+from certification.models import Application
+
+from . import views
+from .flows import CertificationFlow
+
+
+def visible_process_filter(user, prefix=""):
+    """Filter kwargs limiting processes (or, with prefix "process__", tasks) to the user's applications."""
+    return {
+        f"{prefix}artifact_content_type": ContentType.objects.get_for_model(Application),
+        f"{prefix}artifact_object_id__in": Application.objects.visible_to(user).values("pk"),
+    }
+
+
+class ScopedProcessListView(flow_views.DashboardProcessListView):
+    def get_queryset(self):
+        return super().get_queryset().filter(**visible_process_filter(self.request.user))
+
+
+class ScopedTaskListView(flow_views.DashboardTaskListView):
+    def get_queryset(self):
+        return super().get_queryset().filter(**visible_process_filter(self.request.user, "process__"))
+
+
+class ScopedChartView(flow_views.FlowChartView):
+    def dispatch(self, request, *args, **kwargs):
+        process_pk = kwargs.get("process_pk")
+        if process_pk is not None:
+            process = self.flow_class.process_class._default_manager.filter(pk=process_pk).first()
+            if process is None or not self.flow_class.instance.has_view_permission(request.user, process):
+                raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class ToInbox(RedirectView):
+    def get_redirect_url(self, *args, **kwargs):
+        return reverse("workflow:inbox")
+
+
+class CertificationFlowApp(FlowAppViewset):
+    title = _("Certification workflow")
+    icon = "verified"
+    app_name = "workflow"
+    base_template_name = "certification/base_page.html"
+    process_list_view_class = ScopedProcessListView
+    task_list_view_class = ScopedTaskListView
+    chart_view_class = ScopedChartView
+
+    def __init__(self, **kwargs):
+        super().__init__(CertificationFlow, **kwargs)
+
+    @property
+    def index_path(self):
+        # Viewflow's kanban dashboard lists every process's tasks; a person's work starts at their inbox.
+        return path("", ToInbox.as_view(), name="index")
+
+    objection_raise_path = path(
+        "applications/<int:pk>/objection/", views.RaiseObjectionView.as_view(), name="objection_raise"
+    )
+    objection_resolve_path = path(
+        "applications/<int:pk>/objection/resolve/", views.ResolveObjectionView.as_view(), name="objection_resolve"
+    )
