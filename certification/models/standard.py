@@ -19,6 +19,10 @@ class StandardLocked(ValidationError):
     """Raised when something tries to change a published or retired standard."""
 
 
+# Standard.Status values under which a standard and everything in it is frozen.
+LOCKED_STATUSES = ("published", "retired")
+
+
 def parse_threshold(text):
     """A threshold is a decimal ("0.10", "5") or an exact fraction ("1/3"); returns a Fraction or raises ValueError."""
     text = (text or "").strip()
@@ -41,7 +45,41 @@ def validate_threshold(text):
         ) from None
 
 
-class StandardQuerySet(models.QuerySet):
+class LockedStandardQuerySet(models.QuerySet):
+    """Bulk writes obey the same lock as `save()` and `delete()`: nothing under a published or retired standard
+    changes, not even through `QuerySet.update()`, `.delete()` or `bulk_create()`.
+
+    (Deleting a draft standard still cascades to its rows: Django's collector deletes them without these methods.)
+    """
+
+    # The lookup from this model to its standard's status, e.g. "dimension__standard__status".
+    status_lookup = "status"
+
+    def _refuse_if_locked(self, message):
+        if self.filter(**{f"{self.status_lookup}__in": LOCKED_STATUSES}).exists():
+            raise StandardLocked(message)
+
+    def update(self, **kwargs):
+        self._refuse_if_locked(_("A published standard cannot be changed; make a new version instead."))
+        return super().update(**kwargs)
+
+    def delete(self):
+        self._refuse_if_locked(_("A published standard cannot be deleted."))
+        return super().delete()
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        parent = self._parent_of_new_rows(objs)
+        if parent is not None:
+            parent._refuse_if_locked(_("A published standard cannot be changed; make a new version instead."))
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def _parent_of_new_rows(self, objs):
+        """The rows new objects would hang under, as a queryset of this kind; None for new standards."""
+        return None
+
+
+class StandardQuerySet(LockedStandardQuerySet):
     def published(self):
         return self.filter(status=Standard.Status.PUBLISHED)
 
@@ -123,6 +161,27 @@ class Standard(models.Model):
         return Indicator.objects.filter(dimension__standard=self).select_related("dimension")
 
 
+class DimensionQuerySet(LockedStandardQuerySet):
+    status_lookup = "standard__status"
+
+    def _parent_of_new_rows(self, objs):
+        return Standard.objects.filter(pk__in={obj.standard_id for obj in objs})
+
+
+class IndicatorQuerySet(LockedStandardQuerySet):
+    status_lookup = "dimension__standard__status"
+
+    def _parent_of_new_rows(self, objs):
+        return Dimension.objects.filter(pk__in={obj.dimension_id for obj in objs})
+
+
+class EvidenceRequirementQuerySet(LockedStandardQuerySet):
+    status_lookup = "indicator__dimension__standard__status"
+
+    def _parent_of_new_rows(self, objs):
+        return Indicator.objects.filter(pk__in={obj.indicator_id for obj in objs})
+
+
 def _check_standard_editable(standard_id):
     status = Standard.objects.filter(pk=standard_id).values_list("status", flat=True).first()
     if status is not None and status != Standard.Status.DRAFT:
@@ -138,6 +197,8 @@ class Dimension(models.Model):
     code = models.CharField(_("code"), max_length=20)
     title = models.CharField(_("title"), max_length=200)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    objects = DimensionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("dimension")
@@ -196,6 +257,8 @@ class Indicator(models.Model):
     )
     veto = models.BooleanField(_("veto"), default=False)
     na_allowed = models.BooleanField(_("N/A allowed"), default=False)
+
+    objects = IndicatorQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("indicator")
@@ -282,6 +345,8 @@ class EvidenceRequirement(models.Model):
     dataset = models.CharField(
         _("structured data set"), max_length=40, blank=True, help_text=_("Filled by importing this data template.")
     )
+
+    objects = EvidenceRequirementQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("evidence requirement")
