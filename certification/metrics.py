@@ -9,7 +9,10 @@ standards can be authored and validated without them.
 """
 
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from fractions import Fraction
 
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
 
@@ -19,6 +22,9 @@ class Metric:
     label: str
     unit: str  # "ratio" (shown as %), "count", "years", "points" (difference of two ratios, shown in percentage points)
     datasets: tuple
+    # A ratio shown as a plain number, not a percentage: the inter-school difference rate is a coefficient of
+    # variation and seed 002 states its bound as 0.15.
+    as_percent: bool = True
 
 
 _ALL = [
@@ -63,7 +69,7 @@ _ALL = [
         "high_quality_course_student_share",
         _("Students in the offered grades who took a high-quality shared course"),
         "ratio",
-        ("shared_courses", "school_stats"),
+        ("shared_courses",),
     ),
     Metric("shared_resource_student_coverage", _("Students covered by shared resources"), "ratio", ("school_stats",)),
     Metric("teacher_participation_rate", _("Teachers taking part in cluster work"), "ratio", ("school_stats",)),
@@ -75,6 +81,7 @@ _ALL = [
         _("Largest inter-school difference rate within a school stage"),
         "ratio",
         ("academic_results",),
+        as_percent=False,
     ),
     Metric("junior_pass_rate", _("Junior-school academic proficiency pass rate"), "ratio", ("academic_results",)),
     Metric("quota_plan_completion", _("Quota-to-school plan completion"), "ratio", ("enrolment",)),
@@ -87,7 +94,7 @@ _ALL = [
     Metric("satisfaction_min", _("Lowest satisfaction of parents and teachers"), "ratio", ("satisfaction",)),
     Metric(
         "weak_school_improvement_min",
-        _("Smallest year-on-year gain of a weak school's mean score"),
+        _("Smallest year-on-year gain of a weak school's share at pass level or above"),
         "points",
         ("academic_results",),
     ),
@@ -96,3 +103,60 @@ _ALL = [
 
 METRICS = {metric.code: metric for metric in _ALL}
 METRIC_CHOICES = [(metric.code, metric.label) for metric in _ALL]
+
+
+COMPARATOR_SYMBOLS = {"gte": "≥", "gt": ">", "lte": "≤", "lt": "<"}
+
+
+def _plain(value, places):
+    """A Fraction or Decimal rounded half-up to `places` decimals, without trailing zeros: 12.5, 33.33, 3."""
+    if isinstance(value, Fraction):
+        with localcontext() as context:
+            context.prec = 40
+            value = Decimal(value.numerator) / Decimal(value.denominator)
+    text = format(Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP), "f")
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return "0" if text == "-0" else text
+
+
+def format_percent(value):
+    """A fraction of 1 as a percentage: Fraction(1, 8) → "12.5%"."""
+    return f"{_plain(value * 100, 2)}%"
+
+
+def format_value(metric, value):
+    """A metric's value as a person reads it: "12.5%", "0.1234", "+1.5 percentage points", "3 years", "5"."""
+    if value is None:
+        return ""
+    unit = metric.unit if metric else ""
+    if unit == "ratio":
+        return format_percent(value) if metric.as_percent else _plain(value, 4)
+    if unit == "points":
+        sign = "+" if value > 0 else ""
+        return gettext_now("%(value)s percentage points") % {"value": sign + _plain(value * 100, 2)}
+    if unit == "years":
+        return gettext_now("%(value)s years") % {"value": _plain(value, 2)}
+    return _plain(value, 2)
+
+
+def format_threshold(text, metric):
+    """A stored threshold ("0.10", "1/3", "5") as a person reads it: "10%", "1/3", "5"."""
+    text = (text or "").strip()
+    if not text or "/" in text:
+        return text  # fractions read best as written (seed 000: 不少于三分之一 → 1/3)
+    value = Decimal(text)
+    if metric is not None and metric.unit == "points":
+        return gettext_now("%(value)s percentage points") % {"value": _plain(value * 100, 2)}
+    return format_value(metric, value)
+
+
+def describe_rule(indicator):
+    """The pass rule of a computed indicator: "≥ 10%", "between 10%–20%", "< 0.15", "≥ 1/3"; "" when there is none."""
+    if not indicator.comparator:
+        return ""
+    metric = METRICS.get(indicator.metric)
+    low = format_threshold(indicator.threshold, metric)
+    if indicator.comparator == "between":
+        high = format_threshold(indicator.threshold_high, metric)
+        return gettext_now("between %(low)s–%(high)s") % {"low": low, "high": high}
+    return f"{COMPARATOR_SYMBOLS[indicator.comparator]} {low}"

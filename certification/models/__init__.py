@@ -1,6 +1,16 @@
 from .application import Application
 from .audit import AuditChainHead, AuditEvent
 from .cluster import Cluster, ClusterMembership, CommitteeMember, TierChange
+from .dataset import (
+    AcademicResult,
+    DatasetImport,
+    EligibleTeachers,
+    EnrolmentResult,
+    RotationRecord,
+    SatisfactionSurvey,
+    SchoolStats,
+    SharedCourse,
+)
 from .evidence import EvidenceFile
 from .notification import Notification
 from .people import ROLE_SCOPE, Role, RoleGrant, User

@@ -1,0 +1,257 @@
+"""Importing a data set's workbook into an application, replacing the rows of the previous import.
+
+Two steps, so that a 50,000-row roster never holds up a request:
+
+1. `start_import` (the view calls it): checks who uploads and that the data set's evidence takes uploads now, checks
+   the file by content (C1's upload rules), keeps the workbook under MEDIA_ROOT/datasets/ and records a pending
+   DatasetImport. The Celery task `certification.import_dataset` is queued on commit (run inline when eager).
+2. `run_import` (the task calls it): pass one reads every row and collects every error with its sheet, row and
+   column; when any row is wrong the import is `failed` and nothing is written. Pass two streams the rows again and
+   writes them in batches, each committed, tagged with the import (they are not current while it runs). Progress
+   is saved as it goes so that the page can poll it. Finally, in one transaction: the workbook is kept as evidence
+   for every requirement naming the data set that takes uploads now, the previous import's rows are deleted and
+   it becomes `replaced`, and this import becomes `done`.
+"""
+
+import logging
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from certification import uploads
+from certification.datasets import DATASETS, reader
+from certification.datasets.base import ImportContext
+from certification.models import Application, DatasetImport, EvidenceRequirement
+
+from . import audit
+from .errors import DomainError, InvalidInput
+from .evidence import can_upload, check_can_upload, check_may_manage, upload_evidence
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 1000
+VALIDATION_SHARE = 50  # progress 0–50 is pass one, 50–99 pass two, 100 done
+
+
+def dataset_requirements(application, dataset_code):
+    """The evidence requirements of the application's pinned standard that this data set fills, in order."""
+    return list(
+        EvidenceRequirement.objects.filter(
+            indicator__dimension__standard_id=application.standard_id, dataset=dataset_code
+        ).order_by("indicator__dimension__order", "indicator__order", "indicator__code", "code")
+    )
+
+
+def datasets_of(application):
+    """The data sets the application's standard asks for, in the order of DATASETS."""
+    codes = set(
+        EvidenceRequirement.objects.filter(indicator__dimension__standard_id=application.standard_id)
+        .exclude(dataset="")
+        .values_list("dataset", flat=True)
+    )
+    return [dataset for code, dataset in DATASETS.items() if code in codes]
+
+
+def _check_takes_uploads(application, requirements):
+    """The requirements that take uploads now; raise the first one's refusal when none does."""
+    open_now = [requirement for requirement in requirements if can_upload(application, requirement)]
+    if not open_now:
+        check_can_upload(application, requirements[0])
+    return open_now
+
+
+def _context(application):
+    schools = application.cluster.schools.all()
+    return ImportContext(schools_by_name={school.name: school for school in schools})
+
+
+def start_import(application, dataset_code, uploaded_file, *, by):
+    """Record an import of `uploaded_file` as data set `dataset_code` of `application` and queue it.
+
+    Refuses (DomainError, nothing stored): a user who is not the cluster's lead (403); a data set the standard does
+    not ask for (400); when none of the data set's evidence takes uploads now, e.g. its stage is submitted (409);
+    a file that is not an .xlsx workbook by content, too large, a zip bomb or macro-enabled (400).
+    Side effects: the workbook under MEDIA_ROOT/datasets/, a DatasetImport row, a "dataset.import_started" audit
+    row, and `certification.import_dataset` queued on commit.
+    """
+    from certification.datasets.tasks import task_import_dataset
+
+    check_may_manage(by, application)
+    dataset = DATASETS.get(dataset_code)
+    requirements = dataset_requirements(application, dataset_code) if dataset else []
+    if not requirements:
+        raise InvalidInput(_("The application's standard does not ask for this data set."))
+    _check_takes_uploads(application, requirements)
+
+    name = uploads.sanitise_filename(getattr(uploaded_file, "name", "") or "")
+    file_type = uploads.validate_upload(uploaded_file, name, uploaded_file.size)
+    if file_type.key != "xlsx":
+        raise InvalidInput(
+            _("The file is not an Excel workbook (.xlsx). Download the template, fill it in and upload it.")
+        )
+    stored_name = f"datasets/{application.pk}/{uuid.uuid4().hex}.xlsx"
+    destination = Path(settings.MEDIA_ROOT) / stored_name
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    sha256, _size = uploads.copy_with_hash(uploaded_file, destination, max_bytes=uploads.max_upload_bytes())
+    try:
+        with transaction.atomic():
+            dataset_import = DatasetImport.objects.create(
+                application=application,
+                dataset=dataset_code,
+                workbook=stored_name,
+                original_name=name,
+                fingerprint=sha256,
+                created_by=by,
+            )
+            audit.record(
+                "dataset.import_started",
+                actor=by,
+                application=application,
+                obj=dataset_import,
+                to_state=dataset_import.status,
+                payload={"dataset": dataset_code, "name": name, "sha256": sha256},
+            )
+            transaction.on_commit(lambda: task_import_dataset.delay(import_id=dataset_import.pk))
+    except BaseException:
+        destination.unlink(missing_ok=True)
+        raise
+    return dataset_import
+
+
+def _set_progress(dataset_import, percent):
+    DatasetImport.objects.filter(pk=dataset_import.pk).update(progress=percent)
+
+
+def _fail(dataset_import, errors, error_count, rows):
+    dataset_import.status = DatasetImport.Status.FAILED
+    dataset_import.errors = errors
+    dataset_import.error_count = error_count
+    dataset_import.rows_count = rows
+    dataset_import.progress = 100
+    dataset_import.finished = timezone.now()
+    with transaction.atomic():
+        dataset_import.save(update_fields=["status", "errors", "error_count", "rows_count", "progress", "finished"])
+        audit.record(
+            "dataset.import_failed",
+            actor=dataset_import.created_by,
+            application=dataset_import.application,
+            obj=dataset_import,
+            from_state=DatasetImport.Status.RUNNING,
+            to_state=DatasetImport.Status.FAILED,
+            payload={"dataset": dataset_import.dataset, "errors": error_count},
+        )
+    return dataset_import
+
+
+def _write_rows(dataset, dataset_import, path, context, total):
+    """Pass two: stream the validated rows into the row model, one committed batch at a time."""
+    model, batch, written = dataset.model, [], 0
+    common = {"application_id": dataset_import.application_id, "dataset_import_id": dataset_import.pk}
+    for row_number, fields in reader.records(dataset, path, context):
+        batch.append(model(row_number=row_number, **common, **fields))
+        if len(batch) == BATCH_SIZE:
+            model.objects.bulk_create(batch)
+            written += len(batch)
+            batch = []
+            _set_progress(dataset_import, VALIDATION_SHARE + (99 - VALIDATION_SHARE) * written // max(total, 1))
+    if batch:
+        model.objects.bulk_create(batch)
+        written += len(batch)
+    return written
+
+
+def _finish(dataset, dataset_import, years):
+    """Keep the workbook as evidence, retire the previous import and make this one current. One transaction."""
+    with transaction.atomic():
+        application = Application.objects.select_for_update().get(pk=dataset_import.application_id)
+        requirements = dataset_requirements(application, dataset.code)
+        open_now = _check_takes_uploads(application, requirements)
+        kept = []
+        for requirement in open_now:
+            with dataset_import.workbook.open("rb") as workbook:
+                kept.append(
+                    upload_evidence(
+                        application,
+                        requirement,
+                        File(workbook, name=dataset_import.original_name),
+                        by=dataset_import.created_by,
+                    )
+                )
+        previous = list(
+            DatasetImport.objects.select_for_update()
+            .filter(application=application, dataset=dataset.code, status=DatasetImport.Status.DONE)
+            .exclude(pk=dataset_import.pk)
+        )
+        dataset.model.objects.filter(dataset_import__in=previous).delete()
+        DatasetImport.objects.filter(pk__in=[item.pk for item in previous]).update(status=DatasetImport.Status.REPLACED)
+        dataset_import.status = DatasetImport.Status.DONE
+        dataset_import.progress = 100
+        dataset_import.years = sorted(years)
+        dataset_import.finished = timezone.now()
+        dataset_import.save(update_fields=["status", "progress", "years", "finished"])
+        dataset_import.evidence_files.set(kept)
+        audit.record(
+            "dataset.imported",
+            actor=dataset_import.created_by,
+            application=application,
+            obj=dataset_import,
+            from_state=DatasetImport.Status.RUNNING,
+            to_state=DatasetImport.Status.DONE,
+            payload={
+                "dataset": dataset.code,
+                "rows": dataset_import.rows_count,
+                "years": dataset_import.years,
+                "sha256": dataset_import.fingerprint,
+                "replaced": [item.pk for item in previous],
+                "evidence": [item.pk for item in kept],
+            },
+        )
+    return dataset_import
+
+
+def run_import(dataset_import):
+    """Validate every row of a pending import, then write its rows and make it the data set's current data.
+
+    Safe to run twice: only a pending import is claimed (pending → running, one UPDATE); any other state returns
+    the import untouched. A wrong workbook ends `failed` with every error listed (at most
+    `reader.MAX_ERRORS_LISTED`, then a count) and no rows. Side effects: rows of the data set's model, evidence
+    files (see `upload_evidence`), the previous import's rows deleted and its status `replaced`, audit rows
+    "dataset.imported" or "dataset.import_failed".
+    """
+    claimed = DatasetImport.objects.filter(pk=dataset_import.pk, status=DatasetImport.Status.PENDING).update(
+        status=DatasetImport.Status.RUNNING, progress=0
+    )
+    dataset_import.refresh_from_db()
+    if not claimed:
+        return dataset_import
+    dataset = DATASETS[dataset_import.dataset]
+    application = dataset_import.application
+    context = _context(application)
+    path = dataset_import.workbook.path
+
+    def on_progress(done, total):
+        _set_progress(dataset_import, min(VALIDATION_SHARE - 1, VALIDATION_SHARE * done // total))
+
+    outcome = reader.validate(dataset, path, context, on_progress=on_progress)
+    if not outcome.ok:
+        return _fail(dataset_import, outcome.listed_errors(), outcome.error_count, outcome.rows)
+    dataset_import.rows_count = outcome.rows
+    dataset_import.save(update_fields=["rows_count"])
+    _set_progress(dataset_import, VALIDATION_SHARE)
+    try:
+        _write_rows(dataset, dataset_import, path, context, outcome.rows)
+        return _finish(dataset, dataset_import, outcome.years)
+    except (reader.WorkbookRefused, DomainError) as refused:
+        dataset.model.objects.filter(dataset_import=dataset_import).delete()
+        entry = refused.error if isinstance(refused, reader.WorkbookRefused) else reader.error_entry(refused.message)
+        return _fail(dataset_import, [entry], 1, outcome.rows)
+    except Exception:
+        logger.exception("Import %s of %s failed while writing rows", dataset_import.pk, dataset.code)
+        dataset.model.objects.filter(dataset_import=dataset_import).delete()
+        entry = reader.error_entry(_("The import stopped because of a server error. Upload the workbook again."))
+        return _fail(dataset_import, [entry], 1, outcome.rows)

@@ -1,0 +1,259 @@
+"""Structured data behind computed indicators: imports of the Excel data sets and one typed row model per data set.
+
+An import is recorded once and never deleted. Its rows are written by `certification.domain.datasets` and are the
+application's current data for that data set only while the import is `done`; when a newer import of the same data set
+finishes, the older import becomes `replaced` and its rows are deleted (the workbook and the record stay).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from .school import Stage
+
+
+class DatasetImportQuerySet(models.QuerySet):
+    def current(self):
+        """Imports whose rows are the data in force (one per application and data set)."""
+        return self.filter(status=DatasetImport.Status.DONE)
+
+    def for_application(self, application):
+        return self.filter(application=application)
+
+
+class DatasetImport(models.Model):
+    """One upload of a data set's workbook for an application, with its validation outcome and progress."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to import")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Refused")
+        REPLACED = "replaced", _("Replaced by a later import")
+
+    application = models.ForeignKey(
+        "certification.Application",
+        verbose_name=_("application"),
+        on_delete=models.PROTECT,
+        related_name="dataset_imports",
+    )
+    dataset = models.CharField(_("data set"), max_length=40)
+    workbook = models.FileField(_("workbook"), upload_to="datasets/%Y/%m/", max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    fingerprint = models.CharField(_("fingerprint"), max_length=64, help_text=_("sha256 of the workbook."))
+    years = models.JSONField(_("years"), default=list, blank=True)
+    rows_count = models.PositiveIntegerField(_("rows"), default=0)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveSmallIntegerField(_("progress"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    error_count = models.PositiveIntegerField(_("errors found"), default=0)
+    evidence_files = models.ManyToManyField(
+        "certification.EvidenceFile",
+        verbose_name=_("kept as evidence"),
+        blank=True,
+        related_name="dataset_imports",
+        help_text=_("The evidence versions that keep this workbook, one per requirement the data set fills."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("imported by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    finished = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    objects = DatasetImportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("data set import")
+        verbose_name_plural = _("data set imports")
+        ordering = ["application", "dataset", "-created", "-id"]
+        indexes = [models.Index(fields=["application", "dataset", "status"], name="datasetimport_current")]
+
+    def __str__(self):
+        return f"{self.application} · {self.dataset} · {self.created:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_finished(self):
+        return self.status in {self.Status.DONE, self.Status.FAILED, self.Status.REPLACED}
+
+
+class DatasetRowQuerySet(models.QuerySet):
+    def current(self, application):
+        """The rows of the application's finished import of this data set."""
+        return self.filter(application=application, dataset_import__status=DatasetImport.Status.DONE)
+
+
+class DatasetRow(models.Model):
+    """Fields every data set row has: its application, the import it came from and its row in the sheet."""
+
+    application = models.ForeignKey(
+        "certification.Application", verbose_name=_("application"), on_delete=models.CASCADE, related_name="+"
+    )
+    dataset_import = models.ForeignKey(
+        DatasetImport, verbose_name=_("import"), on_delete=models.CASCADE, related_name="+"
+    )
+    row_number = models.PositiveIntegerField(_("row in the sheet"))
+
+    objects = DatasetRowQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["row_number"]
+
+
+class TeacherStage(models.TextChoices):
+    """The stage a rotated teacher teaches. A nine-year school's teachers teach primary or junior."""
+
+    KINDERGARTEN = Stage.KINDERGARTEN.value, Stage.KINDERGARTEN.label
+    PRIMARY = Stage.PRIMARY.value, Stage.PRIMARY.label
+    JUNIOR = Stage.JUNIOR.value, Stage.JUNIOR.label
+    SENIOR = Stage.SENIOR.value, Stage.SENIOR.label
+
+
+class RotationRecord(DatasetRow):
+    """交流轮岗名册: one teacher's rotation from one school to another."""
+
+    teacher = models.CharField(_("teacher"), max_length=100)
+    from_school = models.ForeignKey(
+        "certification.School", verbose_name=_("from school"), on_delete=models.PROTECT, related_name="+"
+    )
+    to_school = models.ForeignKey(
+        "certification.School", verbose_name=_("to school"), on_delete=models.PROTECT, related_name="+"
+    )
+    from_stage = models.CharField(_("from stage"), max_length=20, choices=TeacherStage.choices)
+    to_stage = models.CharField(_("to stage"), max_length=20, choices=TeacherStage.choices)
+    backbone = models.BooleanField(_("backbone teacher"))
+    start_date = models.DateField(_("start date"))
+    term_years = models.DecimalField(_("term in years"), max_digits=4, decimal_places=1)
+    year = models.PositiveSmallIntegerField(_("school year"))
+
+    class Meta(DatasetRow.Meta):
+        verbose_name = _("rotation record")
+        verbose_name_plural = _("rotation records")
+        indexes = [models.Index(fields=["application", "year"], name="rotation_app_year")]
+
+    def __str__(self):
+        return f"{self.teacher} {self.start_date}"
+
+
+class EligibleTeachers(DatasetRow):
+    """符合交流条件教师: the denominator of rotation rates, per school and year."""
+
+    school = models.ForeignKey(
+        "certification.School", verbose_name=_("school"), on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField(_("school year"))
+    teachers = models.PositiveIntegerField(_("eligible teachers"))
+
+    class Meta(DatasetRow.Meta):
+        verbose_name = _("eligible teachers")
+        verbose_name_plural = _("eligible teachers")
+
+    def __str__(self):
+        return f"{self.school_id} {self.year}: {self.teachers}"
+
+
+class SharedCourse(DatasetRow):
+    """共享课程: one course offered in one semester, by a provider school to the schools taking part."""
+
+    course = models.CharField(_("course"), max_length=200)
+    provider = models.ForeignKey(
+        "certification.School", verbose_name=_("provider school"), on_delete=models.PROTECT, related_name="+"
+    )
+    semester = models.CharField(_("semester"), max_length=7)
+    year = models.PositiveSmallIntegerField(_("school year"))
+    participant_ids = models.JSONField(_("schools taking part"), default=list)
+    students = models.PositiveIntegerField(_("students who took it"))
+    high_quality = models.BooleanField(_("high-quality course"))
+    grade_students = models.PositiveIntegerField(_("students in the offered grades"), null=True, blank=True)
+    grades = models.CharField(_("grades offered"), max_length=100, blank=True)
+
+    class Meta(DatasetRow.Meta):
+        verbose_name = _("shared course")
+        verbose_name_plural = _("shared courses")
+
+    def __str__(self):
+        return f"{self.course} {self.semester}"
+
+
+class SchoolStats(DatasetRow):
+    """学校基本数据: students and teachers of a school in a year, and how many the cluster's work reaches."""
+
+    school = models.ForeignKey(
+        "certification.School", verbose_name=_("school"), on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField(_("school year"))
+    students = models.PositiveIntegerField(_("students"))
+    teachers = models.PositiveIntegerField(_("teachers"))
+    teachers_in_cluster_work = models.PositiveIntegerField(_("teachers in cluster work"))
+    students_covered = models.PositiveIntegerField(_("students covered by shared resources"))
+
+    class Meta(DatasetRow.Meta):
+        verbose_name = _("school statistics")
+        verbose_name_plural = _("school statistics")
+
+    def __str__(self):
+        return f"{self.school_id} {self.year}"
+
+
+class AcademicResult(DatasetRow):
+    """学业质量: a school's results in one stage and year of the city's academic quality monitoring."""
+
+    school = models.ForeignKey(
+        "certification.School", verbose_name=_("school"), on_delete=models.PROTECT, related_name="+"
+    )
+    stage = models.CharField(_("stage"), max_length=20, choices=TeacherStage.choices)
+    year = models.PositiveSmallIntegerField(_("school year"))
+    students = models.PositiveIntegerField(_("students"))
+    mean_score = models.DecimalField(_("mean score"), max_digits=7, decimal_places=2)
+    pass_share = models.DecimalField(_("share at pass level or above (%)"), max_digits=5, decimal_places=2)
+    district_pass_share = models.DecimalField(_("district average share (%)"), max_digits=5, decimal_places=2)
+
+    class Meta(DatasetRow.Meta):
+        verbose_name = _("academic result")
+        verbose_name_plural = _("academic results")
+
+    def __str__(self):
+        return f"{self.school_id} {self.stage} {self.year}"
+
+
+class EnrolmentResult(DatasetRow):
+    """招生入学: quota-to-school plan and quality senior-high entry of a junior school in a year."""
+
+    school = models.ForeignKey(
+        "certification.School", verbose_name=_("school"), on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField(_("school year"))
+    graduates = models.PositiveIntegerField(_("graduates"))
+    quota_plan = models.PositiveIntegerField(_("quota plan"))
+    quota_filled = models.PositiveIntegerField(_("quota filled"))
+    quality_entry_rate = models.DecimalField(_("quality senior-high entry rate (%)"), max_digits=5, decimal_places=2)
+    district_quality_entry_rate = models.DecimalField(_("district average (%)"), max_digits=5, decimal_places=2)
+
+    class Meta(DatasetRow.Meta):
+        verbose_name = _("enrolment result")
+        verbose_name_plural = _("enrolment results")
+
+    def __str__(self):
+        return f"{self.school_id} {self.year}"
+
+
+class SatisfactionSurvey(DatasetRow):
+    """满意度: one group's survey in a year."""
+
+    class Group(models.TextChoices):
+        PARENTS = "parents", pgettext_lazy("survey group", "Parents")
+        TEACHERS = "teachers", pgettext_lazy("survey group", "Teachers")
+        STUDENTS = "students", pgettext_lazy("survey group", "Students")
+
+    group = models.CharField(_("group"), max_length=20, choices=Group.choices)
+    year = models.PositiveSmallIntegerField(_("school year"))
+    respondents = models.PositiveIntegerField(_("respondents"))
+    satisfied = models.PositiveIntegerField(_("satisfied"))
+
+    class Meta(DatasetRow.Meta):
+        verbose_name = _("satisfaction survey")
+        verbose_name_plural = _("satisfaction surveys")
+
+    def __str__(self):
+        return f"{self.group} {self.year}"
