@@ -7,6 +7,7 @@ workflow's own task views, which these pages link to.
 """
 
 from collections import defaultdict
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -109,7 +110,7 @@ def _flow():
 def open_tasks(user):
     """The user's open human tasks of the certification flow, by application id: assigned to them or theirs to take.
 
-    Each task carries `url` (viewflow's task page, which assigns or executes) and `title` (the node's annotation).
+    Each task carries `url` (viewflow's task page, which assigns or executes); `title` is the node's annotation.
     """
     flow = _flow()
     task_model = flow.task_class
@@ -120,7 +121,6 @@ def open_tasks(user):
         if not task.process.artifact_object_id:
             continue
         task.url = task.flow_task.reverse("index", args=[task.process_id, task.pk])
-        task.title = task.flow_task.task_title
         task.is_assigned = task.owner_id == user.pk
         by_application[int(task.process.artifact_object_id)].append(task)
     return by_application
@@ -180,7 +180,7 @@ def menu_for(request):
         add("approvals", _("Approval queue"), "gavel")
     if is_office(user):
         add("office", _("Office desk"), "business_center")
-    add("application_list", _("Applications"), "folder_open")
+    add("application_list", _("Application list"), "folder_open")
     add("notifications", _("Notifications"), "notifications")
     return items
 
@@ -236,7 +236,15 @@ class MyApplicationsView(LoginRequiredMixin, TemplateView):
             refusal = ""
         except NotEligible as error:
             refusal = error.message
-        return {"cluster": cluster, "target": Tier(target), "refusal": refusal, "start_url": start_url()}
+        start = f"{start_url()}?{urlencode({'cluster': cluster.pk, 'target_tier': target})}"
+        return {"cluster": cluster, "target": Tier(target), "refusal": refusal, "start_url": start}
+
+
+def objection_url(application):
+    """Where anyone who can see the application raises an objection (异议), while its 公示 runs."""
+    if application.status != Application.Status.PUBLICITY:
+        return ""
+    return reverse("workflow:objection_raise", args=[application.pk])
 
 
 def start_url():
@@ -361,10 +369,43 @@ class ApplicationListView(LoginRequiredMixin, ListView):
         )
 
 
+# What each audit action reads as in an application's history; an action not listed shows its code.
 ACTION_LABELS = {
     "application.opened": gettext_lazy("Application opened"),
     "evidence.uploaded": gettext_lazy("Evidence uploaded"),
     "evidence.withdrawn": gettext_lazy("Evidence withdrawn"),
+    "stage.submitted": gettext_lazy("Evidence stage submitted"),
+    "application.evidence_complete": gettext_lazy("All evidence stages submitted"),
+    "formal_review.passed": gettext_lazy("Formal review passed"),
+    "formal_review.correction_requested": gettext_lazy("Correction requested"),
+    "correction.submitted": gettext_lazy("Correction submitted"),
+    "evaluator.assigned": gettext_lazy("Evaluator assigned"),
+    "evaluators.assigned": gettext_lazy("Evaluation panel assigned"),
+    "evaluator.recused": gettext_lazy("Evaluator recused"),
+    "evaluator.replaced": gettext_lazy("Evaluator replaced"),
+    "score_sheet.created": gettext_lazy("Score sheet started"),
+    "score_sheet.saved": gettext_lazy("Score sheet saved"),
+    "score_sheet.data_refreshed": gettext_lazy("Score sheet refreshed from new data"),
+    "score_sheet.submitted": gettext_lazy("Score sheet submitted"),
+    "application.aggregated": gettext_lazy("Scores aggregated"),
+    "scoring.disagreement": gettext_lazy("Evaluators disagree"),
+    "indicator_result.reconciled": gettext_lazy("Disagreement reconciled"),
+    "application.reconciled": gettext_lazy("Reconciliation finished"),
+    "result.confirmed": gettext_lazy("Result confirmed"),
+    "approval.started": gettext_lazy("Sent for approval"),
+    "approval.approved": gettext_lazy("Approved"),
+    "approval.sent_back": gettext_lazy("Sent back"),
+    "publicity.started": gettext_lazy("Publicity period started"),
+    "objection.raised": gettext_lazy("Objection raised"),
+    "objection.resolved": gettext_lazy("Objection resolved"),
+    "objections.closed": gettext_lazy("Objections closed"),
+    "cluster.tier_changed": gettext_lazy("Cluster tier changed"),
+    "application.certified": gettext_lazy("Certified"),
+    "application.failed": gettext_lazy("Not passed"),
+    "dataset.import_started": gettext_lazy("Data import started"),
+    "dataset.imported": gettext_lazy("Data imported"),
+    "dataset.import_failed": gettext_lazy("Data import failed"),
+    "export.requested": gettext_lazy("Export requested"),
 }
 
 
@@ -393,6 +434,7 @@ class ApplicationDetailView(LoginRequiredMixin, TemplateView):
             history=self._history(application),
             chart=self._chart(application),
             certificate=getattr(application, "certificate", None) if not application.is_open else None,
+            objection_url=objection_url(application),
             **kwargs,
         )
 
@@ -450,7 +492,24 @@ class ApplicationDetailView(LoginRequiredMixin, TemplateView):
         return mark_safe(chart.grid_to_svg(grid))
 
 
+# The states audit rows record: the application's, and those of a stage, an assignment and a score sheet.
+STATE_LABELS = {
+    **dict(ScoreSheet.Status.choices),
+    **dict(EvaluatorAssignment.Status.choices),
+    **dict(ApplicationStage.Status.choices),
+    **dict(Application.Status.choices),
+}
+APPROVAL_STEP_LABELS = {
+    "district": gettext_lazy("district leader"),
+    "city_review": gettext_lazy("city office review"),
+    "city": gettext_lazy("city leader"),
+}
+
+
 def _state_label(value):
-    if value in Application.Status.values:
-        return Application.Status(value).label
-    return value
+    """An audit row's state as a person reads it: "approval:city_review" is "待审批 · 市教委复核"."""
+    state, _sep, step = (value or "").partition(":")
+    label = STATE_LABELS.get(state, state)
+    if step:
+        return f"{label} · {APPROVAL_STEP_LABELS.get(step, step)}"
+    return label
