@@ -2,7 +2,8 @@
 
 Rules (DOMAIN.md steps 5 and 6, issue #4 items 4 and 6):
 
-* A score lies in [0, max] with at most two decimal places; below full marks the evaluator writes a comment.
+* A score lies in [0, max] with at most two decimal places; below full marks the evaluator writes a comment
+  (except a computed indicator kept at its pre-filled 0: the figures beside it say why).
 * N/A is allowed only where the indicator allows it; an N/A indicator is left out of both the sum and the maximum.
 * Computed indicators arrive pre-filled from the structured data (full marks when the threshold is met, 0 when not,
   N/A when there is nothing to measure). Scoring one differently is an override and needs a written reason.
@@ -171,6 +172,12 @@ def _parse_value(raw):
     return value.quantize(CENT)
 
 
+def _data_explains(score):
+    # A computed indicator kept at its pre-fill (0 because the threshold was missed) is explained by the figures
+    # shown beside it; the comment is needed where an evaluator's own judgement sets the score.
+    return score.has_prefill and not score.is_override
+
+
 def _check_score(score, *, complete):
     """Messages for every rule `score` breaks (with `complete`: a missing score is one too)."""
     indicator = score.indicator
@@ -186,7 +193,7 @@ def _check_score(score, *, complete):
             problems.append(
                 _("the score %(value)s is outside 0 to %(max)s") % {"value": score.value, "max": indicator.max_score}
             )
-        elif score.value < indicator.max_score and not score.comment.strip():
+        elif score.value < indicator.max_score and not score.comment.strip() and not _data_explains(score):
             problems.append(_("below full marks a comment is required; say what is missing"))
     if score.is_override and not score.override_reason.strip():
         problems.append(_("the score differs from the computed result; give a reason for overriding it"))

@@ -25,6 +25,7 @@ from certification.domain.scoring import save_scores
 from certification.models import Indicator
 from certification.uploads import UploadRejected, detect_type
 
+from .cells import ensure_safe_parser
 from .summary_export import text_cell
 
 SCORES_TITLE = "评分表"
@@ -242,6 +243,7 @@ def _open(upload):
     if file_type is None or file_type.key != "xlsx":
         raise not_xlsx
     upload.seek(0)
+    ensure_safe_parser()
     try:
         return load_workbook(upload, read_only=True, data_only=False)
     except (InvalidFileException, KeyError, ValueError, OSError, EOFError) as error:

@@ -3,8 +3,8 @@
 Write-only mode streams rows to disk, so memory stays flat however many applications a district has
 (see bench/export.py for the numbers). Every cell holding text that a person typed — names, comments, reasons,
 titles — goes through `text_cell`, which keeps it a string: openpyxl would otherwise store text starting with "="
-as a formula, and Excel would run it. Text that starts with =, +, -, @, a tab or a line break (CR is stored as LF) is also marked
-quote-prefixed, so that Excel keeps treating it as text when someone edits the cell.
+as a formula, and Excel would run it. Text that starts with =, +, -, @, a tab or a line break (a CR is stored as
+LF) is also quote-prefixed, so that Excel keeps treating it as text when someone edits the cell.
 """
 
 import uuid
@@ -17,33 +17,27 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from certification.models import Application, ExportJob, IndicatorResult, Score, ScoreSheet
 
+from .cells import FORMULA_TRIGGERS, write_text
+
 EXPORT_DIR = "exports"
-# CR and CRLF are stored as LF (XML turns a bare CR into LF when the file is read anyway).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\n")
-EXCEL_MAX_TEXT = 32767
+# A1's triggers, plus LF: a CR is stored as LF (XML turns a bare CR into LF when the file is read anyway).
+QUOTE_PREFIX_TRIGGERS = (*FORMULA_TRIGGERS, "\n")
 PROGRESS_STEP = 5
 
 
-def safe_text(text):
-    """`text` as a str Excel can hold: line ends as LF, characters XML forbids removed, at most 32,767 characters."""
-    if text is None:
-        return ""
-    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
-    return ILLEGAL_CHARACTERS_RE.sub("", text)[:EXCEL_MAX_TEXT]
-
-
 def text_cell(cell, text):
-    """Put `text` into `cell` (a normal or write-only cell) as an explicit string, never a formula or error."""
-    value = safe_text(text)
-    cell.value = value
-    # openpyxl infers "f" for "=..." and "e" for "#N/A"-like text; user text is always a plain string.
-    cell.data_type = "s"
-    if value.startswith(FORMULA_TRIGGERS):
+    """Put `text` into `cell` (a normal or write-only cell) as an explicit string, never a formula or error.
+
+    `certification.excel.cells.write_text` stores the string with the text number format; text that starts with
+    a formula trigger is also quote-prefixed, so Excel keeps it text when someone edits the cell.
+    """
+    text = "" if text is None else str(text).replace("\r\n", "\n").replace("\r", "\n")
+    write_text(cell, text)
+    if cell.value.startswith(QUOTE_PREFIX_TRIGGERS):
         cell.quotePrefix = True
     return cell
 

@@ -15,7 +15,8 @@ from certification.domain.scoring import ScoreErrors, save_scores, submit_sheet
 from certification.models import Indicator, ScoreSheet
 from certification.models.evidence import EvidenceFile
 
-# URL names of the pages other areas own; a link appears once its page exists.
+# URL names of pages other areas own (evidence: application pk, file pk; computed rows: application pk,
+# indicator pk); a link appears only where the page exists.
 EVIDENCE_PREVIEW_URL = "evidence_preview"
 EVIDENCE_DOWNLOAD_URL = "evidence_download"
 COMPUTED_ROWS_URL = "computed_indicator_rows"
@@ -119,9 +120,10 @@ class ScoreSheetForm(forms.Form):
         )
         by_indicator = {}
         for evidence in files:
-            preview = _optional_url(EVIDENCE_PREVIEW_URL, evidence.pk) if evidence.previewable else ""
+            ids = (application_id, evidence.pk)
+            preview = _optional_url(EVIDENCE_PREVIEW_URL, *ids) if evidence.previewable else ""
             by_indicator.setdefault(evidence.requirement.indicator_id, []).append(
-                EvidenceLink(evidence, preview, _optional_url(EVIDENCE_DOWNLOAD_URL, evidence.pk))
+                EvidenceLink(evidence, preview, _optional_url(EVIDENCE_DOWNLOAD_URL, *ids))
             )
         return by_indicator
 
