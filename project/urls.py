@@ -5,6 +5,8 @@ from viewflow.contrib.auth import AuthViewset
 
 from certification.site import login_view, site
 from certification.views import evidence as evidence_views
+from certification.views import exports as export_views
+from certification.views import scoring as scoring_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -12,6 +14,14 @@ urlpatterns = [
     path("accounts/", AuthViewset(with_profile_view=False).urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("scoring/<int:pk>/sheet/", scoring_views.sheet_page, name="scoring_sheet"),
+    path("scoring/<int:pk>/sheet/workbook/", scoring_views.workbook_download, name="scoring_workbook"),
+    path("scoring/<int:pk>/sheet/workbook/upload/", scoring_views.workbook_upload, name="scoring_workbook_upload"),
+    path("exports/application/<int:pk>/", export_views.application_export, name="export_application"),
+    path("exports/district/<int:pk>/", export_views.district_export, name="export_district"),
+    path("exports/<int:pk>/", export_views.job_page, name="export_job"),
+    path("exports/<int:pk>/status/", export_views.job_status, name="export_job_status"),
+    path("exports/<int:pk>/download/", export_views.job_download, name="export_download"),
     path(
         "applications/<int:application_pk>/evidence/<str:stage>/",
         evidence_views.evidence_list,

@@ -12,6 +12,7 @@ from .dataset import (
     SharedCourse,
 )
 from .evidence import EvidenceFile
+from .export import ExportJob
 from .notification import Notification
 from .people import ROLE_SCOPE, Role, RoleGrant, User
 from .region import Region
