@@ -67,7 +67,8 @@ def dataset_standard(*codes, stage="process"):
         "max_score": Decimal("10"),
         "method": "scored",
         "evidence": [
-            {"stage": stage, "code": f"D1-{code}", "title": f"{code} 数据", "dataset": code} for code in codes
+            {"stage": stage, "code": f"D{number}-{code}", "title": f"{code} 数据", "dataset": code}
+            for number, code in enumerate(codes, 1)
         ],
     }
     return published_standard(Tier.CLOSE_KNIT, indicators=[spec])
