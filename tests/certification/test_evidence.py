@@ -2,9 +2,11 @@
 
 import hashlib
 import re
+import threading
 from datetime import date
 
 import pytest
+from django.db import connection
 from django.db.models import ProtectedError
 from django.utils import timezone
 
@@ -404,3 +406,37 @@ def test_evidence_file_change_refused(application, lead, charter):
         EvidenceFile.objects.update(stored_name="evidence/elsewhere.pdf")
 
     assert EvidenceFile.objects.get().sha256 == hashlib.sha256(f.pdf_bytes()).hexdigest()
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_upload_evidence_concurrent_uploads_get_consecutive_versions(media):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks (CI's second pass)")
+    application = f.make_application()
+    lead = f.make_lead(application.cluster)
+    charter = f.requirement(application, "A1-charter")
+    barrier = threading.Barrier(4)
+    outcomes = []
+
+    def upload(n):
+        try:
+            barrier.wait()
+            evidence_file = domain.upload_evidence(
+                application, charter, f.upload(f.pdf_bytes(f"v{n}"), f"章程{n}.pdf"), by=lead
+            )
+            outcomes.append(evidence_file.version)
+        except Exception as error:  # collected and asserted below: a thread's exception would otherwise vanish
+            outcomes.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=upload, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == [1, 2, 3, 4]
+    assert sorted(EvidenceFile.objects.values_list("version", flat=True)) == [1, 2, 3, 4]
+    assert len(stored_files(media)) == 4
