@@ -33,8 +33,9 @@ from certification.domain.errors import IllegalTransition, NotAllowed
 def explain_refusals(view, flow_class):
     """Turn viewflow's refusals into domain errors, which DomainErrorMiddleware renders as a Chinese page.
 
-    A task already done or cancelled, or taken by someone else, is a conflict (409); anything else viewflow
-    refuses is a permission refusal (403); a process row locked by a concurrent request is a conflict too.
+    Within the user's scope, a task already done or cancelled, or taken by someone else, is a conflict (409);
+    anything else viewflow refuses is a permission refusal (403), and outside the scope every refusal is a bare
+    403 that tells nothing about the task. A process row locked by a concurrent request is a conflict too.
     """
 
     def wrapped(request, *args, **kwargs):
@@ -46,11 +47,14 @@ def explain_refusals(view, flow_class):
             ) from None
         except PermissionDenied:
             task = flow_class.task_class._default_manager.filter(pk=kwargs.get("task_pk")).first()
-            if task is not None and task.status in (STATUS.DONE, STATUS.CANCELED, STATUS.REVIVED):
+            if task is None or not flow_class.instance.has_view_permission(request.user, task.process):
+                # Outside the user's scope: say nothing about the task.
+                raise NotAllowed(_("You may not work on this task.")) from None
+            if task.status in (STATUS.DONE, STATUS.CANCELED, STATUS.REVIVED):
                 raise IllegalTransition(
                     _("This task has already been completed or closed; nothing was changed.")
                 ) from None
-            if task is not None and task.owner_id and task.owner_id != request.user.pk:
+            if task.owner_id and task.owner_id != request.user.pk:
                 raise IllegalTransition(_("This task has been taken by %(owner)s.") % {"owner": task.owner}) from None
             raise NotAllowed(_("You may not work on this task.")) from None
 

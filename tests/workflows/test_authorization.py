@@ -1,0 +1,193 @@
+"""Who may open what: every role × the application's process, task and evidence URLs, and nothing changes on a
+refused request. Out of scope, application URLs answer 404 (no existence leak) and process/task URLs 403."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from guardian.models import UserObjectPermission
+from viewflow.workflow.models import Task
+
+from certification.models import (
+    Application,
+    AuditEvent,
+    EvaluatorAssignment,
+    Objection,
+    Role,
+    ScoreSheet,
+    Tier,
+)
+from certification.models.evidence import EvidenceFile
+from tests.factories.workflow import build_world, person, upload_all_evidence
+from tests.workflows.driver import client_for, do, open_task, scores, start
+from workflows.flows import CertificationFlow as F
+
+FULL = {"A1": 4, "A2": 6}
+IN_SCOPE = {"lead", "office", "leader", "city_office", "city_leader", "evaluator"}
+ACTORS = [
+    "lead",
+    "other_lead",
+    "office",
+    "other_office",
+    "leader",
+    "other_leader",
+    "city_office",
+    "city_leader",
+    "evaluator",
+    "other_evaluator",
+    "idle_evaluator",
+]
+
+
+def _to_scoring(world):
+    application, process = start(world.lead, world.cluster, world.tier)
+    upload_all_evidence(application, world.lead)
+    for node in (F.submit_basic, F.submit_process, F.submit_outcome):
+        do(world.lead, process, node)
+    do(world.office, process, F.formal_review, {"decision": "pass"})
+    panel = world.evaluators[:3]
+    do(world.office, process, F.assign_evaluators, {"evaluators": [e.pk for e in panel], "panel_lead": panel[0].pk})
+    return application, process, panel
+
+
+@pytest.fixture
+def scene(db):
+    mine = build_world(Tier.CLOSE_KNIT)
+    other = build_world(Tier.CLOSE_KNIT, city=mine.city)
+    application, process, panel = _to_scoring(mine)
+    _other_application, _other_process, other_panel = _to_scoring(other)
+    actors = {
+        "lead": mine.lead,
+        "other_lead": other.lead,
+        "office": mine.office,
+        "other_office": other.office,
+        "leader": mine.leader,
+        "other_leader": other.leader,
+        "city_office": mine.city_office,
+        "city_leader": mine.city_leader,
+        "evaluator": panel[0],
+        "other_evaluator": other_panel[0],
+        "idle_evaluator": person(Role.EVALUATOR),
+    }
+    task = Task.objects.get(process=process, flow_task=F.score, owner=panel[0])
+    evidence = EvidenceFile.objects.filter(application=application).first()
+    return {"application": application, "process": process, "task": task, "evidence": evidence, "actors": actors}
+
+
+def _snapshot(application):
+    return {
+        "status": Application.objects.get(pk=application.pk).status,
+        "tasks": sorted(Task.objects.values_list("pk", "status", "owner_id")),
+        "audit": AuditEvent.objects.count(),
+        "objections": Objection.objects.count(),
+        "files": EvidenceFile.objects.count(),
+        "sheets": sorted(ScoreSheet.objects.values_list("pk", "status")),
+        "assignments": sorted(EvaluatorAssignment.objects.values_list("pk", "status")),
+        "permissions": UserObjectPermission.objects.count(),
+    }
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_authorization_matrix(scene, actor):
+    application, process, task, evidence = scene["application"], scene["process"], scene["task"], scene["evidence"]
+    user = scene["actors"][actor]
+    inside = actor in IN_SCOPE
+    owner = actor == "evaluator"
+    client = client_for(user)
+    views = {
+        "process": F.instance.reverse("process_detail", args=[process.pk]),
+        "chart": F.instance.reverse("process_chart", args=[process.pk]),
+        "task_detail": F.score.reverse("detail", args=[process.pk, task.pk]),
+        "task_execute": F.score.reverse("execute", args=[process.pk, task.pk]),
+        "evidence_list": reverse("evidence_list", args=[application.pk, "basic"]),
+        "evidence_download": reverse("evidence_download", args=[application.pk, evidence.pk]),
+        "objection_form": reverse("workflow:objection_raise", args=[application.pk]),
+    }
+    expected = {
+        "process": 200 if inside else 403,
+        "chart": 200 if inside else 403,
+        "task_detail": 200 if inside else 403,
+        # Someone else's task: in scope a conflict that names the owner, out of scope a bare refusal.
+        "task_execute": 200 if owner else (409 if inside else 403),
+        "evidence_list": 200 if inside else 404,
+        "evidence_download": 200 if inside else 404,
+        "objection_form": 200 if inside else 404,
+    }
+    before = _snapshot(application)
+
+    got = {name: client.get(url).status_code for name, url in views.items()}
+    posts = {
+        "task_submit": client.post(views["task_execute"], {"action": "submit", **scores(application, FULL)}),
+        "task_recuse": client.post(views["task_execute"], {"action": "recuse", "reason": "试图越权"}),
+        "objection": client.post(views["objection_form"], {"text": "越权异议"}),
+        "assign_panel": client.post(
+            F.assign_evaluators.reverse(
+                "assign", args=[process.pk, Task.objects.get(flow_task=F.assign_evaluators, process=process).pk]
+            )
+        ),
+    }
+
+    assert got == expected
+    if not owner:
+        assert before == _snapshot(application)
+        assert {name: response.status_code for name, response in posts.items()} == {
+            "task_submit": 409 if inside else 403,
+            "task_recuse": 409 if inside else 403,
+            # Objections are raised only during 公示; out of scope the application does not exist.
+            "objection": 409 if inside else 404,
+            "assign_panel": 409 if inside else 403,
+        }
+    if not inside:
+        leaked = "".join(client.get(url).content.decode() for url in views.values())
+        assert application.cluster.name not in leaked
+        assert str(scene["actors"]["evaluator"]) not in leaked
+
+
+def test_refusal_pages_are_chinese_and_never_500(scene):
+    process, task = scene["process"], scene["task"]
+    url = F.score.reverse("execute", args=[process.pk, task.pk])
+
+    in_scope = client_for(scene["actors"]["leader"]).post(url, {"action": "recuse", "reason": "x"})
+    out_of_scope = client_for(scene["actors"]["other_lead"]).post(url, {"action": "recuse", "reason": "x"})
+
+    assert in_scope.status_code == 409
+    assert f"此任务已由 {scene['actors']['evaluator']} 认领" in in_scope.content.decode()
+    assert out_of_scope.status_code == 403
+    assert "您无权办理此任务" in out_of_scope.content.decode()
+
+
+def test_queue_shows_each_office_only_its_district(db):
+    mine = build_world(Tier.CLOSE_KNIT)
+    other = build_world(Tier.CLOSE_KNIT, city=mine.city)
+    application, process = start(mine.lead, mine.cluster, Tier.CLOSE_KNIT)
+    upload_all_evidence(application, mine.lead)
+    for node in (F.submit_basic, F.submit_process, F.submit_outcome):
+        do(mine.lead, process, node)
+    review = open_task(process, F.formal_review)
+
+    mine_queue = Task.objects.queue([F], mine.office)
+    other_queue = Task.objects.queue([F], other.office)
+    lead_queue = Task.objects.queue([F], mine.lead)
+
+    assert list(mine_queue) == [review]
+    assert list(other_queue) == []
+    assert list(lead_queue) == []
+    page = client_for(other.office).get(reverse("workflow:queue")).content.decode()
+    assert mine.cluster.name not in page
+
+
+def test_revoked_grant_loses_an_assigned_task_on_the_next_request(db):
+    world = build_world(Tier.CLOSE_KNIT)
+    application, process = start(world.lead, world.cluster, Tier.CLOSE_KNIT)
+    task = open_task(process, F.submit_basic)
+    client = client_for(world.lead)
+    assert client.post(F.submit_basic.reverse("assign", args=[process.pk, task.pk])).status_code == 302
+    url = F.submit_basic.reverse("execute", args=[process.pk, task.pk])
+    assert client.get(url).status_code == 200
+
+    from certification.domain.roles import revoke_role
+
+    revoke_role(world.lead.role_grants.get(role=Role.LEAD))
+
+    assert client.get(url).status_code == 403
+    assert Client().get(url).status_code in (302, 403)
+    assert not world.lead.has_perm("certification.act_as_lead", application)
