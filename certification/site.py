@@ -7,6 +7,7 @@ user's display name) and add an instance to `site`'s viewsets below. Viewsets of
 
 from django.contrib.auth.views import LoginView
 from django.db.models import Count
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from viewflow.contrib.auth import AuthenticationForm
 from viewflow.urls import Application, ReadonlyModelViewset, Site
@@ -59,7 +60,8 @@ class ClusterViewset(SignedInReadonlyViewset):
     queryset = (
         Cluster.objects.select_related("district__parent")
         .annotate(member_count=Count("memberships"))
-        .order_by("district", "name")
+        # Creation order within a district: sorting Chinese names by code point would put 学区（七） before （三）.
+        .order_by("district", "id")
     )
     detail_view_class = reference.ClusterDetailView
     list_columns = ("name", "kind", "district", "member_count", "current_tier", "tier_since")
@@ -75,7 +77,7 @@ class ClusterViewset(SignedInReadonlyViewset):
 class SchoolViewset(SignedInReadonlyViewset):
     model = School
     icon = "school"
-    queryset = School.objects.select_related("district__parent").order_by("district", "name")
+    queryset = School.objects.select_related("district__parent").order_by("district", "id")
     detail_view_class = reference.SchoolDetailView
     list_columns = ("name", "kind", "district", "stages", "is_relatively_weak", "student_count", "teacher_count")
     list_filterset_class = reference.SchoolFilter
@@ -90,14 +92,25 @@ class SchoolViewset(SignedInReadonlyViewset):
 class RegionViewset(SignedInReadonlyViewset):
     model = Region
     icon = "map"
+    # A city's counts are its districts' (clusters and schools belong to districts).
     queryset = (
         Region.objects.select_related("parent")
-        .annotate(cluster_count=Count("clusters", distinct=True), school_count=Count("schools", distinct=True))
-        .order_by("parent__name", "kind", "name")
+        .annotate(
+            cluster_count=Count("clusters", distinct=True) + Count("districts__clusters", distinct=True),
+            school_count=Count("schools", distinct=True) + Count("districts__schools", distinct=True),
+        )
+        # Each city followed by its districts.
+        .order_by(Coalesce("parent__name", "name"), "kind", "name")
     )
     detail_view_class = reference.RegionDetailView
-    list_columns = ("name", "kind", "parent", "cluster_count", "school_count")
+    # Not "parent": viewflow looks a column name up on the viewset first, and a viewset's parent is its application.
+    list_columns = ("name", "kind", "city", "cluster_count", "school_count")
     list_filter_fields = ("kind",)
+
+    def city(self, obj):
+        return obj.parent.name if obj.parent_id else ""
+
+    city.short_description = _("city")
 
     def cluster_count(self, obj):
         return obj.cluster_count
