@@ -104,7 +104,16 @@ def _render_stage(request, application, stage, *, upload_form=None, withdraw_for
         "withdraw_form": withdraw_form,
         "max_upload_bytes": max_upload_bytes(),
     }
+    _draw_in_shell(request)
     return render(request, "certification/evidence/stage.html", context, status=status)
+
+
+def _draw_in_shell(request):
+    """Give the page the site's menu and colours, as viewflow's SiteMiddleware does for the site's own URLs."""
+    from certification.site import site
+
+    if request.resolver_match is not None:
+        request.resolver_match.site = site
 
 
 @login_required
