@@ -127,17 +127,19 @@ def evidence_list(request, application_pk, stage):
 @login_required
 @require_POST
 def evidence_upload(request, application_pk, requirement_pk):
-    # The size limit must be in place before the body is read, and the CSRF check reads it: so the handler
-    # goes in first and the CSRF check runs just after, in _evidence_upload.
+    # Refusals that need no file come first, so a request that will be refused anyway is never spooled to disk.
+    # Then the size limit goes in before the body is read; the CSRF check (which reads it) runs just after.
+    application = get_application_for(request.user, application_pk)
+    requirement = _requirement_or_404(application, requirement_pk)
+    domain.check_may_manage(request.user, application)
+    domain.check_can_upload(application, requirement)
     limit = EvidenceUploadLimitHandler(request, max_bytes=max_upload_bytes())
     request.upload_handlers.insert(0, limit)
-    return _evidence_upload(request, application_pk, requirement_pk, limit)
+    return _evidence_upload(request, application, requirement, limit)
 
 
 @csrf_protect
-def _evidence_upload(request, application_pk, requirement_pk, limit):
-    application = get_application_for(request.user, application_pk)
-    requirement = _requirement_or_404(application, requirement_pk)
+def _evidence_upload(request, application, requirement, limit):
     data, files = request.POST, request.FILES  # reads the body (unless the CSRF check already has), through `limit`
     refusal = limit.refusal().message if limit.too_large else None
     form = EvidenceUploadForm(data, files, requirement_pk=requirement.pk, refusal=refusal)

@@ -3,6 +3,7 @@
 import hashlib
 
 import pytest
+from django.core.files.uploadhandler import FileUploadHandler
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -193,6 +194,35 @@ def test_evidence_upload_over_limit_stopped_while_streaming(settings, client, ap
     assert "文件超过允许的最大大小 97.7\xa0KB。请压缩或拆分后重新上传。" in response.content.decode()
     assert EvidenceFile.objects.count() == 0
     assert stored_files(media) == []
+
+
+class CountingHandler(FileUploadHandler):
+    """Sits in front of Django's temporary-file handler and counts the bytes that reach it."""
+
+    received = 0
+
+    def receive_data_chunk(self, raw_data, start):
+        CountingHandler.received += len(raw_data)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+def test_evidence_upload_over_limit_never_spooled_whole(settings, client, application, lead, charter):
+    settings.EVIDENCE_MAX_UPLOAD_BYTES = 100_000
+    settings.FILE_UPLOAD_HANDLERS = [
+        "tests.certification.test_evidence_views.CountingHandler",
+        "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+    ]
+    CountingHandler.received = 0
+    client.force_login(lead)
+
+    response = client.post(upload_url(application, charter), {"file": f.upload(b"x" * 5_000_000, "章程.pdf")})
+
+    assert response.status_code == 400
+    # The stream stops within one 64 KiB chunk of the limit instead of writing 5 MB to a temporary file.
+    assert 0 < CountingHandler.received <= 100_000 + 64 * 1024
 
 
 def test_evidence_upload_without_file_400(client, application, lead, charter):
