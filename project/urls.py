@@ -4,6 +4,8 @@ from django.views.i18n import JavaScriptCatalog
 from viewflow.contrib.auth import AuthViewset
 
 from certification.site import login_view, site
+from certification.views import computed as computed_views
+from certification.views import datasets as dataset_views
 from certification.views import evidence as evidence_views
 from certification.views import exports as export_views
 from certification.views import scoring as scoring_views
@@ -46,6 +48,19 @@ urlpatterns = [
         "applications/<int:application_pk>/evidence/files/<int:file_pk>/preview/",
         evidence_views.evidence_preview,
         name="evidence_preview",
+    ),
+    path("applications/<int:pk>/computed/", computed_views.application_computed, name="application_computed"),
+    path("applications/<int:pk>/datasets/<str:code>/template/", dataset_views.dataset_template, name="dataset_template"),
+    path("applications/<int:pk>/datasets/<str:code>/import/", dataset_views.dataset_import, name="dataset_import"),
+    path(
+        "applications/<int:pk>/datasets/imports/<int:import_pk>/",
+        dataset_views.dataset_import_detail,
+        name="dataset_import_detail",
+    ),
+    path(
+        "applications/<int:pk>/datasets/imports/<int:import_pk>/status/",
+        dataset_views.dataset_import_status,
+        name="dataset_import_status",
     ),
     path("", site.urls),
 ]

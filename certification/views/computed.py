@@ -1,0 +1,103 @@
+"""The computed-indicators page of an application: each figure with its threshold, pass/fail/N/A and the rows behind it,
+and the application's data sets with their import status, template and upload form."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from certification.datasets import DATASETS
+from certification.domain import computed
+from certification.domain.datasets import dataset_requirements, datasets_of
+from certification.domain.evidence import is_cluster_lead, upload_window
+from certification.forms.evidence import EvidenceUploadForm
+from certification.models import DatasetImport
+from certification.models.dataset import SatisfactionSurvey, TeacherStage
+from certification.permissions import get_application_for
+
+ROWS_SHOWN = 200
+TIER_HISTORY_COLUMNS = (("from_tier", "原等级"), ("to_tier", "新等级"), ("effective", "生效日期"))
+
+
+def _cell(value):
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    labels = dict(TeacherStage.choices) | dict(SatisfactionSurvey.Group.choices)
+    if isinstance(value, str) and value in labels:
+        return str(labels[value])
+    return "" if value is None else value
+
+
+def _row_tables(rows):
+    """The rows behind a figure, grouped by data set, as (title, headers, [(source, cells)], more) tables."""
+    groups = {}
+    for row in rows:
+        groups.setdefault(row.get("dataset", ""), []).append(row)
+    tables = []
+    for code, group in groups.items():
+        dataset = DATASETS.get(code)
+        if dataset is not None:
+            columns = [(column.key, column.header) for column in dataset.columns]
+            title = dataset.title
+        else:
+            columns, title = list(TIER_HISTORY_COLUMNS), group[0].get("source", "")
+        shown = group[:ROWS_SHOWN]
+        tables.append(
+            {
+                "title": title,
+                "headers": [header for _key, header in columns],
+                "rows": [(row.get("row", ""), [_cell(row.get(key)) for key, _header in columns]) for row in shown],
+                "more": len(group) - len(shown),
+            }
+        )
+    return tables
+
+
+def _dataset_states(application, user, upload_form=None):
+    """One entry per data set the standard asks for: current and latest import, and whether the user may upload."""
+    imports = list(DatasetImport.objects.for_application(application).select_related("created_by").order_by("-id"))
+    window = upload_window(application)
+    lead = is_cluster_lead(user, application)
+    states = []
+    for dataset in datasets_of(application):
+        own = [item for item in imports if item.dataset == dataset.code]
+        may_upload = lead and any(window.allows(r) for r in dataset_requirements(application, dataset.code))
+        refused = upload_form is not None and upload_form.requirement_pk == dataset.code
+        # A refused upload is shown with its reason, even to someone who may not upload at all.
+        form = upload_form if refused else (EvidenceUploadForm(requirement_pk=dataset.code) if may_upload else None)
+        states.append(
+            {
+                "dataset": dataset,
+                "current": next((item for item in own if item.status == DatasetImport.Status.DONE), None),
+                "latest": own[0] if own else None,
+                "may_upload": may_upload,
+                "form": form,
+            }
+        )
+    return states
+
+
+def render_page(request, application, *, upload_form=None, status=200):
+    """The page; a refused upload form is shown beside its data set with status 400."""
+    results = computed.compute_indicators(application)
+    indicators = [
+        {
+            "result": result,
+            "tables": _row_tables(result.rows),
+            "state": "na" if result.not_applicable else {True: "pass", False: "fail", None: "unknown"}[result.passed],
+        }
+        for result in results.values()
+    ]
+    context = {
+        "application": application,
+        "indicators": indicators,
+        "datasets": _dataset_states(application, request.user, upload_form),
+        "data_version": computed.data_version(application),
+    }
+    return render(request, "certification/computed/page.html", context, status=status)
+
+
+@login_required
+@require_GET
+def application_computed(request, pk):
+    application = get_application_for(request.user, pk)
+    return render_page(request, application)

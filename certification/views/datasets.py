@@ -1,0 +1,125 @@
+"""Data set pages: download a template, upload a filled workbook, watch the import and read its errors.
+
+Thin views: the application comes through `get_application_for` (404 out of scope), the work is
+`certification.domain.datasets.start_import`, run by the Celery task `certification.import_dataset`.
+"""
+
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_POST
+
+from certification.datasets import DATASETS
+from certification.datasets.template import build_template
+from certification.domain.datasets import datasets_of, start_import
+from certification.domain.errors import DomainError
+from certification.forms.evidence import EvidenceUploadForm
+from certification.models import DatasetImport
+from certification.permissions import get_application_for
+from certification.uploads import EvidenceUploadLimitHandler, max_upload_bytes
+
+from .computed import render_page
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ERRORS_IN_STATUS = 20
+
+
+def _dataset_or_404(application, code):
+    dataset = next((dataset for dataset in datasets_of(application) if dataset.code == code), None)
+    if dataset is None:
+        raise Http404(_("No such data set."))
+    return dataset
+
+
+def _import_or_404(user, pk, import_pk):
+    application = get_application_for(user, pk)
+    dataset_import = (
+        DatasetImport.objects.for_application(application).select_related("created_by").filter(pk=import_pk).first()
+    )
+    if dataset_import is None:
+        raise Http404(_("No such import."))
+    dataset_import.application = application
+    return dataset_import
+
+
+@login_required
+@require_GET
+def dataset_template(request, pk, code):
+    application = get_application_for(request.user, pk)
+    dataset = _dataset_or_404(application, code)
+    content = build_template(dataset, application.cluster)
+    response = HttpResponse(content, content_type=XLSX)
+    filename = f"{dataset.title}-{application.cluster.name}.xlsx"
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"{dataset.code}.xlsx\"; filename*=UTF-8''{quote(filename)}"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@csrf_exempt
+@login_required
+@require_POST
+def dataset_import(request, pk, code):
+    # As for evidence: the size limit must be in place before the CSRF check reads the body.
+    limit = EvidenceUploadLimitHandler(request, max_bytes=max_upload_bytes())
+    request.upload_handlers.insert(0, limit)
+    return _dataset_import(request, pk, code, limit)
+
+
+@csrf_protect
+def _dataset_import(request, pk, code, limit):
+    application = get_application_for(request.user, pk)
+    dataset = _dataset_or_404(application, code)
+    data, files = request.POST, request.FILES
+    refusal = limit.refusal().message if limit.too_large else None
+    form = EvidenceUploadForm(data, files, requirement_pk=dataset.code, refusal=refusal)
+    status = 400
+    if form.is_valid():
+        try:
+            started = start_import(application, dataset.code, form.cleaned_data["file"], by=request.user)
+        except DomainError as refused:
+            form.add_error("file", refused.message)
+            status = refused.status
+        else:
+            messages.info(request, _("The workbook was received; every row is being checked."))
+            return redirect("dataset_import_detail", pk=application.pk, import_pk=started.pk)
+    return render_page(request, application, upload_form=form, status=status)
+
+
+def _status(dataset_import):
+    return {
+        "status": dataset_import.status,
+        "status_display": dataset_import.get_status_display(),
+        "progress": dataset_import.progress,
+        "rows": dataset_import.rows_count,
+        "finished": dataset_import.is_finished,
+        "error_count": dataset_import.error_count,
+        "errors": dataset_import.errors[:ERRORS_IN_STATUS],
+    }
+
+
+@login_required
+@require_GET
+def dataset_import_detail(request, pk, import_pk):
+    dataset_import = _import_or_404(request.user, pk, import_pk)
+    context = {
+        "application": dataset_import.application,
+        "dataset_import": dataset_import,
+        "dataset": DATASETS[dataset_import.dataset],
+        "state": _status(dataset_import),
+        "back_url": reverse("application_computed", args=[pk]),
+    }
+    return render(request, "certification/datasets/import.html", context)
+
+
+@login_required
+@require_GET
+def dataset_import_status(request, pk, import_pk):
+    return JsonResponse(_status(_import_or_404(request.user, pk, import_pk)))
