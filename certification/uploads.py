@@ -86,6 +86,8 @@ FILE_TYPES = {
 }
 OFFICE_MAIN_TYPES = {file_type.office_main: file_type for file_type in FILE_TYPES.values() if file_type.office_main}
 
+# Compound File Binary: .doc/.xls/.ppt, WPS's own formats, and Office Open XML files encrypted with a password.
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # ISO base media brands that mean an MP4 file (QuickTime's "qt  " and 3GPP are not on the list).
 MP4_BRANDS = {b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"M4V ", b"dash"}
 # Any of these in the first bytes of a JPEG after FF D8 FF: APPn, quantisation table, start of frame, comment.
@@ -361,6 +363,14 @@ def validate_upload(fileobj, name, size):
     file_type = detect_type(fileobj)
     fileobj.seek(0)
     if file_type is None:
+        if _read_at(fileobj, 0, 8) == OLE2_MAGIC:
+            fileobj.seek(0)
+            raise UploadRejected(
+                _(
+                    "This is an old-format or password-protected Office file (.doc, .xls, .ppt or a WPS file). "
+                    "Remove any password, save it as .docx, .xlsx or .pptx and upload it again."
+                )
+            )
         raise UploadRejected(
             _("This kind of file is not accepted. Upload one of: %(types)s.") % {"types": allowed_types_text()}
         )

@@ -52,7 +52,6 @@ def zip_of(*entries):
         (b"%PDF-1.4 but no end of file marker", "章程.pdf"),
         (b"", "空.pdf"),
         (b"PK\x03\x04 not really a zip", "名单.xlsx"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504, "旧格式.xls"),
         (zip_of(("payload.exe", samples.exe_bytes())), "名单.xlsx"),
         (samples.mp4_bytes(major=b"qt  ").replace(b"isomiso2avc1mp41", b"qt  qt  qt  qt  "), "课堂.mp4"),
         (samples.exe_bytes() + samples.office_bytes("docx"), "纪要.docx"),
@@ -63,7 +62,6 @@ def zip_of(*entries):
         "pdf-without-eof",
         "empty",
         "broken-zip",
-        "ole-xls",
         "zip-without-office-main-part",
         "quicktime-as-mp4",
         "exe-with-docx-appended",
@@ -266,3 +264,13 @@ def test_validate_upload_zip_directory_too_large_refused():
     content = b"PK\x03\x04" + b"\x00" * 64 + end_record
 
     assert refusal(content, "名单.xlsx") == "文件的 zip 目录过大，不像 Office 文档。请用 Office 重新保存后再上传。"
+
+
+@pytest.mark.parametrize("name", ["旧格式.xls", "旧格式.doc", "加密.docx", "报告.wps"])
+def test_validate_upload_ole2_file_refused_with_save_as_advice(name):
+    content = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+
+    assert refusal(content, name) == (
+        "这是旧格式或设有密码的 Office 文件（.doc、.xls、.ppt 或 WPS 文件）。"
+        "请取消密码，另存为 .docx、.xlsx 或 .pptx 后重新上传。"
+    )
