@@ -106,10 +106,35 @@ class StandardAdmin(LockedWhenPublished, admin.ModelAdmin):
     list_filter = ("tier", "status")
     readonly_fields = ("status", "published", "derived_from")
     inlines = [DimensionInline]
-    actions = ["make_new_version", "publish_drafts"]
+    actions = ["make_new_version", "publish_drafts", "download_xlsx"]
+    # Adds a link to the Excel import page above the list.
+    change_list_template = "certification/standards/admin_change_list.html"
 
     def _standard_of(self, obj):
         return obj
+
+    def get_deleted_objects(self, objs, request):
+        """The bulk action "delete selected" must stop at a published standard.
+
+        Locked objects are listed as protected, which refuses the whole deletion with an explanation (the model
+        would refuse it anyway, but with an error page).
+        """
+        deleted, counts, perms_needed, protected = admin.ModelAdmin.get_deleted_objects(self, objs, request)
+        locked = [
+            _("%(object)s: published standards cannot be deleted") % {"object": obj}
+            for obj in objs
+            if self._standard_of(obj).is_locked
+        ]
+        return deleted, counts, perms_needed, [*protected, *locked]
+
+    @admin.action(description=_("Download as Excel (.xlsx)"))
+    def download_xlsx(self, request, queryset):
+        from certification.views.standards import standard_download_response
+
+        if queryset.count() != 1:
+            self.message_user(request, _("Select exactly one standard to download."), level=messages.WARNING)
+            return None
+        return standard_download_response(queryset.get())
 
     @admin.action(description=_("Copy into a new draft version"))
     def make_new_version(self, request, queryset):
@@ -143,9 +168,16 @@ class EvidenceRequirementInline(admin.TabularInline):
 class DimensionAdmin(LockedWhenPublished, admin.ModelAdmin):
     list_display = ("code", "title", "standard")
     list_filter = ("standard",)
+    get_deleted_objects = StandardAdmin.get_deleted_objects
 
     def _standard_of(self, obj):
         return obj.standard
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # New dimensions go into drafts only: a published standard is frozen.
+        if db_field.name == "standard":
+            kwargs["queryset"] = Standard.objects.filter(status=Standard.Status.DRAFT)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(Indicator)
@@ -154,9 +186,18 @@ class IndicatorAdmin(LockedWhenPublished, admin.ModelAdmin):
     list_filter = ("dimension__standard", "method", "veto")
     search_fields = ("code", "title")
     inlines = [EvidenceRequirementInline]
+    get_deleted_objects = StandardAdmin.get_deleted_objects
 
     def _standard_of(self, obj):
         return obj.dimension.standard
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # New indicators go into drafts only: a published standard is frozen.
+        if db_field.name == "dimension":
+            kwargs["queryset"] = Dimension.objects.filter(standard__status=Standard.Status.DRAFT).select_related(
+                "standard"
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(User)

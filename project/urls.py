@@ -9,6 +9,7 @@ from certification.views import datasets as dataset_views
 from certification.views import evidence as evidence_views
 from certification.views import exports as export_views
 from certification.views import scoring as scoring_views
+from certification.views import standards as standards_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -62,5 +63,9 @@ urlpatterns = [
         dataset_views.dataset_import_status,
         name="dataset_import_status",
     ),
+    path("standards/excel/", standards_views.standards_page, name="standards_excel"),
+    path("standards/excel/import/", standards_views.standard_import, name="standards_excel_import"),
+    path("standards/excel/<int:pk>/download/", standards_views.standard_download, name="standards_excel_download"),
+    path("standards/excel/<int:pk>/publish/", standards_views.standard_publish, name="standards_excel_publish"),
     path("", site.urls),
 ]

@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from itertools import pairwise
 
 from django.db import transaction
-from django.db.models import Max, Sum
+from django.db.models import Max, Prefetch, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -283,7 +283,9 @@ def _check_indicator(checker, raw, path):
         elif raw.get("threshold_high") not in blank:
             checker.fail((*path, "threshold_high"), _("Only 'between' takes an upper threshold."))
         if metric:
-            _check_threshold_range(checker, METRICS[metric], (low, path, "threshold"), (high, path, "threshold_high"))
+            _check_threshold_range(
+                checker, METRICS[metric], (low, threshold, path, "threshold"), (high, high_text, path, "threshold_high")
+            )
             have = {item["dataset"] for item in indicator["evidence"]}
             for dataset in METRICS[metric].datasets:
                 if dataset not in have:
@@ -308,14 +310,14 @@ def _check_indicator(checker, raw, path):
 
 
 def _check_threshold_range(checker, metric, *bounds):
-    for value, path, key in bounds:
+    for value, text, path, key in bounds:
         if value is None:
             continue
         if metric.unit == "ratio" and not 0 <= value <= 1:
             checker.fail(
                 (*path, key),
                 _("%(metric)s is a rate, a fraction of 1: write 0.10 for 10%%, not %(value)s.")
-                % {"metric": metric.code, "value": float(value)},
+                % {"metric": metric.code, "value": text},
             )
         elif metric.unit == "points" and not -1 <= value <= 1:
             checker.fail(
@@ -440,6 +442,34 @@ def _next_version(tier):
     return (Standard.objects.filter(tier=tier).aggregate(v=Max("version"))["v"] or 0) + 1
 
 
+def _new_indicator(dimension, order, item):
+    return Indicator(
+        dimension=dimension,
+        order=order,
+        code=item["code"],
+        title=item["title"],
+        description=item["description"],
+        source=item["source"],
+        max_score=item["max_score"],
+        method=item["method"],
+        metric=item["metric"],
+        comparator=item["comparator"],
+        threshold=item["threshold"],
+        threshold_high=item["threshold_high"],
+        levels=[
+            {
+                "level": level["level"],
+                "min_score": _number_text(level["min_score"]),
+                "max_score": _number_text(level["max_score"]),
+                "descriptor": level["descriptor"],
+            }
+            for level in item["levels"]
+        ],
+        veto=item["veto"],
+        na_allowed=item["na_allowed"],
+    )
+
+
 def load_standard(data, *, by=None, publish=False, derived_from=None):
     """Validate a standard's dict and save it as a new draft; publish it too when `publish` is true.
 
@@ -473,39 +503,20 @@ def load_standard(data, *, by=None, publish=False, derived_from=None):
             aggregation=cleaned["aggregation"],
             derived_from=derived_from,
         )
+        indicators, evidence = [], []
         for dimension_order, dimension_data in enumerate(cleaned["dimensions"], 1):
             dimension = Dimension.objects.create(
                 standard=standard, code=dimension_data["code"], title=dimension_data["title"], order=dimension_order
             )
             for order, item in enumerate(dimension_data["indicators"], 1):
-                indicator = Indicator.objects.create(
-                    dimension=dimension,
-                    order=order,
-                    code=item["code"],
-                    title=item["title"],
-                    description=item["description"],
-                    source=item["source"],
-                    max_score=item["max_score"],
-                    method=item["method"],
-                    metric=item["metric"],
-                    comparator=item["comparator"],
-                    threshold=item["threshold"],
-                    threshold_high=item["threshold_high"],
-                    levels=[
-                        {
-                            "level": level["level"],
-                            "min_score": _number_text(level["min_score"]),
-                            "max_score": _number_text(level["max_score"]),
-                            "descriptor": level["descriptor"],
-                        }
-                        for level in item["levels"]
-                    ],
-                    veto=item["veto"],
-                    na_allowed=item["na_allowed"],
-                )
-                EvidenceRequirement.objects.bulk_create(
-                    EvidenceRequirement(indicator=indicator, **evidence) for evidence in item["evidence"]
-                )
+                indicators.append(_new_indicator(dimension, order, item))
+                evidence.append(item["evidence"])
+        Indicator.objects.bulk_create(indicators)
+        EvidenceRequirement.objects.bulk_create(
+            EvidenceRequirement(indicator=indicator, **requirement)
+            for indicator, requirements in zip(indicators, evidence, strict=True)
+            for requirement in requirements
+        )
         audit.record(
             "standard.loaded",
             actor=by,
@@ -521,11 +532,13 @@ def load_standard(data, *, by=None, publish=False, derived_from=None):
 def standard_as_data(standard):
     """The standard as the plain dict `load_standard` reads: the inverse of loading, used by the exports."""
     dimensions = []
-    for dimension in standard.dimensions.order_by("order", "code").prefetch_related(
-        "indicators__evidence_requirements"
-    ):
+    ordered_indicators = Prefetch(
+        "indicators",
+        queryset=Indicator.objects.order_by("order", "code").prefetch_related("evidence_requirements"),
+    )
+    for dimension in standard.dimensions.order_by("order", "code").prefetch_related(ordered_indicators):
         indicators = []
-        for indicator in dimension.indicators.order_by("order", "code"):
+        for indicator in dimension.indicators.all():
             indicators.append(
                 {
                     "code": indicator.code,

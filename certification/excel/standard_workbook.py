@@ -103,7 +103,6 @@ EVIDENCE_COLUMNS = [
 SHEET_COLUMNS = {INDICATORS: INDICATOR_COLUMNS, LEVELS: LEVEL_COLUMNS, EVIDENCE: EVIDENCE_COLUMNS}
 YES, NO = "是", "否"
 MAX_ROWS = 5000
-LAST_EDIT_ROW = 1000
 
 INSTRUCTION_LINES = [
     "评估标准导入模板 —— 填写说明",
@@ -230,8 +229,7 @@ def _write_indicator_sheets(workbook, data):
                 rows[EVIDENCE] += 1
     for column in ("K", "L"):
         # Thresholds stay text even when typed afresh: "0.10" keeps its zero and "1/3" never becomes a date.
-        for row in range(rows[INDICATORS], LAST_EDIT_ROW + 1):
-            indicators[f"{column}{row}"].number_format = TEXT_FORMAT
+        indicators.column_dimensions[column].number_format = TEXT_FORMAT
     add_choice_list(indicators, "H", Indicator.Method.values)
     add_choice_list(indicators, "I", f"'{CODES}'!$A$2:$A${len(METRICS) + 1}")
     add_choice_list(indicators, "J", Comparator.values)
