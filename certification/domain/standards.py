@@ -422,19 +422,19 @@ def validate_standard_data(data):
 
 
 def describe_path(data, path):
-    """A readable place for a problem: "B1 › levels 2 › min_score" rather than list indices."""
+    """A readable place for a problem: "B › B1 › threshold" rather than list indices."""
     parts, node = [], data
-    for step in path:
-        if isinstance(step, int) and isinstance(node, list) and step < len(node):
-            node = node[step]
+    for position, step in enumerate(path):
+        if isinstance(step, int):
+            node = node[step] if isinstance(node, list) and step < len(node) else {}
             label = node.get("code") if isinstance(node, dict) else None
             parts.append(str(label) if label else str(step + 1))
-        elif isinstance(node, dict):
-            node = node.get(step, {}) if isinstance(step, str) else {}
-            if step not in {"dimensions", "indicators", "evidence"}:
-                parts.append(str(step))
-        else:
-            parts.append(str(step))
+            continue
+        node = node.get(step, {}) if isinstance(node, dict) else {}
+        # A list's name is noise before one of its items ("dimensions", 1 → "B"); alone it is the place.
+        followed_by_index = position + 1 < len(path) and isinstance(path[position + 1], int)
+        if not followed_by_index:
+            parts.append(step)
     return " › ".join(parts)
 
 
