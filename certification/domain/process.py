@@ -65,8 +65,9 @@ SERIAL_TIER = {Tier.CLOSE_KNIT: "紧密", Tier.DISTRICT_MODEL: "区示范", Tier
 
 
 def _lock(application):
+    # Lock the application row only: the district's city is a nullable (outer) join PostgreSQL cannot lock.
     return (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related("cluster__district__parent", "standard")
         .get(pk=application.pk)
     )
