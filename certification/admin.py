@@ -125,7 +125,10 @@ class StandardAdmin(LockedWhenPublished, admin.ModelAdmin):
             for obj in objs
             if self._standard_of(obj).is_locked
         ]
-        return deleted, counts, perms_needed, [*protected, *locked]
+        if locked:
+            # The locked rows also lack delete permission; say why rather than "you may not delete these types".
+            return deleted, counts, set(), [*protected, *locked]
+        return deleted, counts, perms_needed, protected
 
     @admin.action(description=_("Download as Excel (.xlsx)"))
     def download_xlsx(self, request, queryset):
