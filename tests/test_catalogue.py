@@ -11,7 +11,7 @@ def test_catalogue_translates_every_project_string():
 
 
 def test_parse_po_skips_fuzzy_and_empty_and_joins_continuations():
-    text = '''msgid ""
+    text = """msgid ""
 msgstr "Language: zh_Hans\\n"
 
 #, fuzzy
@@ -29,7 +29,7 @@ msgstr "长"
 msgctxt "tier"
 msgid "Model"
 msgstr "示范"
-'''
+"""
     messages = parse_po(text)
 
     assert messages == {"": "Language: zh_Hans\n", "Long line": "长行", "tier\x04Model": "示范"}
@@ -39,7 +39,9 @@ def test_build_mo_is_readable_by_gettext(tmp_path):
     import gettext
 
     path = tmp_path / "django.mo"
-    path.write_bytes(build_mo({"": "Content-Type: text/plain; charset=UTF-8\n", "Draft": "草稿", "tier\x04Model": "示范"}))
+    path.write_bytes(
+        build_mo({"": "Content-Type: text/plain; charset=UTF-8\n", "Draft": "草稿", "tier\x04Model": "示范"})
+    )
 
     with path.open("rb") as handle:
         catalogue = gettext.GNUTranslations(handle)
