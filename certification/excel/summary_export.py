@@ -50,6 +50,8 @@ class _RowWriter:
         self.bold = Font(bold=True)
 
     def cell(self, value, *, bold=False):
+        if not bold and not isinstance(value, str):
+            return value  # numbers and blanks need no cell object: openpyxl writes them as they are
         cell = WriteOnlyCell(self.ws)
         if isinstance(value, str):
             text_cell(cell, value)
