@@ -34,6 +34,7 @@ def notify(recipients, subject, body="", *, application=None, url=""):
     """Create one Notification per distinct active recipient and queue one e-mail to each who has an address.
 
     `recipients` is any iterable of users (None entries and inactive users are skipped, duplicates merged).
+    With an application and no `url`, the notification links to the application's dossier page.
     Side effects: Notification rows; after commit, one `certification.send_notification_email` task per row
     whose recipient has an e-mail address. Returns the created notifications.
     """
@@ -46,6 +47,8 @@ def notify(recipients, subject, body="", *, application=None, url=""):
     if not people:
         return []
     subject = str(subject)[: Notification._meta.get_field("subject").max_length]
+    if not url and application is not None:
+        url = application_url(application)
     with transaction.atomic():
         created = [
             Notification.objects.create(

@@ -107,6 +107,23 @@ def _flow():
     return CertificationFlow
 
 
+def prime_object_permissions(user):
+    """Fill viewflow's per-request cache of the user's object permissions in two queries.
+
+    Viewflow's task queue builds this cache itself with two queries per object permission (it follows each
+    permission's content type and permission foreign keys one by one); with one permission per application in scope
+    that grows with the number of applications. The set built here is the same: "app_label.codename_objectpk".
+    """
+    if hasattr(user, "_viewflow_per_object_perm_cache"):
+        return
+    from guardian.models import GroupObjectPermission, UserObjectPermission
+
+    fields = ("content_type__app_label", "permission__codename", "object_pk")
+    rows = list(UserObjectPermission.objects.filter(user=user).values_list(*fields))
+    rows += GroupObjectPermission.objects.filter(group__in=user.groups.all()).values_list(*fields)
+    user._viewflow_per_object_perm_cache = {f"{app_label}.{codename}_{pk}" for app_label, codename, pk in rows}
+
+
 def open_tasks(user):
     """The user's open human tasks of the certification flow, by application id: assigned to them or theirs to take.
 
@@ -114,6 +131,7 @@ def open_tasks(user):
     """
     flow = _flow()
     task_model = flow.task_class
+    prime_object_permissions(user)
     tasks = list(task_model.objects.inbox([flow], user).order_by("created", "pk"))
     tasks += list(task_model.objects.queue([flow], user).order_by("created", "pk"))
     by_application = defaultdict(list)
@@ -431,7 +449,7 @@ class ApplicationDetailView(LoginRequiredMixin, TemplateView):
             results=self._results(application, user, staff=staff),
             objections=application.objections.select_related("raised_by", "resolved_by"),
             evidence=self._evidence(application),
-            history=self._history(application),
+            history=self._history(application, hide_evaluators=not (staff or on_panel)),
             chart=self._chart(application),
             certificate=getattr(application, "certificate", None) if not application.is_open else None,
             objection_url=objection_url(application),
@@ -468,12 +486,15 @@ class ApplicationDetailView(LoginRequiredMixin, TemplateView):
             for requirement in requirements_of(application)
         ]
 
-    def _history(self, application):
+    def _history(self, application, *, hide_evaluators):
+        """The audit rows of the application. The lead sees what the evaluators did but not who they are."""
         events = list(AuditEvent.objects.filter(application=application).select_related("actor").order_by("at", "id"))
+        evaluators = set(application.assignments.values_list("evaluator", flat=True)) if hide_evaluators else set()
         for event in events:
             event.label = ACTION_LABELS.get(event.action, event.action)
             event.from_label = _state_label(event.from_state)
             event.to_label = _state_label(event.to_state)
+            event.who = _("Evaluator") if event.actor_id in evaluators else (event.actor or _("System"))
         return events
 
     def _chart(self, application):
