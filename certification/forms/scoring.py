@@ -15,11 +15,11 @@ from certification.domain.scoring import ScoreErrors, save_scores, submit_sheet
 from certification.models import Indicator, ScoreSheet
 from certification.models.evidence import EvidenceFile
 
-# URL names of pages other areas own (evidence: application pk, file pk; computed rows: application pk,
-# indicator pk); a link appears only where the page exists.
+# URL names of pages other areas own (evidence: application pk, file pk; computed figures: application pk, with
+# an #indicator-<code> anchor on the rows); a link appears only where the page exists.
 EVIDENCE_PREVIEW_URL = "evidence_preview"
 EVIDENCE_DOWNLOAD_URL = "evidence_download"
-COMPUTED_ROWS_URL = "computed_indicator_rows"
+COMPUTED_ROWS_URL = "application_computed"
 
 
 def _optional_url(name, *args):
@@ -130,7 +130,7 @@ class ScoreSheetForm(forms.Form):
     def dimensions(self):
         """[(dimension, [SheetRow, ...]), ...] in the standard's order."""
         evidence = self._evidence()
-        application_id = self.sheet.assignment.application_id
+        computed_url = _optional_url(COMPUTED_ROWS_URL, self.sheet.assignment.application_id)
         grouped = []
         for score in self.scores:
             indicator = score.indicator
@@ -144,8 +144,8 @@ class ScoreSheetForm(forms.Form):
                 override_reason=self[f"reason_{pk}"] if f"reason_{pk}" in self.fields else None,
                 evidence=evidence.get(pk, []),
                 rows_url=(
-                    _optional_url(COMPUTED_ROWS_URL, application_id, pk)
-                    if indicator.method == Indicator.Method.COMPUTED
+                    f"{computed_url}#indicator-{indicator.code}"
+                    if computed_url and indicator.method == Indicator.Method.COMPUTED
                     else ""
                 ),
                 threshold=threshold_text(indicator),

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from certification.domain.scoring import get_or_create_sheet
 from certification.excel.scoring_workbook import COLUMNS, FIRST_ROW, SCORES_TITLE
-from certification.models import EvaluatorAssignment, EvidenceRequirement, Role
+from certification.models import Application, EvaluatorAssignment, EvidenceRequirement, Role
 from certification.models.evidence import EvidenceFile
 from tests.factories.scoring import panel, scored, scoring_application, scoring_standard
 from tests.factories.work import person
@@ -180,3 +180,23 @@ def _page_queries(client, indicators):
 
 def test_sheet_page_query_count_same_for_3_and_30_indicators(client):
     assert _page_queries(client, 3) == _page_queries(client, 30)
+
+
+def test_sheet_page_shows_computed_value_threshold_and_rows_link(client):
+    from tests.factories.datasets import computed_standard, data_application, data_cluster, load_rows, school
+
+    cluster = data_cluster(("甲校", ["primary"]), ("乙校", ["primary"]))
+    application = data_application(
+        cluster,
+        computed_standard(("shared_course_count", "gte", "5")),
+        status=Application.Status.SCORING,
+    )
+    load_rows(application, "eligible_teachers", [{"school": school(cluster, "甲校"), "year": 2025, "teachers": 10}])
+    (assignment,) = panel(application, 1)
+    client.force_login(assignment.evaluator)
+
+    page = client.get(reverse("scoring_sheet", args=[application.pk])).content.decode()
+
+    assert f"{reverse('application_computed', args=[application.pk])}#indicator-C1" in page
+    assert "≥ 5" in page
+    assert "缺少数据：请自行评分" in page
