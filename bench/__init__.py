@@ -1,0 +1,56 @@
+"""Benchmarks, run by ``make bench`` as ``python -m bench``.
+
+Each benchmark is a module listed in BENCHMARKS with a function ``run_case(case)`` for every name in its ``CASES``
+(our code, then openpyxl alone on the same cells). ``python -m bench`` runs every case in a fresh child process,
+so that the child's peak resident set size (``ru_maxrss``, read with ``os.wait4``) belongs to that case alone, and
+prints one table; results go to bench/results/ (git-ignored). A module without ``CASES`` is run whole through its
+``run()`` (a list of (label, seconds, tracemalloc peak bytes)) in one child.
+
+``run_case`` returns a dict: label, seconds (wall-clock of the first run), peak (tracemalloc peak bytes of a
+second run: tracemalloc slows what it watches), and optional extra facts (rows, file size).
+"""
+
+import os
+
+# Add a module here to have `make bench` run it.
+BENCHMARKS = ["bench.import_roster", "bench.export"]
+
+
+def setup_database():
+    """Django with a throw-away database whose schema is built from the models (not from migrations).
+
+    Embedded settings: eager Celery (tasks run in-process) and uploads in a temporary MEDIA_ROOT.
+    """
+    import tempfile
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
+    os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="xqrz-bench-media-"))
+    import django
+    from django.conf import settings
+
+    django.setup()
+    from django.apps import apps
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+
+    settings.MIGRATION_MODULES = {app.label: None for app in apps.get_app_configs()}
+    setup_test_environment()
+    return connection.creation.create_test_db(verbosity=0, autoclobber=True)
+
+
+def measure(function, *args):
+    """(seconds of a first call, tracemalloc peak bytes of a second call)."""
+    import time
+    import tracemalloc
+
+    start = time.perf_counter()
+    function(*args)
+    seconds = time.perf_counter() - start
+    tracemalloc.start()
+    try:
+        function(*args)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return seconds, peak
