@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from certification.domain.demo import load_demo_data
 from certification.domain.roles import grant_role
-from certification.models import Cluster, Role
+from certification.models import Cluster, Role, School
 from tests.factories import (
     ClusterFactory,
     DistrictFactory,
@@ -274,3 +274,14 @@ def test_detail_pages_of_a_large_cluster_run_a_fixed_number_of_queries(client, m
         response = client.get(f"/reference/cluster/{large.pk}/detail/")
 
     assert html(response).count("<td>成员校</td>") == 15
+
+
+def test_school_detail_shows_its_clusters_and_role(client, member):
+    load_demo_data()
+    school = School.objects.get(name="东师理想东孚实验中学")
+
+    page = html(client.get(f"/reference/school/{school.pk}/detail/"))
+
+    assert '<h1 class="vf-card__title">东师理想东孚实验中学</h1>' in page
+    assert ">东孚一学区</a></td><td>牵头中学</td>" in page
+    assert "<dt>学段</dt><dd>初中</dd>" in page
