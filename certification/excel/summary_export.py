@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from certification.models import Application, ExportJob, IndicatorResult, Score, ScoreSheet
@@ -29,14 +30,20 @@ QUOTE_PREFIX_TRIGGERS = (*FORMULA_TRIGGERS, "\n")
 PROGRESS_STEP = 5
 
 
-def text_cell(cell, text):
+def text_cell(cell, text, *, text_format=True):
     """Put `text` into `cell` (a normal or write-only cell) as an explicit string, never a formula or error.
 
-    `certification.excel.cells.write_text` stores the string with the text number format; text that starts with
-    a formula trigger is also quote-prefixed, so Excel keeps it text when someone edits the cell.
+    With `text_format`, `certification.excel.cells.write_text` also gives the cell Excel's text number format, so
+    what someone later types there stays text. The streamed exports pass False: a style on every text cell
+    makes the write ~70% slower (bench/export.py), and the string type alone already keeps the cell inert.
+    Text that starts with a formula trigger is quote-prefixed either way, so Excel keeps it text when edited.
     """
     text = "" if text is None else str(text).replace("\r\n", "\n").replace("\r", "\n")
-    write_text(cell, text)
+    if text_format:
+        write_text(cell, text)
+    else:
+        cell.value = ILLEGAL_CHARACTERS_RE.sub("", text)
+        cell.data_type = "s"
     if cell.value.startswith(QUOTE_PREFIX_TRIGGERS):
         cell.quotePrefix = True
     return cell
@@ -54,7 +61,7 @@ class _RowWriter:
             return value  # numbers and blanks need no cell object: openpyxl writes them as they are
         cell = WriteOnlyCell(self.ws)
         if isinstance(value, str):
-            text_cell(cell, value)
+            text_cell(cell, value, text_format=False)
         else:
             cell.value = value
         if bold:
