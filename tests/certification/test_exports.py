@@ -210,3 +210,30 @@ def test_build_export_twice_keeps_the_first_file(scored_application, django_capt
     assert len(list((Path(settings.MEDIA_ROOT) / "exports").iterdir())) == 1
     assert task_build_export(job_id=job.pk + 1000) is False
     assert Decimal(str(scored_application.standard.total_score)) == Decimal("10")
+
+
+def test_export_download_refused_after_role_revoked(client, scored_application, django_capture_on_commit_callbacks):
+    from certification.domain.roles import revoke_role
+    from certification.models import RoleGrant
+
+    office = person(Role.DISTRICT_OFFICE, region=scored_application.cluster.district)
+    job = _build(
+        office, application=scored_application, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks
+    )
+    revoke_role(RoleGrant.objects.get(user=office), by=None)
+    client.force_login(office)
+
+    response = client.get(reverse("export_download", args=[job.pk]))
+
+    assert response.status_code == 404
+    assert b"=1+1" not in response.content
+
+
+def test_district_export_page_404_outside_the_district(client, scored_application):
+    outsider = person(Role.DISTRICT_LEADER, region=DistrictFactory())
+    client.force_login(outsider)
+
+    response = client.post(reverse("export_district", args=[scored_application.cluster.district.pk]))
+
+    assert response.status_code == 404
+    assert not ExportJob.objects.exists()
