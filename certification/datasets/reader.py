@@ -1,8 +1,11 @@
-"""Reading a filled data set workbook: every row checked, then the checked rows streamed out.
+"""Reading a filled data set workbook in one streamed pass: every row checked, every checked row handed on.
 
-Memory does not grow with the sheet: openpyxl's read-only mode streams the sheet's XML, each pass holds one row at a
-time, and the only per-row state kept is an 8-byte digest of each record's key (to report duplicates) and at most
-`MAX_ERRORS_LISTED` error entries. The domain reads the file twice: `validate` first, then `records` to write.
+Memory does not grow with the sheet: openpyxl's read-only mode streams the sheet's XML and `read` holds one row at a
+time. The only per-row state kept is an 8-byte digest of each record's key with its row number (to report
+duplicates, about 100 bytes a row) and at most `MAX_ERRORS_LISTED` error entries.
+While no error has been found, each valid row goes to `on_record` (the domain writes them in batches that are not
+current until the import finishes); after the first error rows are only checked, so that every error is reported.
+The caller discards what it wrote when the outcome is not ok.
 """
 
 import hashlib
@@ -165,8 +168,9 @@ def _key_label(dataset, values):
     )
 
 
-def validate(dataset, path, context, *, on_progress=None):
-    """Check every row of the workbook at `path`. Returns a Validation; nothing is written anywhere."""
+def read(dataset, path, context, *, on_progress=None, on_record=None):
+    """Check every row of the workbook at `path`; hand each valid row to `on_record(row number, model fields)` while
+    no error has been found. Returns a Validation."""
     outcome = Validation()
     try:
         workbook, sheet = open_sheet(dataset, path)
@@ -210,7 +214,10 @@ def validate(dataset, path, context, *, on_progress=None):
                             header=dataset.column(dataset.key[0]).header,
                         )
                     )
-                outcome.years.add(dataset.to_fields(values)["year"])
+                fields = dataset.to_fields(values)
+                outcome.years.add(fields["year"])
+                if on_record is not None and outcome.ok:
+                    on_record(row_number, fields)
             if on_progress is not None and outcome.rows % 1000 == 0:
                 on_progress(outcome.rows, total)
         if outcome.rows == 0:
@@ -224,18 +231,3 @@ def validate(dataset, path, context, *, on_progress=None):
     finally:
         workbook.close()
     return outcome
-
-
-def records(dataset, path, context):
-    """Yield (row number, model field values) of each row of a workbook that `validate` passed."""
-    workbook, sheet = open_sheet(dataset, path)
-    try:
-        for row_number, cells in _data_rows(dataset, sheet):
-            values, errors = _parse(dataset, cells, context)
-            if errors:  # the file changed between the passes; the caller treats this as a failed import
-                raise WorkbookRefused(
-                    error_entry(errors[0][1], sheet=dataset.title, row=row_number, column=errors[0][0])
-                )
-            yield row_number, dataset.to_fields(values)
-    finally:
-        workbook.close()

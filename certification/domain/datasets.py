@@ -5,12 +5,13 @@ Two steps, so that a 50,000-row roster never holds up a request:
 1. `start_import` (the view calls it): checks who uploads and that the data set's evidence takes uploads now, checks
    the file by content (C1's upload rules), keeps the workbook under MEDIA_ROOT/datasets/ and records a pending
    DatasetImport. The Celery task `certification.import_dataset` is queued on commit (run inline when eager).
-2. `run_import` (the task calls it): pass one reads every row and collects every error with its sheet, row and
-   column; when any row is wrong the import is `failed` and nothing is written. Pass two streams the rows again and
-   writes them in batches, each committed, tagged with the import (they are not current while it runs). Progress
-   is saved as it goes so that the page can poll it. Finally, in one transaction: the workbook is kept as evidence
-   for every requirement naming the data set that takes uploads now, the previous import's rows are deleted and
-   it becomes `replaced`, and this import becomes `done`.
+2. `run_import` (the task calls it): one streamed pass reads every row and collects every error with its sheet,
+   row and column. Until the first error, valid rows are written in committed batches tagged with the import; they
+   are not current data while the import runs (only a `done` import's rows are). When any row is wrong the import
+   ends `failed` and its rows are deleted: nothing of it stays. Progress is saved as it goes so that the page can
+   poll it. Finally, in one transaction: the workbook is kept as evidence for every requirement naming the data
+   set that takes uploads now, the previous import's rows are deleted and it becomes `replaced`, and this import
+   becomes `done`. (One pass rather than validate-then-write: openpyxl's parsing is most of the cost.)
 """
 
 import logging
@@ -35,7 +36,6 @@ from .evidence import can_upload, check_can_upload, check_may_manage, upload_evi
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
-VALIDATION_SHARE = 50  # progress 0–50 is pass one, 50–99 pass two, 100 done
 
 
 def dataset_requirements(application, dataset_code):
@@ -148,21 +148,23 @@ def _fail(dataset_import, errors, error_count, rows):
     return dataset_import
 
 
-def _write_rows(dataset, dataset_import, path, context, total):
-    """Pass two: stream the validated rows into the row model, one committed batch at a time."""
-    model, batch, written = dataset.model, [], 0
-    common = {"application_id": dataset_import.application_id, "dataset_import_id": dataset_import.pk}
-    for row_number, fields in reader.records(dataset, path, context):
-        batch.append(model(row_number=row_number, **common, **fields))
-        if len(batch) == BATCH_SIZE:
-            model.objects.bulk_create(batch)
-            written += len(batch)
-            batch = []
-            _set_progress(dataset_import, VALIDATION_SHARE + (99 - VALIDATION_SHARE) * written // max(total, 1))
-    if batch:
-        model.objects.bulk_create(batch)
-        written += len(batch)
-    return written
+class _BatchWriter:
+    """Collects the rows the reader hands on and writes them in committed batches tagged with the import."""
+
+    def __init__(self, dataset, dataset_import):
+        self.model = dataset.model
+        self.common = {"application_id": dataset_import.application_id, "dataset_import_id": dataset_import.pk}
+        self.batch = []
+
+    def __call__(self, row_number, fields):
+        self.batch.append(self.model(row_number=row_number, **self.common, **fields))
+        if len(self.batch) >= BATCH_SIZE:
+            self.flush()
+
+    def flush(self):
+        if self.batch:
+            self.model.objects.bulk_create(self.batch)
+            self.batch = []
 
 
 def _finish(dataset, dataset_import, years):
@@ -215,11 +217,11 @@ def _finish(dataset, dataset_import, years):
 
 
 def run_import(dataset_import):
-    """Validate every row of a pending import, then write its rows and make it the data set's current data.
+    """Read every row of a pending import in one pass, write its rows and make them the data set's current data.
 
     Safe to run twice: only a pending import is claimed (pending → running, one UPDATE); any other state returns
     the import untouched. A wrong workbook ends `failed` with every error listed (at most
-    `reader.MAX_ERRORS_LISTED`, then a count) and no rows. Side effects: rows of the data set's model, evidence
+    `reader.MAX_ERRORS_LISTED`, then a count) and none of its rows kept. Side effects: rows of the data set's model, evidence
     files (see `upload_evidence`), the previous import's rows deleted and its status `replaced`, audit rows
     "dataset.imported" or "dataset.import_failed".
     """
@@ -235,23 +237,23 @@ def run_import(dataset_import):
     path = dataset_import.workbook.path
 
     def on_progress(done, total):
-        _set_progress(dataset_import, min(VALIDATION_SHARE - 1, VALIDATION_SHARE * done // total))
+        _set_progress(dataset_import, min(99, 99 * done // total))
 
-    outcome = reader.validate(dataset, path, context, on_progress=on_progress)
-    if not outcome.ok:
-        return _fail(dataset_import, outcome.listed_errors(), outcome.error_count, outcome.rows)
-    dataset_import.rows_count = outcome.rows
-    dataset_import.save(update_fields=["rows_count"])
-    _set_progress(dataset_import, VALIDATION_SHARE)
+    writer = _BatchWriter(dataset, dataset_import)
     try:
-        _write_rows(dataset, dataset_import, path, context, outcome.rows)
+        outcome = reader.read(dataset, path, context, on_progress=on_progress, on_record=writer)
+        if not outcome.ok:
+            dataset.model.objects.filter(dataset_import=dataset_import).delete()
+            return _fail(dataset_import, outcome.listed_errors(), outcome.error_count, outcome.rows)
+        writer.flush()
+        dataset_import.rows_count = outcome.rows
+        dataset_import.save(update_fields=["rows_count"])
         return _finish(dataset, dataset_import, outcome.years)
-    except (reader.WorkbookRefused, DomainError) as refused:
+    except DomainError as refused:
         dataset.model.objects.filter(dataset_import=dataset_import).delete()
-        entry = refused.error if isinstance(refused, reader.WorkbookRefused) else reader.error_entry(refused.message)
-        return _fail(dataset_import, [entry], 1, outcome.rows)
+        return _fail(dataset_import, [reader.error_entry(refused.message)], 1, dataset_import.rows_count)
     except Exception:
-        logger.exception("Import %s of %s failed while writing rows", dataset_import.pk, dataset.code)
+        logger.exception("Import %s of %s failed", dataset_import.pk, dataset.code)
         dataset.model.objects.filter(dataset_import=dataset_import).delete()
         entry = reader.error_entry(_("The import stopped because of a server error. Upload the workbook again."))
-        return _fail(dataset_import, [entry], 1, outcome.rows)
+        return _fail(dataset_import, [entry], 1, dataset_import.rows_count)
