@@ -22,7 +22,7 @@ def expand_stages(stages):
 
 
 def validate_stages(value):
-    if not isinstance(value, list) or not value:
+    if not isinstance(value, list):
         raise ValidationError(_("Choose at least one school stage."))
     unknown = [item for item in value if item not in Stage.values]
     if unknown:
@@ -45,7 +45,7 @@ class School(models.Model):
         limit_choices_to={"kind": "district"},
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.SCHOOL)
-    stages = models.JSONField(_("school stages"), default=list, validators=[validate_stages])
+    stages = models.JSONField(_("school stages"), default=list, blank=True, validators=[validate_stages])
     is_relatively_weak = models.BooleanField(_("relatively weak school"), default=False)
     student_count = models.PositiveIntegerField(_("students"), default=0)
     teacher_count = models.PositiveIntegerField(_("teachers"), default=0)
@@ -58,6 +58,11 @@ class School(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        # A community school (社区学校, seed 003) is a member unit that teaches no school stage.
+        if not self.stages and self.kind != self.Kind.COMMUNITY:
+            raise ValidationError({"stages": _("Choose at least one school stage.")})
 
     def get_stages_display(self):
         labels = dict(Stage.choices)
