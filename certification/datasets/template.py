@@ -12,6 +12,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from certification.models import ClusterMembership
+
 from .base import MAX_YEAR, MIN_YEAR, NO, YES
 
 INSTRUCTIONS_SHEET = "说明"
@@ -128,7 +130,9 @@ def _instructions(sheet, dataset, cluster):
 
 def build_template(dataset, cluster):
     """The template workbook of `dataset` for `cluster`, as .xlsx bytes."""
-    school_names = list(cluster.schools.order_by("memberships__id").values_list("name", flat=True))
+    school_names = list(
+        ClusterMembership.objects.filter(cluster=cluster).order_by("id").values_list("school__name", flat=True)
+    )
     workbook = Workbook()
     data = workbook.active
     data.title = dataset.title

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from math import isqrt
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certification.datasets import DATASETS
@@ -51,6 +52,7 @@ from certification.models import (
     Indicator,
     RotationRecord,
     SatisfactionSurvey,
+    School,
     SchoolStats,
     SharedCourse,
     Stage,
@@ -135,6 +137,8 @@ class ApplicationData:
         self.cluster = application.cluster
         memberships = list(ClusterMembership.objects.filter(cluster=self.cluster).select_related("school"))
         self.members = [membership.school for membership in memberships]
+        # Community schools (社区学校, seed 003) are members without pupils or teachers of their own to count.
+        self.schools = [school for school in self.members if school.kind != School.Kind.COMMUNITY]
         self.lead_ids = {m.school_id for m in memberships if m.role in ClusterMembership.LEAD_ROLES}
         self.names = {school.pk: school.name for school in self.members}
         self.imports = {
@@ -285,7 +289,7 @@ def _latest_year(rows):
 def _missing_schools(data, rows, dataset, year, schools=None):
     """A message naming the schools with no row in `year`, or ""."""
     present = {row["school_pk"] for row in rows if row["year"] == year}
-    absent = [school.name for school in (schools if schools is not None else data.members) if school.pk not in present]
+    absent = [school.name for school in (schools if schools is not None else data.schools) if school.pk not in present]
     if not absent:
         return ""
     return _("“%(dataset)s” has no row for %(year)s for: %(schools)s.") % {
@@ -482,7 +486,7 @@ def shared_courses_per_school_semester_min(data):
             counts[(school_pk, row["semester"])] += 1
     breakdown = [
         {"label": f"{school.name} {semester}", "value": counts[(school.pk, semester)]}
-        for school in data.members
+        for school in data.schools
         for semester in semesters
     ]
     value = min((item["value"] for item in breakdown), default=0)
@@ -752,7 +756,7 @@ def district_model_years_held(data):
         }
         for change in changes
     ]
-    on = data.application.created.date()
+    on = timezone.localtime(data.application.created).date()
     if cluster.current_tier != Tier.DISTRICT_MODEL:
         return Measure(value=Fraction(0), rows=rows, detail={"since": None, "on": on})
     reached = [change.effective for change in changes if change.to_tier == Tier.DISTRICT_MODEL]

@@ -9,10 +9,11 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from certification.domain.computed import compute_indicators, data_version
-from certification.models import ClusterMembership, SatisfactionSurvey, Tier
+from certification.models import ClusterMembership, SatisfactionSurvey, School, Tier
+from tests.factories import SchoolFactory
 from tests.factories.datasets import computed_standard, data_application, data_cluster, load_rows, school
 
 pytestmark = pytest.mark.django_db
@@ -628,7 +629,7 @@ def test_satisfaction_without_teachers_survey_is_missing_data():
 def test_district_model_years_held_counts_full_years(years_back, days_later, value, passed):
     cluster = _cluster()
     application = _application(cluster, ("district_model_years_held", "gte", "1"))
-    opened = application.created.date()
+    opened = timezone.localtime(application.created).date()
     cluster.current_tier = Tier.DISTRICT_MODEL
     cluster.tier_since = opened.replace(year=opened.year - years_back) + datetime.timedelta(days=days_later)
     cluster.save(update_fields=["current_tier", "tier_since"])
@@ -661,3 +662,20 @@ def test_data_version_changes_when_an_import_replaces_the_data_and_only_then():
 
     assert before != after
     assert data_version(application) == after
+
+
+def test_community_schools_are_not_asked_for_courses_or_school_data():
+    cluster = _cluster()
+    community = SchoolFactory(name="天平社区学校", district=cluster.district, kind=School.Kind.COMMUNITY)
+    ClusterMembership.objects.create(cluster=cluster, school=community)
+    application = _application(
+        cluster,
+        ("shared_courses_per_school_semester_min", "gte", "1"),
+        ("shared_resource_student_coverage", "gte", "1"),
+    )
+    load_rows(application, "shared_courses", [course(cluster, "课程一", "2025-1")])
+    load_rows(application, "school_stats", [stats(cluster, "甲校"), stats(cluster, "乙校"), stats(cluster, "丙校")])
+
+    results = list(compute_indicators(application).values())
+
+    assert [(r.value, r.passed, r.missing_data) for r in results] == [(Fraction(1), True, ""), (Fraction(1), True, "")]
