@@ -12,6 +12,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.decorators import method_decorator
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views import generic
 from viewflow.workflow.flow.views import mixins as flow_view_mixins
@@ -202,8 +203,11 @@ class AssignEvaluatorsView(TaskPage):
     template_name = "workflows/assign_evaluators.html"
     form_class = forms.AssignEvaluatorsForm
 
+    @cached_property
+    def candidates(self):
+        return steps.eligible_evaluators(self.application)
+
     def get_form_kwargs(self):
-        self.candidates = steps.eligible_evaluators(self.application)
         return {**super().get_form_kwargs(), "candidates": self.candidates}
 
     def get_context_data(self, **kwargs):
@@ -279,8 +283,11 @@ class ReplaceEvaluatorView(TaskPage):
     def recused(self):
         return get_object_or_404(EvaluatorAssignment, pk=self.activation.task.data["assignment"])
 
+    @cached_property
+    def candidates(self):
+        return steps.eligible_evaluators(self.application)
+
     def get_form_kwargs(self):
-        self.candidates = steps.eligible_evaluators(self.application)
         return {**super().get_form_kwargs(), "candidates": self.candidates}
 
     def get_context_data(self, **kwargs):

@@ -53,7 +53,13 @@ def do(user, process, node, data=None, *, task=None, expect=302):
     """`user` takes the task of `node` and submits `data`; returns the response."""
     task = task or open_task(process, node)
     take(user, task)
-    response = client_for(user).post(node.reverse("execute", args=[process.pk, task.pk]), data or {})
+    client = client_for(user)
+    url = node.reverse("execute", args=[process.pk, task.pk])
+    page = client.get(url)
+    # Every task page renders for its owner, with the task's title and the application's cluster.
+    assert page.status_code == 200, page.content.decode()[:3000]
+    assert str(node.task_title) in page.content.decode()
+    response = client.post(url, data or {})
     assert response.status_code == expect, response.content.decode()[:3000]
     return response
 

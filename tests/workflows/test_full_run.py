@@ -276,3 +276,30 @@ def test_objection_during_publicity_holds_certificate_until_resolved(outcome, st
     assert Cluster.objects.get(pk=world.cluster.pk).current_tier == (
         Tier.CLOSE_KNIT if outcome == "dismissed" else Tier.NONE
     )
+
+
+def test_assign_page_shows_why_a_tied_evaluator_is_refused():
+    world = build_world(Tier.CLOSE_KNIT)
+    application, process = start(world.lead, world.cluster, Tier.CLOSE_KNIT)
+    _through_evidence(world, application, process)
+    do(world.office, process, F.formal_review, {"decision": "pass"})
+    task = open_task(process, F.assign_evaluators)
+    client = client_for(world.office)
+    client.post(F.assign_evaluators.reverse("assign", args=[process.pk, task.pk]))
+    url = F.assign_evaluators.reverse("execute", args=[process.pk, task.pk])
+
+    page = client.get(url).content.decode()
+    refused = client.post(
+        url,
+        {
+            "evaluators": [world.tied_evaluator.pk, *[e.pk for e in world.evaluators[:2]]],
+            "panel_lead": world.evaluators[0].pk,
+        },
+    )
+
+    reason = f"{world.tied_evaluator} 任职于 {world.member_school.name}，该校是 {world.cluster.name} 的成员校，须回避。"
+    assert "因利益冲突自动排除" in page and reason in page
+    assert refused.status_code == 400
+    assert reason in refused.content.decode()
+    application.refresh_from_db()
+    assert application.status == Application.Status.ASSIGNMENT
