@@ -17,6 +17,8 @@ MIN_YEAR, MAX_YEAR = 2000, 2100
 # Full-width and ASCII separators people type between school names.
 SCHOOL_SEPARATORS = re.compile(r"[、,，;；\n]+")
 SEMESTER = re.compile(r"^(\d{4})-([12])$")
+# Dates typed as text: 2025-09-01, 2025/9/1, 2025.9.1, 2025年9月1日.
+DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 
 
 class CellError(ValueError):
@@ -119,10 +121,11 @@ class Column:
         if isinstance(value, datetime.datetime):
             value = value.date()
         elif isinstance(value, str):
+            match = DATE_TEXT.match(value)
             try:
-                value = datetime.date.fromisoformat(value.replace("/", "-").replace(".", "-"))
+                value = datetime.date(*(int(part) for part in match.groups())) if match else None
             except ValueError:
-                raise CellError(_("Enter a date such as 2025-09-01.")) from None
+                value = None  # 2025-02-30
         if not isinstance(value, datetime.date) or not MIN_YEAR <= value.year <= MAX_YEAR:
             raise CellError(_("Enter a date such as 2025-09-01."))
         return value

@@ -102,7 +102,10 @@ def stored_workbooks(application):
 def test_import_roster_stores_every_row_and_keeps_the_workbook_as_evidence(
     application, by, django_capture_on_commit_callbacks
 ):
-    content = workbook_bytes("rotation", [roster_row("教师1"), roster_row("教师2", backbone="否", term=3.5)])
+    # A date typed as text the Chinese way is read as a date too.
+    content = workbook_bytes(
+        "rotation", [roster_row("教师1"), roster_row("教师2", backbone="否", term=3.5, start="2025年9月1日")]
+    )
 
     dataset_import = run(application, content, by, django_capture_on_commit_callbacks)
 
@@ -110,12 +113,12 @@ def test_import_roster_stores_every_row_and_keeps_the_workbook_as_evidence(
     assert (dataset_import.years, dataset_import.errors) == ([2025], [])
     rows = list(
         RotationRecord.objects.current(application).values_list(
-            "row_number", "teacher", "from_school__name", "to_school__name", "backbone", "term_years", "year"
+            "row_number", "teacher", "from_school__name", "to_school__name", "backbone", "term_years", "start_date"
         )
     )
     assert rows == [
-        (2, "教师1", "天平路小学", "湖南路小学", True, Decimal("3.0"), 2025),
-        (3, "教师2", "天平路小学", "湖南路小学", False, Decimal("3.5"), 2025),
+        (2, "教师1", "天平路小学", "湖南路小学", True, Decimal("3.0"), datetime.date(2025, 9, 1)),
+        (3, "教师2", "天平路小学", "湖南路小学", False, Decimal("3.5"), datetime.date(2025, 9, 1)),
     ]
     evidence = EvidenceFile.objects.filter(application=application).order_by("requirement__code")
     assert [(e.requirement.code, e.original_name, e.sha256) for e in evidence] == [
