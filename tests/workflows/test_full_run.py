@@ -303,3 +303,24 @@ def test_assign_page_shows_why_a_tied_evaluator_is_refused():
     assert reason in refused.content.decode()
     application.refresh_from_db()
     assert application.status == Application.Status.ASSIGNMENT
+
+
+def test_illegal_transitions_over_http_are_chinese_409_pages_and_change_nothing():
+    world = build_world(Tier.CLOSE_KNIT)
+    application, process = start(world.lead, world.cluster, Tier.CLOSE_KNIT)
+    task = open_task(process, F.submit_basic)
+    client = client_for(world.lead)
+    client.post(F.submit_basic.reverse("assign", args=[process.pk, task.pk]))
+    url = F.submit_basic.reverse("execute", args=[process.pk, task.pk])
+
+    missing = client.post(url, {})
+    upload_all_evidence(application, world.lead)
+    done = client.post(url, {})
+    again = client.post(url, {})
+
+    assert missing.status_code == 409
+    assert "“基础材料”还不能提交，请先上传以下必需材料：A1-charter 学区章程" in missing.content.decode()
+    assert done.status_code == 302
+    assert again.status_code == 409
+    assert "此任务已经办结或关闭，本次操作未做任何更改。" in again.content.decode()
+    assert AuditEvent.objects.filter(application=application, action="stage.submitted").count() == 1
