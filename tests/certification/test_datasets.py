@@ -450,3 +450,22 @@ def test_template_round_trips_through_the_importer(django_capture_on_commit_call
     )
 
     assert (dataset_import.status, dataset_import.rows_count, dataset_import.errors) == ("done", 2, [])
+
+
+def test_import_with_more_errors_than_listed_counts_the_rest(application, by, django_capture_on_commit_callbacks):
+    rows = [roster_row(f"教师{n}", target="外校") for n in range(600)]
+
+    dataset_import = run(application, workbook_bytes("rotation", rows), by, django_capture_on_commit_callbacks)
+
+    assert (dataset_import.status, dataset_import.error_count, len(dataset_import.errors)) == ("failed", 600, 501)
+    assert dataset_import.errors[499]["row"] == 501
+    assert dataset_import.errors[500]["message"] == "另有 100 处错误未列出。"
+
+
+@pytest.mark.parametrize("code", list(DATASETS))
+def test_template_of_every_data_set_has_its_headers_and_instructions(cluster, code):
+    workbook = load_workbook(BytesIO(build_template(DATASETS[code], cluster)))
+
+    assert workbook.sheetnames == [DATASETS[code].title, "说明", "学校名单"]
+    assert [cell.value for cell in workbook[DATASETS[code].title][1]] == DATASETS[code].headers
+    assert workbook["说明"]["A1"].value == f"{DATASETS[code].title} 数据模板填写说明"
