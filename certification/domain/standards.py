@@ -156,7 +156,8 @@ class _Checker:
     def threshold(self, value, path):
         if isinstance(value, float | int | Decimal) and not isinstance(value, bool):
             value = _number_text(Decimal(str(value)))
-        text = self.text(value, path, Indicator, "threshold")
+        # Whether a threshold is required depends on the method and comparator; the caller says so.
+        text = self.text(value, path, Indicator, "threshold", required=False)
         if not text:
             return text, None
         try:

@@ -196,6 +196,8 @@ def test_import_missing_header_refused(close_knit):
         ("K", "10", "0.10"),  # a rate written as a percentage
         ("G", "五", "数字"),  # non-numeric score
         ("M", "也许", "是"),  # not yes/no
+        ("K", None, "数据计算指标须设置阈值。"),  # missing threshold
+        ("L", "0.5", "只有“介于”可以设置阈值上限。"),  # upper threshold without "between"
     ],
 )
 def test_import_bad_indicator_cell_refused_at_its_cell(close_knit, column, value, expected):
@@ -208,6 +210,18 @@ def test_import_bad_indicator_cell_refused_at_its_cell(close_knit, column, value
 
     assert where == [(INDICATORS, row, column)]
     assert expected in messages[0]
+
+
+def test_import_between_without_upper_threshold_refused_at_upper_cell(close_knit):
+    workbook = editable_workbook(close_knit)
+    sheet = workbook[INDICATORS]
+    row = row_of(sheet, "B3")
+    sheet[f"J{row}"] = "between"
+
+    where, messages = refused(workbook)
+
+    assert where == [(INDICATORS, row, "L")]
+    assert messages == ["“介于”须设置阈值上限。"]
 
 
 def test_import_unknown_stage_refused(close_knit):
