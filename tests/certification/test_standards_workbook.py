@@ -350,3 +350,11 @@ def test_import_becomes_next_draft_never_overwrites(shipped):
         (1, "published", "区级示范性学区和集团评估标准"),
     ]
     assert (first.derived_from, second.derived_from) == (original, original)
+
+
+def test_write_text_drops_control_characters_that_would_break_the_file():
+    sheet = openpyxl.Workbook().active
+
+    cell = cells.write_text(sheet["A1"], "章程\x01第一版\x0b")
+
+    assert (cell.value, cell.data_type, cell.number_format) == ("章程第一版", "s", "@")
