@@ -11,6 +11,7 @@ import hashlib
 import json
 
 from django.db import transaction
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -130,6 +131,19 @@ def _everyone(application):
     return people
 
 
+def _link(application):
+    """The application's dossier page for a notification's link ("" when the work pages are not mounted)."""
+    try:
+        return reverse("work:application_detail", args=[application.pk])
+    except NoReverseMatch:
+        return ""
+
+
+def _tell(people, subject, body, *, application):
+    """Queue a notification about `application` to `people`, linking to its dossier."""
+    return notify(people, subject, body, application=application, url=_link(application))
+
+
 def _name(application):
     return f"{application.cluster.name}（{application.get_target_tier_display()}）"
 
@@ -156,7 +170,7 @@ def start_application(cluster, target_tier, *, by):
             ApplicationStage(application=application, stage=stage) for stage in EvidenceStage.values
         )
         roles.sync_object_permissions(applications=[application])
-        notify(
+        _tell(
             district_office_of(application.cluster.district),
             _("New application: %(name)s") % {"name": _name(application)},
             _("The lead has opened an application and is collecting evidence."),
@@ -213,7 +227,7 @@ def submit_stage(application, stage, *, by):
         ).exists()
         if not still_open:
             _move(application, Application.Status.FORMAL_REVIEW, by=by, action="application.evidence_complete")
-            notify(
+            _tell(
                 district_office_of(application.cluster.district),
                 _("Formal review due: %(name)s") % {"name": _name(application)},
                 _("All three evidence stages have been submitted."),
@@ -237,7 +251,7 @@ def pass_formal_review(application, *, by, comment=""):
         )
         _require_status(application, Application.Status.FORMAL_REVIEW)
         _move(application, Application.Status.ASSIGNMENT, by=by, action="formal_review.passed", reason=comment)
-        notify(
+        _tell(
             leads_of(application.cluster) + deciding_office(application),
             _("Formal review passed: %(name)s") % {"name": _name(application)},
             _("The dossier is complete; evaluators will be assigned next."),
@@ -284,7 +298,7 @@ def request_correction(application, indicators, comment, deadline, *, by):
                 "correction": correction.pk,
             },
         )
-        notify(
+        _tell(
             leads_of(application.cluster),
             _("Correction requested: %(name)s") % {"name": _name(application)},
             _("Indicators returned: %(codes)s. Deadline: %(deadline)s. %(comment)s")
@@ -323,7 +337,7 @@ def submit_correction(correction, response, *, by):
             reason=correction.response,
             payload={"correction": correction.pk},
         )
-        notify(
+        _tell(
             district_office_of(application.cluster.district),
             _("Correction submitted: %(name)s") % {"name": _name(application)},
             correction.response,
@@ -426,7 +440,7 @@ def assign_evaluators(application, evaluators, panel_lead, *, by):
             action="evaluators.assigned",
             payload={"evaluators": [user.pk for user in evaluators], "panel_lead": panel_lead.pk},
         )
-        notify(
+        _tell(
             evaluators,
             _("Please score: %(name)s") % {"name": _name(application)},
             _("You have been assigned as an evaluator. Your scoring task is in your inbox."),
@@ -469,7 +483,7 @@ def recuse(assignment, reason, *, by):
             reason=reason,
         )
         roles.sync_object_permissions(applications=[application], users=[by])
-        notify(
+        _tell(
             deciding_office(application),
             _("Evaluator recused: %(name)s") % {"name": _name(application)},
             _("%(evaluator)s recused: %(reason)s. Assign a replacement.") % {"evaluator": by, "reason": reason},
@@ -513,7 +527,7 @@ def assign_replacement(recused, evaluator, *, by):
             payload={"recused": recused.evaluator_id, "evaluator": evaluator.pk},
         )
         roles.sync_object_permissions(applications=[application], users=[evaluator])
-        notify(
+        _tell(
             [evaluator],
             _("Please score: %(name)s") % {"name": _name(application)},
             _("You replace a recused evaluator. Your scoring task is in your inbox."),
@@ -538,7 +552,7 @@ def finish_scoring(application):
         application = _lock(application)
         if has_unreconciled(application):
             _move(application, Application.Status.RECONCILIATION, by=None, action="scoring.disagreement")
-            notify(
+            _tell(
                 [a.evaluator for a in application.assignments.filter(status="active", is_panel_lead=True)],
                 _("Disagreement to reconcile: %(name)s") % {"name": _name(application)},
                 _("The evaluators' scores differ beyond the tolerance on some indicators."),
@@ -582,7 +596,7 @@ def start_approval(application):
         if application.passed is not True:
             raise IllegalTransition(_("Only a passed result goes to approval."))
         _move(application, Application.Status.APPROVAL, by=None, action="approval.started")
-        notify(
+        _tell(
             district_leaders_of(application.cluster.district),
             _("Awaiting your decision: %(name)s") % {"name": _name(application)},
             _("Total %(total)s; all veto indicators met.") % {"total": application.total_score},
@@ -639,7 +653,7 @@ def approve(application, step, *, by, comment=""):
             people = (
                 city_office_of(district.parent) if next_step == Step.CITY_REVIEW else city_leaders_of(district.parent)
             )
-            notify(
+            _tell(
                 people,
                 _("Awaiting your decision: %(name)s") % {"name": _name(application)},
                 comment,
@@ -684,7 +698,7 @@ def send_back(application, step, reason, *, by):
                 reason=reason,
             )
             people = district_leaders_of(district) if previous == Step.DISTRICT else city_office_of(district.parent)
-        notify(
+        _tell(
             people,
             _("Sent back to you: %(name)s") % {"name": _name(application)},
             reason,
@@ -704,7 +718,7 @@ def _start_publicity(application, *, by):
         action="publicity.started",
         payload={"days": application.standard.publicity_days},
     )
-    notify(
+    _tell(
         _everyone(application),
         _("Publicity period: %(name)s") % {"name": _name(application)},
         _("The result is public for %(days)s days; objections may be raised meanwhile.")
@@ -734,7 +748,7 @@ def raise_objection(application, text, *, by):
             to_state="open",
             reason=text,
         )
-        notify(
+        _tell(
             deciding_office(application),
             _("Objection raised: %(name)s") % {"name": _name(application)},
             text,
@@ -776,7 +790,7 @@ def resolve_objection(objection, outcome, resolution, *, by):
             to_state=outcome,
             reason=resolution,
         )
-        notify(
+        _tell(
             [objection.raised_by, *leads_of(application.cluster)],
             _("Objection resolved: %(name)s") % {"name": _name(application)},
             f"{objection.get_outcome_display()}：{resolution}",
@@ -917,7 +931,7 @@ def certify(application, *, by=None, today=None):
             action="application.certified",
             payload={"certificate": certificate.serial, "check_code": certificate.check_code},
         )
-        notify(
+        _tell(
             _everyone(application),
             _("Certified: %(name)s") % {"name": _name(application)},
             _("Certificate %(serial)s, valid until %(until)s.")
@@ -972,7 +986,7 @@ def fail(application, *, reason, by=None):
             reason=reason,
             payload={"rectification": items},
         )
-        notify(
+        _tell(
             _everyone(application),
             _("Not certified: %(name)s") % {"name": _name(application)},
             _("%(reason)s The rectification list names %(count)s item(s); the cluster may apply again.")

@@ -44,7 +44,8 @@ def test_start_application_creates_three_open_stages_and_tells_the_office():
         ("outcome", "open"),
         ("process", "open"),
     ]
-    assert Notification.objects.get(recipient=world.office).subject == f"新申报：{world.cluster.name}（紧密型）"
+    notification = Notification.objects.get(recipient=world.office)
+    assert (notification.subject, notification.application) == (f"新申报：{world.cluster.name}（紧密型）", application)
 
 
 def test_start_application_by_someone_not_leading_the_cluster_refused():
