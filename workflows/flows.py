@@ -154,6 +154,7 @@ class CertificationFlow(flow.Flow):
         TaskView(views.DecisionView.as_view(step=steps.Step.DISTRICT))
         .Annotation(title=_("District leader's decision"))
         .Permission(DISTRICT_LEADER, obj=application_of)
+        .Excluding(steps.approval_conflict)
         .Next(this.after_district_decision, task_data=this.outcome)
     )
     after_district_decision = (
@@ -167,6 +168,7 @@ class CertificationFlow(flow.Flow):
         TaskView(views.DecisionView.as_view(step=steps.Step.CITY_REVIEW))
         .Annotation(title=_("City office review"))
         .Permission(CITY_OFFICE, obj=application_of)
+        .Excluding(steps.approval_conflict)
         .Next(this.after_city_review, task_data=this.outcome)
     )
     after_city_review = (
@@ -179,6 +181,7 @@ class CertificationFlow(flow.Flow):
         TaskView(views.DecisionView.as_view(step=steps.Step.CITY))
         .Annotation(title=_("City leader's decision"))
         .Permission(CITY_LEADER, obj=application_of)
+        .Excluding(steps.approval_conflict)
         .Next(this.after_city_decision, task_data=this.outcome)
     )
     after_city_decision = (

@@ -30,13 +30,15 @@ from viewflow.workflow.token import Token
 from certification.domain.errors import IllegalTransition, NotAllowed
 
 
-def explain_refusals(view, flow_class):
+def explain_refusals(view, node):
     """Turn viewflow's refusals into domain errors, which DomainErrorMiddleware renders as a Chinese page.
 
     Within the user's scope, a task already done or cancelled, or taken by someone else, is a conflict (409);
     anything else viewflow refuses is a permission refusal (403), and outside the scope every refusal is a bare
     403 that tells nothing about the task. A process row locked by a concurrent request is a conflict too.
     """
+
+    flow_class = node.flow_class
 
     def wrapped(request, *args, **kwargs):
         try:
@@ -54,6 +56,9 @@ def explain_refusals(view, flow_class):
                 raise IllegalTransition(
                     _("This task has already been completed or closed; nothing was changed.")
                 ) from None
+            reason = node.exclusion(request.user, task) if isinstance(node, TaskView) else None
+            if reason:
+                raise NotAllowed(reason) from None
             if task.owner_id and task.owner_id != request.user.pk:
                 raise IllegalTransition(_("This task has been taken by %(owner)s.") % {"owner": task.owner}) from None
             raise NotAllowed(_("You may not work on this task.")) from None
@@ -63,7 +68,23 @@ def explain_refusals(view, flow_class):
 
 
 class TaskView(flow.View):
-    """A human task; see the module docstring."""
+    """A human task; see the module docstring.
+
+    ``.Excluding(func)`` keeps people out of a task their permission would otherwise open to them:
+    ``func(user, obj)`` returns the reason (shown to them) or None. Example: an approver who evaluated the application.
+    """
+
+    _excluding = None
+
+    def Excluding(self, func):
+        self._excluding = func
+        return self
+
+    def exclusion(self, user, task):
+        """Why `user` is kept out of `task`, or None."""
+        if self._excluding is None or not user.is_authenticated:
+            return None
+        return self._excluding(user, self._permission_object(task))
 
     def _permission_object(self, task):
         obj = self._owner_permission_obj
@@ -76,16 +97,16 @@ class TaskView(flow.View):
         return user.is_authenticated and user.has_perm(task.owner_permission, self._permission_object(task))
 
     def can_execute(self, user, task):
-        return super().can_execute(user, task) and self.holds_permission(user, task)
+        return super().can_execute(user, task) and self.holds_permission(user, task) and not self.exclusion(user, task)
 
     def can_assign(self, user, task):
-        return super().can_assign(user, task) and self.holds_permission(user, task)
+        return super().can_assign(user, task) and self.holds_permission(user, task) and not self.exclusion(user, task)
 
     @property
     def view_path(self):
         return path(
             f"<int:process_pk>/{self.name}/<int:task_pk>/execute/",
-            explain_refusals(flow_utils.wrap_view(self, self.view), self.flow_class),
+            explain_refusals(flow_utils.wrap_view(self, self.view), self),
             name="execute",
         )
 
@@ -93,9 +114,7 @@ class TaskView(flow.View):
     def assign_path(self):
         return path(
             f"<int:process_pk>/{self.name}/<int:task_pk>/assign/",
-            explain_refusals(
-                flow_utils.wrap_task_view(self, self.assign_view, permission=self.can_assign), self.flow_class
-            ),
+            explain_refusals(flow_utils.wrap_task_view(self, self.assign_view, permission=self.can_assign), self),
             name="assign",
         )
 
@@ -103,9 +122,7 @@ class TaskView(flow.View):
     def unassign_path(self):
         return path(
             f"<int:process_pk>/{self.name}/<int:task_pk>/unassign/",
-            explain_refusals(
-                flow_utils.wrap_task_view(self, self.unassign_view, permission=self.can_unassign), self.flow_class
-            ),
+            explain_refusals(flow_utils.wrap_task_view(self, self.unassign_view, permission=self.can_unassign), self),
             name="unassign",
         )
 

@@ -153,6 +153,13 @@ def has_evaluated(user, application):
     return EvaluatorAssignment.objects.filter(application=application, evaluator=user).exists()
 
 
+def approval_conflict(user, application):
+    """Why `user` may not decide on `application` at an approval step, or None (the flow keeps them off the task)."""
+    if has_evaluated(user, application):
+        return _("You evaluated this application, so you may not approve it.")
+    return None
+
+
 # ---------------------------------------------------------------------------------------------- opening
 
 
@@ -618,8 +625,9 @@ def _check_approver(application, step, by):
         application,
         _("Only the %(role)s responsible for this application may decide at this step.") % {"role": role.label},
     )
-    if has_evaluated(by, application):
-        raise NotAllowed(_("You evaluated this application, so you may not approve it."))
+    conflict = approval_conflict(by, application)
+    if conflict:
+        raise NotAllowed(conflict)
 
 
 def approve(application, step, *, by, comment=""):

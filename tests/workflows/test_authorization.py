@@ -7,6 +7,7 @@ from django.urls import reverse
 from guardian.models import UserObjectPermission
 from viewflow.workflow.models import Task
 
+from certification.domain.roles import grant_role, revoke_role
 from certification.models import (
     Application,
     AuditEvent,
@@ -18,7 +19,7 @@ from certification.models import (
 )
 from certification.models.evidence import EvidenceFile
 from tests.factories.workflow import build_world, person, upload_all_evidence
-from tests.workflows.driver import client_for, do, open_task, scores, start
+from tests.workflows.driver import client_for, do, open_task, score_all, scores, start
 from workflows.flows import CertificationFlow as F
 
 FULL = {"A1": 4, "A2": 6}
@@ -184,10 +185,33 @@ def test_revoked_grant_loses_an_assigned_task_on_the_next_request(db):
     url = F.submit_basic.reverse("execute", args=[process.pk, task.pk])
     assert client.get(url).status_code == 200
 
-    from certification.domain.roles import revoke_role
-
     revoke_role(world.lead.role_grants.get(role=Role.LEAD))
 
     assert client.get(url).status_code == 403
     assert Client().get(url).status_code in (302, 403)
     assert not world.lead.has_perm("certification.act_as_lead", application)
+
+
+def test_leader_who_evaluated_cannot_take_the_approval_task(db):
+    world = build_world(Tier.CLOSE_KNIT)
+    evaluating_leader = person(Role.DISTRICT_LEADER, region=world.district, display_name="兼任专家的区领导")
+    grant_role(evaluating_leader, Role.EVALUATOR)
+    application, process = start(world.lead, world.cluster, Tier.CLOSE_KNIT)
+    upload_all_evidence(application, world.lead)
+    for node in (F.submit_basic, F.submit_process, F.submit_outcome):
+        do(world.lead, process, node)
+    do(world.office, process, F.formal_review, {"decision": "pass"})
+    panel = [evaluating_leader, *world.evaluators[:2]]
+    do(world.office, process, F.assign_evaluators, {"evaluators": [e.pk for e in panel], "panel_lead": panel[1].pk})
+    score_all(application, process, dict.fromkeys(panel, FULL))
+    task = open_task(process, F.district_decision)
+
+    refused = client_for(evaluating_leader).post(F.district_decision.reverse("assign", args=[process.pk, task.pk]))
+
+    assert refused.status_code == 403
+    assert "您参与了该申报的评估，不能再审批该申报。" in refused.content.decode()
+    task.refresh_from_db()
+    assert task.owner is None
+    do(world.leader, process, F.district_decision, {"decision": "approve"})
+    application.refresh_from_db()
+    assert application.status == Application.Status.PUBLICITY
