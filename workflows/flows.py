@@ -51,6 +51,8 @@ class CertificationFlow(flow.Flow):
 
     process_class = CertificationProcess
     lock_impl = lock.select_for_update_lock
+    process_title = _("Cluster certification")
+    process_description = _("One process per application, from opening to the certificate.")
 
     start = (
         flow.Start(views.OpenApplicationView.as_view())
