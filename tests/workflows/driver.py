@@ -32,9 +32,10 @@ def open_tasks(process, node):
 
 
 def start(user, cluster, tier):
-    response = client_for(user).post(
-        CertificationFlow.start.reverse("execute"), {"cluster": cluster.pk, "target_tier": tier}
-    )
+    client = client_for(user)
+    page = client.get(CertificationFlow.start.reverse("execute"))
+    assert page.status_code == 200 and cluster.name in page.content.decode()
+    response = client.post(CertificationFlow.start.reverse("execute"), {"cluster": cluster.pk, "target_tier": tier})
     assert response.status_code == 302, response.content.decode()[:2000]
     application = Application.objects.filter(cluster=cluster).order_by("-pk").first()
     return application, process_for(application)

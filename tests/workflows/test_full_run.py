@@ -324,3 +324,16 @@ def test_illegal_transitions_over_http_are_chinese_409_pages_and_change_nothing(
     assert again.status_code == 409
     assert "此任务已经办结或关闭，本次操作未做任何更改。" in again.content.decode()
     assert AuditEvent.objects.filter(application=application, action="stage.submitted").count() == 1
+
+
+def test_only_a_lead_may_open_and_an_ineligible_tier_is_explained():
+    world = build_world(Tier.CLOSE_KNIT)
+    url = F.start.reverse("execute")
+
+    office = client_for(world.office).get(url)
+    wrong_tier = client_for(world.lead).post(url, {"cluster": world.cluster.pk, "target_tier": Tier.CITY_MODEL})
+
+    assert office.status_code == 403
+    assert wrong_tier.status_code == 409
+    assert "市级示范性申报须先取得区级示范性" in wrong_tier.content.decode()
+    assert not Application.objects.exists()
