@@ -19,7 +19,7 @@ from certification.models import (
     TierChange,
 )
 from tests.factories.workflow import build_world, upload_all_evidence
-from tests.workflows.driver import client_for, do, end_publicity, open_task, score_all, start
+from tests.workflows.driver import client_for, do, end_publicity, open_task, open_tasks, score_all, start
 from workflows.flows import CertificationFlow as F
 
 pytestmark = pytest.mark.django_db
@@ -337,3 +337,33 @@ def test_only_a_lead_may_open_and_an_ineligible_tier_is_explained():
     assert wrong_tier.status_code == 409
     assert "市级示范性申报须先取得区级示范性" in wrong_tier.content.decode()
     assert not Application.objects.exists()
+
+
+def test_objection_resolved_during_publicity_lets_the_timer_certify_directly():
+    world = build_world(Tier.CLOSE_KNIT)
+    application, process = start(world.lead, world.cluster, Tier.CLOSE_KNIT)
+    _through_evidence(world, application, process)
+    do(world.office, process, F.formal_review, {"decision": "pass"})
+    evaluators = _assign(world, application, process)
+    score_all(application, process, dict.fromkeys(evaluators, FULL))
+    do(world.leader, process, F.district_decision, {"decision": "approve"})
+    client_for(world.lead).post(reverse("workflow:objection_raise", args=[application.pk]), {"text": "名单有误"})
+    objection = Objection.objects.get(application=application)
+
+    by_lead = client_for(world.lead).post(
+        reverse("workflow:objection_resolve", args=[application.pk]),
+        {"objection": objection.pk, "outcome": "dismissed", "resolution": "自行撤回"},
+    )
+    by_office = client_for(world.office).post(
+        reverse("workflow:objection_resolve", args=[application.pk]),
+        {"objection": objection.pk, "outcome": "dismissed", "resolution": "经核查名单无误"},
+    )
+    end_publicity(process, world.standard.publicity_days)
+
+    assert by_lead.status_code == 403
+    assert by_office.status_code == 302
+    objection.refresh_from_db()
+    assert (objection.outcome, objection.resolved_by) == ("dismissed", world.office)
+    application.refresh_from_db()
+    assert application.status == Application.Status.CERTIFIED
+    assert not open_tasks(process, F.resolve_objections)
