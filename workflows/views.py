@@ -8,6 +8,7 @@ DomainErrorMiddleware; an input the domain rejects is shown on the form instead.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
@@ -430,3 +431,37 @@ class ResolveObjectionView(generic.View):
 
 
 STAGE_VIEWS = {stage: SubmitStageView.as_view(stage=stage) for stage in EvidenceStage.values}
+
+
+@method_decorator(login_required, name="dispatch")
+class RemoveEvaluatorView(generic.View):
+    """The office takes an evaluator off the panel; their scoring task ends and the branch asks for a replacement."""
+
+    def post(self, request, pk, assignment_pk):
+        from viewflow.workflow.status import STATUS
+
+        from .flows import CertificationFlow
+        from .models import process_for
+
+        application = get_application_for(request.user, pk)
+        assignment = get_object_or_404(EvaluatorAssignment, pk=assignment_pk, application=application)
+        form = forms.RecuseForm(request.POST)
+        if not form.is_valid():
+            raise InvalidInput(_("Give the reason for taking the evaluator off the panel."))
+        process = process_for(application)
+        flow_class = CertificationFlow
+        with flow_class.lock(process.pk), transaction.atomic():
+            steps.remove_from_panel(assignment, form.cleaned_data["reason"], by=request.user)
+            task = flow_class.task_class._default_manager.filter(
+                process=process,
+                flow_task=flow_class.score,
+                data__assignment=assignment.pk,
+                status__in=[STATUS.ASSIGNED, STATUS.STARTED],
+            ).first()
+            if task is not None:
+                activation = flow_class.score.activation_class(task)
+                if activation.start.can_proceed():
+                    activation.start(request)
+                activation.execute()
+        messages.success(request, _("The evaluator is off the panel; assign a replacement."))
+        return HttpResponseRedirect(application_url(application))

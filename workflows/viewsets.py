@@ -75,3 +75,8 @@ class CertificationFlowApp(FlowAppViewset):
     objection_resolve_path = path(
         "applications/<int:pk>/objection/resolve/", views.ResolveObjectionView.as_view(), name="objection_resolve"
     )
+    evaluator_remove_path = path(
+        "applications/<int:pk>/panel/<int:assignment_pk>/remove/",
+        views.RemoveEvaluatorView.as_view(),
+        name="evaluator_remove",
+    )

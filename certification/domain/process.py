@@ -499,6 +499,51 @@ def recuse(assignment, reason, *, by):
     return assignment
 
 
+def remove_from_panel(assignment, reason, *, by):
+    """The responsible office takes an evaluator off the panel (e.g. no longer available, or their evaluator role
+    was revoked and their task cannot be finished). Same effect as a recusal; a replacement is assigned next.
+
+    Side effects: the assignment recused with the reason, the evaluator's object permissions revoked, audit row,
+    a notification to the evaluator.
+    """
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        application = _lock(assignment.application)
+        assignment = EvaluatorAssignment.objects.select_for_update().select_related("evaluator").get(pk=assignment.pk)
+        _require_permission(
+            by, _office_codename(application), application, _("Only the responsible office may change the panel.")
+        )
+        _require_status(application, Application.Status.SCORING)
+        if assignment.status != EvaluatorAssignment.Status.ACTIVE:
+            raise IllegalTransition(_("This evaluator is no longer on the panel."))
+        sheet = getattr(assignment, "sheet", None)
+        if sheet is not None and sheet.status == sheet.Status.SUBMITTED:
+            raise IllegalTransition(_("This evaluator has submitted their score sheet and stays on the panel."))
+        if not reason:
+            raise InvalidInput(_("Give the reason for taking the evaluator off the panel."))
+        assignment.status = EvaluatorAssignment.Status.RECUSED
+        assignment.recusal_reason = reason
+        assignment.ended = timezone.now()
+        assignment.save(update_fields=["status", "recusal_reason", "ended"])
+        audit.record(
+            "evaluator.removed",
+            actor=by,
+            application=application,
+            obj=assignment,
+            from_state=EvaluatorAssignment.Status.ACTIVE,
+            to_state=EvaluatorAssignment.Status.RECUSED,
+            reason=reason,
+        )
+        roles.sync_object_permissions(applications=[application], users=[assignment.evaluator])
+        _tell(
+            [assignment.evaluator],
+            _("Taken off the panel: %(name)s") % {"name": _name(application)},
+            reason,
+            application=application,
+        )
+    return assignment
+
+
 def assign_replacement(recused, evaluator, *, by):
     """The office replaces a recused evaluator; the replacement takes over the panel-lead role if it was theirs.
 

@@ -98,3 +98,42 @@ def test_for_each_join_waits_for_every_instance_including_a_replacement_branch()
     application.refresh_from_db()
     assert join.status == STATUS.DONE
     assert application.status == Application.Status.APPROVAL
+
+
+@pytest.mark.django_db
+def test_office_takes_a_revoked_evaluator_off_the_panel_and_the_branch_asks_for_a_replacement():
+    from django.urls import reverse
+
+    from certification.domain.roles import revoke_role
+    from certification.models import AuditEvent, Role
+    from tests.workflows.driver import client_for
+
+    world, application, process, chosen = _panel(evaluators=5, assigned=3)
+    gone = chosen[2]
+    revoke_role(gone.role_grants.get(role=Role.EVALUATOR))
+    assignment = EvaluatorAssignment.objects.get(application=application, evaluator=gone)
+    url = reverse("workflow:evaluator_remove", args=[application.pk, assignment.pk])
+
+    refused = client_for(world.lead).post(url, {"reason": "越权"})
+    removed = client_for(world.office).post(url, {"reason": "专家角色已撤销"})
+
+    assert refused.status_code == 403
+    assert removed.status_code == 302
+    assert _task_of_status(process, gone) == STATUS.DONE
+    do(world.office, process, F.replace_evaluator, {"evaluator": world.evaluators[3].pk})
+    for evaluator in (chosen[0], chosen[1], world.evaluators[3]):
+        do(
+            evaluator,
+            process,
+            F.score,
+            {"action": "submit", **scores(application, FULL)},
+            task=_task_of(process, evaluator),
+        )
+    application.refresh_from_db()
+    assert application.status == Application.Status.APPROVAL
+    event = AuditEvent.objects.get(application=application, action="evaluator.removed")
+    assert (event.actor, event.reason) == (world.office, "专家角色已撤销")
+
+
+def _task_of_status(process, evaluator):
+    return Task.objects.get(process=process, flow_task=F.score, owner=evaluator).status
