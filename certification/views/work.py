@@ -69,16 +69,20 @@ class WorkQuerySet(ApplicationQuerySet):
         )
 
     def with_progress(self):
-        """The three evidence stages and the open correction requests with their returned indicators."""
-        return self.with_row_data().prefetch_related(
-            "stages",
-            Prefetch(
-                "corrections",
-                queryset=CorrectionRequest.objects.filter(resolved__isnull=True)
-                .prefetch_related("indicators")
-                .order_by("deadline"),
-                to_attr="open_corrections",
-            ),
+        """The three evidence stages, the open correction requests with their returned indicators, the certificate."""
+        return (
+            self.with_row_data()
+            .select_related("certificate")
+            .prefetch_related(
+                "stages",
+                Prefetch(
+                    "corrections",
+                    queryset=CorrectionRequest.objects.filter(resolved__isnull=True)
+                    .prefetch_related("indicators")
+                    .order_by("deadline"),
+                    to_attr="open_corrections",
+                ),
+            )
         )
 
 
@@ -127,7 +131,8 @@ def prime_object_permissions(user):
 def open_tasks(user):
     """The user's open human tasks of the certification flow, by application id: assigned to them or theirs to take.
 
-    Each task carries `url` (viewflow's task page, which assigns or executes); `title` is the node's annotation.
+    Each task carries `url` (its form when assigned to the user, else viewflow's task page) and, for a task still in
+    the queue, `take_url` (POST: assign it to the user and open its form); `title` is the node's annotation.
     """
     flow = _flow()
     task_model = flow.task_class
@@ -138,8 +143,13 @@ def open_tasks(user):
     for task in tasks:
         if not task.process.artifact_object_id:
             continue
-        task.url = task.flow_task.reverse("index", args=[task.process_id, task.pk])
+        args = [task.process_id, task.pk]
         task.is_assigned = task.owner_id == user.pk
+        task.url = task.flow_task.reverse("execute" if task.is_assigned else "index", args=args)
+        if not task.is_assigned:
+            # Taking a task from the queue is one POST; viewflow then follows ?back= to the task's form.
+            execute = task.flow_task.reverse("execute", args=args)
+            task.take_url = f"{task.flow_task.reverse('assign', args=args)}?{urlencode({'back': execute})}"
         by_application[int(task.process.artifact_object_id)].append(task)
     return by_application
 
@@ -453,8 +463,18 @@ class ApplicationDetailView(LoginRequiredMixin, TemplateView):
             chart=self._chart(application),
             certificate=getattr(application, "certificate", None) if not application.is_open else None,
             objection_url=objection_url(application),
+            rectification=self._rectification(application),
             **kwargs,
         )
+
+    def _rectification(self, application):
+        """A failed application's 整改 list (failed indicators, unmet vetoes, upheld objections) and why it failed."""
+        if application.status != Application.Status.FAILED:
+            return None
+        from certification.domain.process import rectification_list
+
+        failed = AuditEvent.objects.filter(application=application, action="application.failed").order_by("-id").first()
+        return {"reason": failed.reason if failed else "", "items": rectification_list(application)}
 
     def _panel(self, application):
         return application.assignments.select_related("evaluator", "sheet").order_by("-is_panel_lead", "pk")
@@ -513,8 +533,9 @@ class ApplicationDetailView(LoginRequiredMixin, TemplateView):
         return mark_safe(chart.grid_to_svg(grid))
 
 
-# The states audit rows record: the application's, and those of a stage, an assignment and a score sheet.
+# The states audit rows record: the application's, a cluster's tier, and those of a stage, an assignment, a sheet.
 STATE_LABELS = {
+    **dict(Tier.choices),
     **dict(ScoreSheet.Status.choices),
     **dict(EvaluatorAssignment.Status.choices),
     **dict(ApplicationStage.Status.choices),

@@ -67,7 +67,7 @@ def test_send_reminders_command_run_twice_sends_once(overdue_correction):
     call_command("send_reminders", stdout=first)
     call_command("send_reminders", stdout=second)
 
-    assert (first.getvalue().strip()[-1], second.getvalue().strip()[-1]) == ("1", "0")
+    assert (first.getvalue().strip(), second.getvalue().strip()) == ("已发送提醒：1 条", "已发送提醒：0 条")
     assert SentReminder.objects.count() == 1
     assert Notification.objects.filter(recipient=lead).count() == 1
 

@@ -623,3 +623,45 @@ def test_steps_notify_the_people_concerned_with_link_to_dossier():
     assert office_notes.exists()
     assert all(note.url == reverse("work:application_detail", args=[application.pk]) for note in office_notes)
     assert not Notification.objects.filter(recipient=world.evaluators[0]).exists()
+
+
+def test_take_button_assigns_queue_task_and_opens_its_form():
+    world = build_world(Tier.CLOSE_KNIT)
+    _application, process = to_formal_review(world)
+    task = Task.objects.get(process=process, flow_task=F.formal_review)
+    client = client_for(world.office)
+    text = page_text(client.get(reverse("work:office")))
+    execute = F.formal_review.reverse("execute", args=[process.pk, task.pk])
+    take = f"{F.formal_review.reverse('assign', args=[process.pk, task.pk])}?back={execute.replace('/', '%2F')}"
+    assert f'action="{take}"' in text
+
+    response = client.post(take)
+
+    task.refresh_from_db()
+    assert response.status_code == 302
+    assert response["Location"] == execute
+    assert (task.status, task.owner) == (STATUS.ASSIGNED, world.office)
+
+
+def test_application_detail_failed_shows_rectification_list():
+    world = build_world(Tier.CLOSE_KNIT)
+    application, _process = to_approval(world, values={"A1": 4, "A2": 1})
+    assert application.status == Application.Status.FAILED
+
+    text = page_text(client_for(world.lead).get(reverse("work:application_detail", args=[application.pk])))
+
+    assert 'data-test="rectification"' in text
+    assert "一票否决指标未达标。" in text
+    assert "A2 教师交流轮岗" in text
+
+
+def test_mine_shows_certificate_of_certified_application():
+    world = build_world(Tier.CLOSE_KNIT)
+    application, process = to_approval(world)
+    do(world.leader, process, F.district_decision, {"decision": "approve"})
+    end_publicity(process, world.standard.publicity_days)
+
+    text = page_text(client_for(world.lead).get(reverse("work:mine")))
+
+    assert f"证书 {application.certificate.serial}" in text
+    assert "当前等级：紧密型" in text
