@@ -12,31 +12,16 @@ started with "=" would export measurably slower; real names do not.)
 Run: ``python -m bench.export`` (or ``make bench``). Uses a throw-away SQLite test database.
 """
 
-import os
 import tempfile
 import time
 import tracemalloc
 from decimal import Decimal
 from pathlib import Path
 
+from bench import setup_database
+
 APPLICATIONS = 1000
 INDICATORS = 20
-
-
-def _setup_database():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
-    import django
-    from django.conf import settings
-
-    django.setup()
-    from django.apps import apps
-    from django.db import connection
-    from django.test.utils import setup_test_environment
-
-    # Build the schema straight from the models: the benchmark must not depend on migrations being current.
-    settings.MIGRATION_MODULES = {app.label: None for app in apps.get_app_configs()}
-    setup_test_environment()
-    return connection.creation.create_test_db(verbosity=0, autoclobber=True)
 
 
 def _fill():
@@ -172,7 +157,7 @@ def _measure(function, *args, repeat=3):
 
 def run():
     """Returns [(label, seconds, peak bytes)] for ours and the baseline."""
-    _setup_database()
+    setup_database()
     district = _fill()
     with tempfile.TemporaryDirectory() as folder:
         ours = _measure(_ours, district, Path(folder) / "ours.xlsx")
