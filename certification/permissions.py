@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from certification.models import Application
+from certification.models import Application, Role, RoleGrant
 
 
 def get_application_for(user, pk):
@@ -31,3 +31,10 @@ def can_view_application(user, application):
     if application is None or not user.is_authenticated:
         return False
     return Application.objects.visible_to(user).filter(pk=application.pk).exists()
+
+
+def is_administrator(user):
+    """Superusers and holders of the administrator role: they see drafts and manage standards."""
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or RoleGrant.objects.active().filter(user=user, role=Role.ADMINISTRATOR).exists()

@@ -3,31 +3,28 @@
 Nothing here changes state. The detail views only gather what their template shows, in a fixed number of queries.
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import django_filters
 from django.db.models import Count, Prefetch
 from django.utils.translation import gettext as _
 from viewflow.views import DetailModelView, ListModelView
 
-from certification.metrics import METRICS
+from certification.metrics import METRICS, describe_rule, format_percent
 from certification.models import (
     Cluster,
     ClusterMembership,
     CommitteeMember,
-    Comparator,
     EvidenceStage,
     Indicator,
     Region,
-    Role,
-    RoleGrant,
     School,
     Standard,
     Tier,
     TierChange,
 )
+from certification.permissions import is_administrator
 
-COMPARATOR_SYMBOLS = {Comparator.GTE: "≥", Comparator.GT: ">", Comparator.LTE: "≤", Comparator.LT: "<"}
 # Committee seats read from the chair down, the bureau's liaison last.
 SEAT_ORDER = [
     CommitteeMember.Role.DIRECTOR,
@@ -36,52 +33,6 @@ SEAT_ORDER = [
     CommitteeMember.Role.MEMBER,
     CommitteeMember.Role.LIAISON,
 ]
-# The inter-school difference rate is a coefficient of variation; seed 002 states its bound as 0.15, not as 15%.
-PLAIN_RATIO_METRICS = {"inter_school_difference_rate_max"}
-
-
-def is_administrator(user):
-    """Superusers and holders of the administrator role see drafts as well as published standards."""
-    if not user.is_authenticated:
-        return False
-    return user.is_superuser or RoleGrant.objects.active().filter(user=user, role=Role.ADMINISTRATOR).exists()
-
-
-def _number(value):
-    text = format(value.normalize(), "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def format_threshold(text, unit, *, as_percent):
-    """A stored threshold ("0.10", "1/3", "5") as a person reads it: "10%", "1/3", "5"."""
-    text = (text or "").strip()
-    if not text or "/" in text:
-        return text  # fractions read best as written (seed 000: 不少于三分之一 → 1/3)
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return text
-    if unit == "ratio" and as_percent:
-        return f"{_number(value * 100)}%"
-    if unit == "points":
-        return _("%(value)s percentage points") % {"value": _number(value * 100)}
-    if unit == "years":
-        return _("%(value)s years") % {"value": _number(value)}
-    return _number(value)
-
-
-def describe_rule(indicator):
-    """The pass rule of a computed indicator, e.g. "≥ 10%", "between 10%–20%", "< 0.15", "≥ 1/3"; "" when scored."""
-    if indicator.method != Indicator.Method.COMPUTED or not indicator.comparator:
-        return ""
-    metric = METRICS.get(indicator.metric)
-    unit = metric.unit if metric else ""
-    as_percent = indicator.metric not in PLAIN_RATIO_METRICS
-    low = format_threshold(indicator.threshold, unit, as_percent=as_percent)
-    if indicator.comparator == Comparator.BETWEEN:
-        high = format_threshold(indicator.threshold_high, unit, as_percent=as_percent)
-        return _("between %(low)s–%(high)s") % {"low": low, "high": high}
-    return f"{COMPARATOR_SYMBOLS[Comparator(indicator.comparator)]} {low}"
 
 
 class ReferenceListView(ListModelView):
@@ -153,7 +104,7 @@ class StandardDetailView(DetailModelView):
             subtotal = sum((row["indicator"].max_score for row in indicators), Decimal(0))
             rows.append({"dimension": dimension, "indicators": indicators, "subtotal": subtotal})
         context["dimension_rows"] = rows
-        context["tolerance_percent"] = f"{_number(self.object.disagreement_tolerance * 100)}%"
+        context["tolerance_percent"] = format_percent(self.object.disagreement_tolerance)
         return context
 
 

@@ -22,17 +22,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from certification.domain import standards as domain
 from certification.excel.standard_workbook import WorkbookRejected, export_filename, export_standard, import_standard
-from certification.models import Role, RoleGrant, Standard
+from certification.models import Standard
+from certification.permissions import is_administrator
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_WORKBOOK_BYTES = 5 * 1024 * 1024
-
-
-def is_administrator(user):
-    """Superusers and holders of an active administrator grant manage standards."""
-    if not user.is_authenticated:
-        return False
-    return user.is_superuser or RoleGrant.objects.active().filter(user=user, role=Role.ADMINISTRATOR).exists()
 
 
 def administrator_required(view):
