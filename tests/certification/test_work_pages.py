@@ -665,3 +665,15 @@ def test_mine_shows_certificate_of_certified_application():
 
     assert f"证书 {application.certificate.serial}" in text
     assert "当前等级：紧密型" in text
+
+
+def test_mine_switches_to_english():
+    world = build_world(Tier.CLOSE_KNIT)
+    client = client_for(world.lead)
+    client.cookies["django_language"] = "en"
+
+    text = page_text(client.get(reverse("work:mine")))
+
+    assert "My applications" in text
+    assert "Apply for Close-knit" in text
+    assert "我的申报" not in text
