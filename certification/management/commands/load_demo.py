@@ -31,6 +31,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write("Demo data already loaded; nothing changed.")
         self.stdout.write(self._table(logins))
+        call_command("sample_workbooks", stdout=self.stdout)  # filled workbooks for the demo lead to upload
         self.stdout.write(f"\nOpen {DEMO_URL} and log in with any username above.")
 
     def _table(self, logins):
