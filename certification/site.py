@@ -8,12 +8,16 @@ user's display name) and add an instance to `site`'s viewsets below. Viewsets of
 from django.contrib.auth.views import LoginView
 from django.db.models import Count
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from viewflow.contrib.auth import AuthenticationForm
 from viewflow.urls import Application, ReadonlyModelViewset, Site
+from viewflow.utils import Icon
+from viewflow.views import Action
 
 from certification.models import Cluster, Region, School, Standard
 from certification.views import reference
+from certification.work_app import WorkApplication
 
 
 class ShellApplication(Application):
@@ -52,6 +56,14 @@ class StandardViewset(SignedInReadonlyViewset):
         if obj is not None and obj.status == Standard.Status.DRAFT and not reference.is_administrator(user):
             return False
         return super().has_view_permission(user, obj=obj)
+
+    def get_list_page_actions(self, request, *actions):
+        if reference.is_administrator(request.user):
+            actions = (
+                Action(name=_("Import or download in Excel"), url=reverse("standards_excel"), icon=Icon("upload_file")),
+                *actions,
+            )
+        return super().get_list_page_actions(request, *actions)
 
 
 class ClusterViewset(SignedInReadonlyViewset):
@@ -134,7 +146,8 @@ site = Site(
     title=_("Cluster Certification"),
     primary_color="#1f4e79",
     secondary_color="#2e75b6",
-    viewsets=[ReferenceApplication()],
+    # The work pages come first: "/" lands on each person's own page. The flow's pages join in workflows.apps.
+    viewsets=[WorkApplication(), ReferenceApplication()],
 )
 
 # Viewflow's login page with our title and the language switch (routed in project/urls.py before AuthViewset).

@@ -21,7 +21,7 @@ from tests.factories.evidence import pdf_bytes
 from tests.factories.workflow import build_world
 from workflows.flows import CertificationFlow as F
 
-pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.certification.work_urls")]
+pytestmark = [pytest.mark.browser]
 
 ARTIFACTS = Path(settings.BASE_DIR) / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"

@@ -285,3 +285,20 @@ def test_school_detail_shows_its_clusters_and_role(client, member):
     assert '<h1 class="vf-card__title">东师理想东孚实验中学</h1>' in page
     assert ">东孚一学区</a></td><td>牵头中学</td>" in page
     assert "<dt>学段</dt><dd>初中</dd>" in page
+
+
+def test_standard_list_excel_action_only_for_administrators(client, db):
+    from certification.domain.roles import grant_role
+    from certification.models import Role
+    from tests.factories import UserFactory
+
+    administrator, reader = UserFactory(), UserFactory()
+    grant_role(administrator, Role.ADMINISTRATOR)
+
+    client.force_login(administrator)
+    admin_page = client.get("/reference/standard/").content.decode()
+    client.force_login(reader)
+    reader_page = client.get("/reference/standard/").content.decode()
+
+    assert "/standards/excel/" in admin_page
+    assert "/standards/excel/" not in reader_page

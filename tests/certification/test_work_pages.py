@@ -18,7 +18,7 @@ from tests.factories.workflow import build_world, person, upload_all_evidence
 from tests.workflows.driver import client_for, do, end_publicity, score_all, start
 from workflows.flows import CertificationFlow as F
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.certification.work_urls")]
+pytestmark = [pytest.mark.django_db]
 
 FULL = {"A1": 4, "A2": 6}
 
