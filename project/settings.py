@@ -234,6 +234,10 @@ EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = _env_int("EMAIL_PORT", 25, minimum=1)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "xuequ-renzheng@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The address links in e-mails start with, e.g. https://renzheng.example.edu.cn (no trailing slash).
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
+if not DEBUG and not SITE_URL:
+    raise ImproperlyConfigured("SITE_URL must be set when DEBUG is off, so e-mailed links work")
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -20,6 +20,7 @@ SETTINGS_VARIABLES = {
     "DEMO_MODE",
     "SECRET_KEY",
     "ALLOWED_HOSTS",
+    "SITE_URL",
     "CSRF_TRUSTED_ORIGINS",
     "SECURE_SSL_REDIRECT",
     "SECURE_HSTS_SECONDS",
@@ -121,6 +122,10 @@ def test_settings_with_broker_url_run_tasks_on_the_broker(broker):
         ({"DEBUG": "0", "SECRET_KEY": "short"}, "SECRET_KEY must be at least 50 characters with 5 distinct ones"),
         ({"DEBUG": "0", "SECRET_KEY": PRODUCTION_KEY}, "ALLOWED_HOSTS must be set when DEBUG is off"),
         (
+            {"DEBUG": "0", "SECRET_KEY": PRODUCTION_KEY, "ALLOWED_HOSTS": "xq.example.cn"},
+            "SITE_URL must be set when DEBUG is off, so e-mailed links work",
+        ),
+        (
             {"DEBUG": "0", "DEMO_MODE": "1", "SECRET_KEY": PRODUCTION_KEY, "ALLOWED_HOSTS": "xq.example.cn"},
             "DEMO_MODE cannot be on while DEBUG is off",
         ),
@@ -140,6 +145,7 @@ def test_settings_in_production_mode_pass_the_deploy_check():
         DEBUG="0",
         SECRET_KEY=PRODUCTION_KEY,
         ALLOWED_HOSTS="xuequ.example.cn",
+        SITE_URL="https://xuequ.example.cn",
         CSRF_TRUSTED_ORIGINS="https://xuequ.example.cn",
         DATABASE_URL="postgres://xqrz@127.0.0.1:5432/xqrz",
         CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
@@ -150,7 +156,9 @@ def test_settings_in_production_mode_pass_the_deploy_check():
 
 
 def test_settings_in_production_mode_turn_demo_mode_off():
-    values = settings_with(DEBUG="0", SECRET_KEY=PRODUCTION_KEY, ALLOWED_HOSTS="xuequ.example.cn")
+    values = settings_with(
+        DEBUG="0", SECRET_KEY=PRODUCTION_KEY, ALLOWED_HOSTS="xuequ.example.cn", SITE_URL="https://xuequ.example.cn"
+    )
 
     assert values["debug"] is False
     assert values["demo"] is False
