@@ -7,6 +7,11 @@ from certification.models import Cluster, Indicator, Objection, Role, RoleGrant,
 from certification.models.tier import CERTIFIABLE
 
 
+def clusters_led_by(user):
+    led = RoleGrant.objects.active().filter(user=user, role=Role.LEAD).values("cluster")
+    return Cluster.objects.filter(pk__in=led).order_by("name")
+
+
 class OpenApplicationForm(forms.Form):
     cluster = forms.ModelChoiceField(label=_("Cluster"), queryset=Cluster.objects.none())
     target_tier = forms.ChoiceField(
@@ -15,8 +20,7 @@ class OpenApplicationForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        led = RoleGrant.objects.active().filter(user=user, role=Role.LEAD).values("cluster")
-        self.fields["cluster"].queryset = Cluster.objects.filter(pk__in=led).order_by("name")
+        self.fields["cluster"].queryset = clusters_led_by(user)
 
 
 class ConfirmForm(forms.Form):

@@ -32,6 +32,7 @@ from certification.models import (
     Objection,
 )
 from certification.models.evidence import EvidenceFile
+from certification.models.tier import next_tier
 from certification.permissions import get_application_for
 
 from . import forms
@@ -103,6 +104,17 @@ class OpenApplicationView(generic.FormView):
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_initial(self):
+        """Pre-select the cluster the lead came from (?cluster=) and the tier directly above the one it holds."""
+        initial = super().get_initial()
+        raw = self.request.GET.get("cluster", "")
+        # Only one of the lead's own clusters is pre-selected; any other id is ignored, not reported.
+        cluster = forms.clusters_led_by(self.request.user).filter(pk=raw).first() if raw.isdigit() else None
+        if cluster is not None:
+            initial["cluster"] = cluster.pk
+            initial["target_tier"] = self.request.GET.get("target_tier") or next_tier(cluster.current_tier)
+        return initial
 
     def form_valid(self, form):
         try:

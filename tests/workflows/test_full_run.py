@@ -367,3 +367,15 @@ def test_objection_resolved_during_publicity_lets_the_timer_certify_directly():
     application.refresh_from_db()
     assert application.status == Application.Status.CERTIFIED
     assert not open_tasks(process, F.resolve_objections)
+
+
+def test_open_page_preselects_the_leads_cluster_and_its_next_tier():
+    world = build_world(Tier.CLOSE_KNIT)
+    url = F.start.reverse("execute")
+    client = client_for(world.lead)
+
+    chosen = client.get(url, {"cluster": world.cluster.pk}).context["form"]
+    foreign = client.get(url, {"cluster": world.cluster.pk + 1000}).context["form"]
+
+    assert (chosen.initial["cluster"], chosen.initial["target_tier"]) == (world.cluster.pk, Tier.CLOSE_KNIT)
+    assert "cluster" not in foreign.initial
