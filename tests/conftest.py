@@ -1,3 +1,6 @@
+import os
+from pathlib import Path
+
 import pytest
 
 from tests.factories import ClusterFactory, UserFactory, published_standard
@@ -16,3 +19,44 @@ def cluster(db):
 @pytest.fixture
 def close_knit_standard(db):
     return published_standard()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian chromium through playwright, one per test module (its event loop lives in this thread)."""
+    # In CI the browser test must run: a missing browser or package fails it (.ci/run installs both first).
+    # On a developer's machine without them it is skipped with the command that installs them.
+    missing = []
+    try:
+        import playwright.sync_api as playwright_api
+    except ImportError:
+        missing.append("the playwright package")
+    if not Path(CHROMIUM).exists():
+        missing.append(CHROMIUM)
+    if missing:
+        message = f"{' and '.join(missing)} missing: run .ci/install-browser"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    # Playwright's sync API keeps an event loop running in this thread; the test's own ORM calls are synchronous
+    # and safe, so Django's guard against ORM use from async code is lifted for the browser tests only.
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    try:
+        with playwright_api.sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            yield chromium
+            chromium.close()
+    finally:
+        monkeypatch.undo()

@@ -5,7 +5,6 @@ period pass (it moves the timer's due time into the past, as the calendar would)
 as a screenshot under tests/artifacts/.
 """
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,46 +23,8 @@ from workflows.flows import CertificationFlow as F
 pytestmark = [pytest.mark.browser]
 
 ARTIFACTS = Path(settings.BASE_DIR) / "tests" / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "correct-horse-battery"
 FULL_MARKS = {"A1": "4", "A2": "6"}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    # In CI the browser test must run: a missing browser or package fails it (.ci/run installs both first).
-    # On a developer's machine without them it is skipped with the command that installs them.
-    missing = []
-    try:
-        import playwright.sync_api as playwright_api
-    except ImportError:
-        missing.append("the playwright package")
-    if not Path(CHROMIUM).exists():
-        missing.append(CHROMIUM)
-    if missing:
-        message = f"{' and '.join(missing)} missing: run .ci/install-browser"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    # Playwright's sync API keeps an event loop running in this thread; the test's own ORM calls are synchronous
-    # and safe, so Django's guard against ORM use from async code is lifted for the browser tests only.
-    monkeypatch = pytest.MonkeyPatch()
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    try:
-        with playwright_api.sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            yield chromium
-            chromium.close()
-    finally:
-        monkeypatch.undo()
 
 
 class Person:

@@ -13,27 +13,15 @@ from tests.factories.standards import administrator, editable_workbook, load_shi
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = Path(settings.BASE_DIR) / "tests" / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture
-def page(live_server):
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run .ci/install-browser")
-    monkeypatch = pytest.MonkeyPatch()
-    # Playwright's sync API runs an event loop in this thread; the test's ORM calls stay synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    try:
-        with playwright_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"], headless=True)
-            context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-            context.set_default_timeout(20_000)
-            yield context.new_page()
-            browser.close()
-    finally:
-        monkeypatch.undo()
+def page(browser, live_server):
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    context.set_default_timeout(20_000)
+    yield context.new_page()
+    context.close()
 
 
 def test_administrator_imports_fixes_and_publishes_in_browser(page, live_server, tmp_path):
