@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
@@ -202,6 +203,7 @@ def evidence_download(request, application_pk, file_pk):
 
 
 @require_GET
+@xframe_options_sameorigin
 def evidence_preview(request, application_pk, file_pk):
     """PDF and images inline, for the scoresheet's preview pane. Other types, out of scope or anonymous: 404."""
     evidence_file = _file_or_404(request.user, application_pk, file_pk)

@@ -421,6 +421,15 @@ def test_evidence_preview_pdf_inline_with_csp(client, lead, stored):
         "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
     )
     assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+
+
+def test_evidence_download_may_not_be_framed(client, lead, stored):
+    client.force_login(lead)
+
+    response = client.get(download_url(stored, "evidence_download"))
+
+    assert response["X-Frame-Options"] == "DENY"
 
 
 def test_evidence_preview_image_sandboxed(client, application, lead, charter):
