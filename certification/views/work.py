@@ -23,6 +23,7 @@ from django.views.generic import ListView, TemplateView
 
 from certification.domain.eligibility import check_eligibility
 from certification.domain.errors import NotEligible
+from certification.domain.scoring import may_export
 from certification.models import (
     Application,
     ApplicationStage,
@@ -32,6 +33,7 @@ from certification.models import (
     EvaluatorAssignment,
     EvidenceStage,
     IndicatorResult,
+    Region,
     Role,
     RoleGrant,
     ScoreSheet,
@@ -355,7 +357,13 @@ class OfficeView(LoginRequiredMixin, TemplateView):
             )
             .order_by("status_changed")
         )
-        return super().get_context_data(rows=rows, publicity=publicity, **kwargs)
+        # A district summary is the district office's and leaders' export (certification.domain.scoring.may_export).
+        export_districts = Region.objects.filter(
+            pk__in=RoleGrant.objects.active()
+            .filter(user=user, role__in=[Role.DISTRICT_OFFICE, Role.DISTRICT_LEADER])
+            .values("region")
+        ).select_related("parent")
+        return super().get_context_data(rows=rows, publicity=publicity, export_districts=export_districts, **kwargs)
 
 
 class FireTimersView(LoginRequiredMixin, View):
@@ -463,6 +471,7 @@ class ApplicationDetailView(LoginRequiredMixin, TemplateView):
             chart=self._chart(application),
             certificate=getattr(application, "certificate", None) if not application.is_open else None,
             objection_url=objection_url(application),
+            may_export=staff and may_export(user, application=application),
             rectification=self._rectification(application),
             **kwargs,
         )

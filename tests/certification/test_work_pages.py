@@ -677,3 +677,25 @@ def test_mine_switches_to_english():
     assert "My applications" in text
     assert "Apply for Close-knit" in text
     assert "我的申报" not in text
+
+
+def test_application_detail_offers_summary_export_to_office_not_lead():
+    world = build_world(Tier.CLOSE_KNIT)
+    application, _process = to_approval(world)
+    url = reverse("work:application_detail", args=[application.pk])
+    export_url = reverse("export_application", args=[application.pk])
+
+    office_text = page_text(client_for(world.office).get(url))
+    lead_text = page_text(client_for(world.lead).get(url))
+
+    assert export_url in office_text
+    assert export_url not in lead_text
+
+
+def test_office_desk_offers_its_district_summary_export():
+    world = build_world(Tier.CLOSE_KNIT)
+
+    text = page_text(client_for(world.office).get(reverse("work:office")))
+
+    assert reverse("export_district", args=[world.cluster.district.pk]) in text
+    assert f"导出{world.cluster.district}全部申报汇总" in text
