@@ -195,8 +195,24 @@ def test_samples_of_tianping_hunan_against_district_model_pass_all_but_core_memb
     results = _by_code(application)
 
     # Seed 003 names no lead school, so no rotation can be between a core and a member school.
-    assert {code: result.display for code, result in results.items() if not result.passed} == {"B1": "0%"}
-    assert results["E2"].display == "0.04"
+    assert _summary(results) == {
+        "B1": (False, "0%"),
+        "B2": (True, "33.33%"),
+        "B3": (True, "3 年"),
+        "B4": (True, "4"),
+        "C2": (True, "7"),
+        "C3": (True, "1"),
+        "C4": (True, "1"),
+        "C5": (True, "3"),
+        "C6": (True, "42.04%"),
+        "E1": (True, "+1.59 个百分点"),
+        "E2": (True, "0.04"),
+        "E3": (True, "99.62%"),
+        "E4": (True, "100%"),
+        "E5": (True, "+6.5 个百分点"),
+        "E6": (True, "95%"),
+    }
+    assert (results["E4"].detail["numerator"], results["E4"].detail["denominator"]) == (138, 138)
     assert results["B4"].detail["breakdown"] == [{"label": "世界小学", "value": 4}]
     # The city standard's "weak schools improving": 世界小学 is 1.5 points up on last year's workbook rows.
     assert weak_school_improvement_min(ApplicationData(application)).value == Fraction(3, 200)
