@@ -51,7 +51,9 @@ urlpatterns = [
         name="evidence_preview",
     ),
     path("applications/<int:pk>/computed/", computed_views.application_computed, name="application_computed"),
-    path("applications/<int:pk>/datasets/<str:code>/template/", dataset_views.dataset_template, name="dataset_template"),
+    path(
+        "applications/<int:pk>/datasets/<str:code>/template/", dataset_views.dataset_template, name="dataset_template"
+    ),
     path("applications/<int:pk>/datasets/<str:code>/import/", dataset_views.dataset_import, name="dataset_import"),
     path(
         "applications/<int:pk>/datasets/imports/<int:import_pk>/",
