@@ -22,6 +22,9 @@ class WorkApplication(Application):
     approvals_path = path("approvals/", work.ApprovalQueueView.as_view(), name="approvals")
     office_path = path("office/", work.OfficeView.as_view(), name="office")
     fire_timers_path = path("office/fire-timers/", work.FireTimersView.as_view(), name="fire_timers")
+    end_publicity_path = path(
+        "office/applications/<int:pk>/end-publicity/", work.EndPublicityForDemoView.as_view(), name="end_publicity"
+    )
     application_list_path = path("applications/", work.ApplicationListView.as_view(), name="application_list")
     application_detail_path = path(
         "applications/<int:pk>/", work.ApplicationDetailView.as_view(), name="application_detail"

@@ -10,6 +10,7 @@ row with the from and to states, and queues notifications (sent after commit).
 import hashlib
 import json
 
+from django.conf import settings
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -850,6 +851,56 @@ def resolve_objection(objection, outcome, resolution, *, by):
             application=application,
         )
     return objection
+
+
+def end_publicity_now_for_demo(application, *, by):
+    """DEMO MODE ONLY: the responsible office ends the application's 公示 now instead of waiting its days.
+
+    Refused (NotAllowed) unless settings.DEMO_MODE is on and `by` acts for the deciding office of the application;
+    refused (IllegalTransition) when the application is not in 公示 or has no running publicity timer.
+    Side effects: the pending publicity timer task is due now, an audit row ("demo.publicity_shortened"), then
+    due timers fire (workflows.timers.fire_due_timers), so the flow goes on at once: certified when no objection
+    is open or upheld, else to the office's objection handling. Returns how many timers fired.
+    """
+    from viewflow.workflow.models import Task
+    from viewflow.workflow.status import STATUS
+
+    from workflows.models import process_for
+    from workflows.timers import fire_due_timers
+
+    if not settings.DEMO_MODE:
+        raise NotAllowed(_("The publicity period can be shortened only on a demo installation (DEMO_MODE)."))
+    with transaction.atomic():
+        application = _lock(application)
+        _require_permission(
+            by,
+            _office_codename(application),
+            application,
+            _("Only the office responsible for this application may end its publicity period early in the demo."),
+        )
+        _require_status(application, Application.Status.PUBLICITY)
+        process = process_for(application)
+        timer = (
+            Task.objects.select_for_update()
+            .filter(process=process, flow_task_type="TIMER", status=STATUS.SCHEDULED)
+            .first()
+            if process is not None
+            else None
+        )
+        if timer is None:
+            raise IllegalTransition(_("This application has no running publicity timer to end."))
+        was_due = timer.scheduled
+        now = timezone.now()
+        Task.objects.filter(pk=timer.pk).update(scheduled=now)
+        audit.record(
+            "demo.publicity_shortened",
+            actor=by,
+            application=application,
+            obj=application,
+            reason=_("Demo shortcut: the publicity period was ended early so the demo need not wait its days."),
+            payload={"was_due": was_due.isoformat() if was_due else None, "now": now.isoformat()},
+        )
+    return fire_due_timers()
 
 
 def open_objections(application):

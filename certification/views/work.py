@@ -9,6 +9,7 @@ workflow's own task views, which these pages link to.
 from collections import defaultdict
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
@@ -363,7 +364,13 @@ class OfficeView(LoginRequiredMixin, TemplateView):
             .filter(user=user, role__in=[Role.DISTRICT_OFFICE, Role.DISTRICT_LEADER])
             .values("region")
         ).select_related("parent")
-        return super().get_context_data(rows=rows, publicity=publicity, export_districts=export_districts, **kwargs)
+        return super().get_context_data(
+            rows=rows,
+            publicity=publicity,
+            export_districts=export_districts,
+            demo_mode=settings.DEMO_MODE,
+            **kwargs,
+        )
 
 
 class FireTimersView(LoginRequiredMixin, View):
@@ -377,6 +384,23 @@ class FireTimersView(LoginRequiredMixin, View):
         fired = fire_due_timers()
         count = fired if isinstance(fired, int) else len(fired or [])
         messages.success(request, _("Due timers fired: %(count)s") % {"count": count})
+        return redirect("work:office")
+
+
+class EndPublicityForDemoView(LoginRequiredMixin, View):
+    """Demo only: the office ends one application's 公示 now (the domain refuses outside DEMO_MODE)."""
+
+    def post(self, request, pk):
+        from certification.domain.process import end_publicity_now_for_demo
+
+        application = get_application_for(request.user, pk)
+        end_publicity_now_for_demo(application, by=request.user)
+        application.refresh_from_db()
+        messages.success(
+            request,
+            _("Publicity period ended for %(cluster)s (demo shortcut); the application is now “%(status)s”.")
+            % {"cluster": application.cluster.name, "status": application.get_status_display()},
+        )
         return redirect("work:office")
 
 

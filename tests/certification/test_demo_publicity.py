@@ -1,0 +1,124 @@
+"""The demo shortcut that ends a 公示 at once: only in DEMO_MODE, only for the responsible office."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import PROCESS, STATUS
+
+from certification.domain.errors import NotAllowed
+from certification.domain.process import end_publicity_now_for_demo
+from certification.domain.roles import ensure_groups
+from certification.models import Application, AuditEvent, Certificate, Tier
+from tests.certification.test_work_pages import to_approval
+from tests.factories.workflow import build_world
+from tests.workflows.driver import client_for, do
+from workflows.flows import CertificationFlow as F
+
+pytestmark = [pytest.mark.django_db]
+
+
+@pytest.fixture(autouse=True)
+def role_groups(db):
+    reverse("workflow:inbox")
+    return ensure_groups()
+
+
+def in_publicity():
+    world = build_world(Tier.CLOSE_KNIT)
+    application, process = to_approval(world)
+    do(world.leader, process, F.district_decision, {"decision": "approve", "comment": "同意"})
+    application.refresh_from_db()
+    assert application.status == Application.Status.PUBLICITY
+    timer = Task.objects.get(process=process, flow_task=F.publicity, status=STATUS.SCHEDULED)
+    return world, application, process, timer
+
+
+def test_end_publicity_now_for_demo_certifies_when_no_objection():
+    world, application, process, timer = in_publicity()
+    assert timer.scheduled - timezone.now() > timedelta(days=6)
+
+    fired = end_publicity_now_for_demo(application, by=world.office)
+
+    application.refresh_from_db()
+    process.refresh_from_db()
+    timer.refresh_from_db()
+    assert fired == 1
+    assert timer.status == STATUS.DONE
+    assert application.status == Application.Status.CERTIFIED
+    assert process.status == PROCESS.DONE
+    assert Certificate.objects.get(application=application).tier == Tier.CLOSE_KNIT
+    shortened = AuditEvent.objects.get(application=application, action="demo.publicity_shortened")
+    assert shortened.actor == world.office
+    assert "Demo shortcut" in shortened.reason or "演示" in shortened.reason
+
+
+@override_settings(DEMO_MODE=False)
+def test_end_publicity_now_for_demo_refused_outside_demo_mode_and_nothing_changes():
+    world, application, _process, timer = in_publicity()
+
+    with pytest.raises(NotAllowed):
+        end_publicity_now_for_demo(application, by=world.office)
+
+    application.refresh_from_db()
+    timer.refresh_from_db()
+    assert application.status == Application.Status.PUBLICITY
+    assert timer.status == STATUS.SCHEDULED and timer.scheduled - timezone.now() > timedelta(days=6)
+    assert not AuditEvent.objects.filter(action="demo.publicity_shortened").exists()
+
+
+def test_end_publicity_now_for_demo_refused_to_the_lead_and_nothing_changes():
+    world, application, _process, timer = in_publicity()
+
+    with pytest.raises(NotAllowed):
+        end_publicity_now_for_demo(application, by=world.lead)
+
+    application.refresh_from_db()
+    timer.refresh_from_db()
+    assert application.status == Application.Status.PUBLICITY
+    assert timer.status == STATUS.SCHEDULED and timer.scheduled - timezone.now() > timedelta(days=6)
+    assert not AuditEvent.objects.filter(action="demo.publicity_shortened").exists()
+
+
+def test_end_publicity_button_shown_in_demo_mode_and_certifies_over_http():
+    world, application, _process, _timer = in_publicity()
+    client = client_for(world.office)
+    desk = client.get(reverse("work:office")).content.decode()
+    url = reverse("work:end_publicity", args=[application.pk])
+    assert 'data-test="end-publicity"' in desk and url in desk
+
+    response = client.post(url)
+
+    application.refresh_from_db()
+    assert response.status_code == 302 and response["Location"] == reverse("work:office")
+    assert application.status == Application.Status.CERTIFIED
+
+
+@override_settings(DEMO_MODE=False)
+def test_end_publicity_button_hidden_and_refused_outside_demo_mode():
+    world, application, _process, timer = in_publicity()
+    client = client_for(world.office)
+    desk = client.get(reverse("work:office")).content.decode()
+    url = reverse("work:end_publicity", args=[application.pk])
+    assert 'data-test="end-publicity"' not in desk
+
+    response = client.post(url)
+
+    application.refresh_from_db()
+    timer.refresh_from_db()
+    assert response.status_code == 403
+    assert application.status == Application.Status.PUBLICITY and timer.status == STATUS.SCHEDULED
+
+
+def test_end_publicity_over_http_refused_to_the_lead():
+    world, application, _process, timer = in_publicity()
+
+    response = client_for(world.lead).post(reverse("work:end_publicity", args=[application.pk]))
+
+    application.refresh_from_db()
+    timer.refresh_from_db()
+    assert response.status_code == 403
+    assert application.status == Application.Status.PUBLICITY and timer.status == STATUS.SCHEDULED
