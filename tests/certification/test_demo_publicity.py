@@ -53,7 +53,7 @@ def test_end_publicity_now_for_demo_certifies_when_no_objection():
     assert Certificate.objects.get(application=application).tier == Tier.CLOSE_KNIT
     shortened = AuditEvent.objects.get(application=application, action="demo.publicity_shortened")
     assert shortened.actor == world.office
-    assert "Demo shortcut" in shortened.reason or "演示" in shortened.reason
+    assert shortened.reason == "演示快捷操作：提前结束公示期，演示无需等待公示天数。"
 
 
 @override_settings(DEMO_MODE=False)
@@ -122,3 +122,19 @@ def test_end_publicity_over_http_refused_to_the_lead():
     timer.refresh_from_db()
     assert response.status_code == 403
     assert application.status == Application.Status.PUBLICITY and timer.status == STATUS.SCHEDULED
+
+
+def test_end_publicity_over_http_refused_to_the_leader_and_hidden_from_another_districts_office():
+    world, application, _process, timer = in_publicity()
+    other = build_world(Tier.CLOSE_KNIT, city=world.city)
+    url = reverse("work:end_publicity", args=[application.pk])
+
+    by_leader = client_for(world.leader).post(url)
+    by_other_office = client_for(other.office).post(url)
+
+    application.refresh_from_db()
+    timer.refresh_from_db()
+    assert (by_leader.status_code, by_other_office.status_code) == (403, 404)
+    assert world.cluster.name not in by_other_office.content.decode()
+    assert application.status == Application.Status.PUBLICITY and timer.status == STATUS.SCHEDULED
+    assert not AuditEvent.objects.filter(action="demo.publicity_shortened").exists()
