@@ -40,7 +40,7 @@ from certification.models import (
     ScoreSheet,
 )
 from certification.models.application import ApplicationQuerySet
-from certification.models.tier import Tier, next_tier
+from certification.models.tier import Tier, decided_by_city, next_tier
 from certification.permissions import get_application_for
 
 LEADER_ROLES = {Role.DISTRICT_LEADER, Role.CITY_LEADER}
@@ -358,6 +358,10 @@ class OfficeView(LoginRequiredMixin, TemplateView):
             )
             .order_by("status_changed")
         )
+        for application in publicity:
+            # The demo shortcut is the deciding office's (the city's for 市级示范性); the domain checks the scope.
+            office_role = Role.CITY_OFFICE if decided_by_city(application.target_tier) else Role.DISTRICT_OFFICE
+            application.may_end_publicity = settings.DEMO_MODE and office_role in roles_of(user)
         # A district summary is the district office's and leaders' export (certification.domain.scoring.may_export).
         export_districts = Region.objects.filter(
             pk__in=RoleGrant.objects.active()

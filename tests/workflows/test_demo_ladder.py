@@ -164,10 +164,12 @@ def score(evaluator, application, process):
     return sorted(overridden)
 
 
-def end_publicity(office, application):
-    desk = office.get(reverse("work:office"))
+def end_publicity(office, other_office, application):
+    """The deciding office ends 公示 from its desk; the other office sees the row without the button."""
     url = reverse("work:end_publicity", args=[application.pk])
-    assert url in desk
+    assert url in office.get(reverse("work:office"))
+    other_desk = other_office.get(reverse("work:office"))
+    assert CLUSTER in other_desk and url not in other_desk
     office.post(url)
 
 
@@ -189,7 +191,8 @@ def climb(people, tier, capture):
         do(people["leader_shanghai"], process, F.city_decision, {"decision": "approve", "comment": "同意"})
     application.refresh_from_db()
     assert application.status == Application.Status.PUBLICITY
-    end_publicity(office, application)
+    other_office = people["office_xuhui"] if tier == Tier.CITY_MODEL else people["office_shanghai"]
+    end_publicity(office, other_office, application)
     application.refresh_from_db()
     process.refresh_from_db()
     assert (application.status, process.status) == (Application.Status.CERTIFIED, PROCESS.DONE)
