@@ -477,20 +477,7 @@ def recuse(assignment, reason, *, by):
             raise IllegalTransition(_("Your score sheet has been submitted; you can no longer recuse yourself."))
         if not reason:
             raise InvalidInput(_("Give the reason for your recusal."))
-        assignment.status = EvaluatorAssignment.Status.RECUSED
-        assignment.recusal_reason = reason
-        assignment.ended = timezone.now()
-        assignment.save(update_fields=["status", "recusal_reason", "ended"])
-        audit.record(
-            "evaluator.recused",
-            actor=by,
-            application=application,
-            obj=assignment,
-            from_state=EvaluatorAssignment.Status.ACTIVE,
-            to_state=EvaluatorAssignment.Status.RECUSED,
-            reason=reason,
-        )
-        roles.sync_object_permissions(applications=[application], users=[by])
+        _end_assignment(application, assignment, reason, action="evaluator.recused", by=by)
         _tell(
             deciding_office(application),
             _("Evaluator recused: %(name)s") % {"name": _name(application)},
@@ -498,6 +485,24 @@ def recuse(assignment, reason, *, by):
             application=application,
         )
     return assignment
+
+
+def _end_assignment(application, assignment, reason, *, action, by):
+    """Take an evaluator off the panel (recusal or removal): the row, the audit entry, their object permissions."""
+    assignment.status = EvaluatorAssignment.Status.RECUSED
+    assignment.recusal_reason = reason
+    assignment.ended = timezone.now()
+    assignment.save(update_fields=["status", "recusal_reason", "ended"])
+    audit.record(
+        action,
+        actor=by,
+        application=application,
+        obj=assignment,
+        from_state=EvaluatorAssignment.Status.ACTIVE,
+        to_state=EvaluatorAssignment.Status.RECUSED,
+        reason=reason,
+    )
+    roles.sync_object_permissions(applications=[application], users=[assignment.evaluator])
 
 
 def remove_from_panel(assignment, reason, *, by):
@@ -522,20 +527,7 @@ def remove_from_panel(assignment, reason, *, by):
             raise IllegalTransition(_("This evaluator has submitted their score sheet and stays on the panel."))
         if not reason:
             raise InvalidInput(_("Give the reason for taking the evaluator off the panel."))
-        assignment.status = EvaluatorAssignment.Status.RECUSED
-        assignment.recusal_reason = reason
-        assignment.ended = timezone.now()
-        assignment.save(update_fields=["status", "recusal_reason", "ended"])
-        audit.record(
-            "evaluator.removed",
-            actor=by,
-            application=application,
-            obj=assignment,
-            from_state=EvaluatorAssignment.Status.ACTIVE,
-            to_state=EvaluatorAssignment.Status.RECUSED,
-            reason=reason,
-        )
-        roles.sync_object_permissions(applications=[application], users=[assignment.evaluator])
+        _end_assignment(application, assignment, reason, action="evaluator.removed", by=by)
         _tell(
             [assignment.evaluator],
             _("Taken off the panel: %(name)s") % {"name": _name(application)},
