@@ -24,33 +24,10 @@ from certification.models.evidence import EvidenceIsPermanent
 from certification.uploads import UploadRejected
 from tests.factories import ClusterFactory, UserFactory
 from tests.factories import evidence as f
+from tests.factories.evidence import stored_files
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-def stored_files(media):
-    return sorted(str(path.relative_to(media)) for path in media.rglob("*") if path.is_file()) if media.exists() else []
-
-
-@pytest.fixture
-def application():
-    return f.make_application()
-
-
-@pytest.fixture
-def lead(application):
-    return f.make_lead(application.cluster)
-
-
-@pytest.fixture
-def charter(application):
-    return f.requirement(application, "A1-charter")
+# application, lead, charter and media (MEDIA_ROOT in a temporary folder) come from tests/certification/conftest.py.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 
 def submit_stage(application, stage, by):

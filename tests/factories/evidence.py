@@ -264,3 +264,8 @@ SAMPLES = {
     "png": (png_bytes, "场地.png", "image/png"),
     "mp4": (mp4_bytes, "课堂实录.mp4", "video/mp4"),
 }
+
+
+def stored_files(media):
+    """Every file under `media`, as relative paths: empty when nothing was stored."""
+    return sorted(str(path.relative_to(media)) for path in media.rglob("*") if path.is_file()) if media.exists() else []
