@@ -93,12 +93,25 @@ class DatasetRow(models.Model):
         DatasetImport, verbose_name=_("import"), on_delete=models.CASCADE, related_name="+"
     )
     row_number = models.PositiveIntegerField(_("row in the sheet"))
+    # Every record belongs to a school year, so "more than last year" and year-on-year gains can be computed.
+    year = models.PositiveSmallIntegerField(_("school year"))
 
     objects = DatasetRowQuerySet.as_manager()
 
     class Meta:
         abstract = True
         ordering = ["row_number"]
+
+
+class SchoolYearRow(DatasetRow):
+    """A data set row about one school in one school year."""
+
+    school = models.ForeignKey(
+        "certification.School", verbose_name=_("school"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta(DatasetRow.Meta):
+        abstract = True
 
 
 class TeacherStage(models.TextChoices):
@@ -125,7 +138,6 @@ class RotationRecord(DatasetRow):
     backbone = models.BooleanField(_("backbone teacher"))
     start_date = models.DateField(_("start date"))
     term_years = models.DecimalField(_("term in years"), max_digits=4, decimal_places=1)
-    year = models.PositiveSmallIntegerField(_("school year"))
 
     class Meta(DatasetRow.Meta):
         verbose_name = _("rotation record")
@@ -136,13 +148,9 @@ class RotationRecord(DatasetRow):
         return f"{self.teacher} {self.start_date}"
 
 
-class EligibleTeachers(DatasetRow):
+class EligibleTeachers(SchoolYearRow):
     """符合交流条件教师: the denominator of rotation rates, per school and year."""
 
-    school = models.ForeignKey(
-        "certification.School", verbose_name=_("school"), on_delete=models.PROTECT, related_name="+"
-    )
-    year = models.PositiveSmallIntegerField(_("school year"))
     teachers = models.PositiveIntegerField(_("eligible teachers"))
 
     class Meta(DatasetRow.Meta):
@@ -161,7 +169,6 @@ class SharedCourse(DatasetRow):
         "certification.School", verbose_name=_("provider school"), on_delete=models.PROTECT, related_name="+"
     )
     semester = models.CharField(_("semester"), max_length=7)
-    year = models.PositiveSmallIntegerField(_("school year"))
     participant_ids = models.JSONField(_("schools taking part"), default=list)
     students = models.PositiveIntegerField(_("students who took it"))
     high_quality = models.BooleanField(_("high-quality course"))
@@ -176,13 +183,9 @@ class SharedCourse(DatasetRow):
         return f"{self.course} {self.semester}"
 
 
-class SchoolStats(DatasetRow):
+class SchoolStats(SchoolYearRow):
     """学校基本数据: students and teachers of a school in a year, and how many the cluster's work reaches."""
 
-    school = models.ForeignKey(
-        "certification.School", verbose_name=_("school"), on_delete=models.PROTECT, related_name="+"
-    )
-    year = models.PositiveSmallIntegerField(_("school year"))
     students = models.PositiveIntegerField(_("students"))
     teachers = models.PositiveIntegerField(_("teachers"))
     teachers_in_cluster_work = models.PositiveIntegerField(_("teachers in cluster work"))
@@ -196,14 +199,10 @@ class SchoolStats(DatasetRow):
         return f"{self.school_id} {self.year}"
 
 
-class AcademicResult(DatasetRow):
+class AcademicResult(SchoolYearRow):
     """学业质量: a school's results in one stage and year of the city's academic quality monitoring."""
 
-    school = models.ForeignKey(
-        "certification.School", verbose_name=_("school"), on_delete=models.PROTECT, related_name="+"
-    )
     stage = models.CharField(_("stage"), max_length=20, choices=TeacherStage.choices)
-    year = models.PositiveSmallIntegerField(_("school year"))
     students = models.PositiveIntegerField(_("students"))
     mean_score = models.DecimalField(_("mean score"), max_digits=7, decimal_places=2)
     pass_share = models.DecimalField(_("share at pass level or above (%)"), max_digits=5, decimal_places=2)
@@ -217,13 +216,9 @@ class AcademicResult(DatasetRow):
         return f"{self.school_id} {self.stage} {self.year}"
 
 
-class EnrolmentResult(DatasetRow):
+class EnrolmentResult(SchoolYearRow):
     """招生入学: quota-to-school plan and quality senior-high entry of a junior school in a year."""
 
-    school = models.ForeignKey(
-        "certification.School", verbose_name=_("school"), on_delete=models.PROTECT, related_name="+"
-    )
-    year = models.PositiveSmallIntegerField(_("school year"))
     graduates = models.PositiveIntegerField(_("graduates"))
     quota_plan = models.PositiveIntegerField(_("quota plan"))
     quota_filled = models.PositiveIntegerField(_("quota filled"))
@@ -247,7 +242,6 @@ class SatisfactionSurvey(DatasetRow):
         STUDENTS = "students", pgettext_lazy("survey group", "Students")
 
     group = models.CharField(_("group"), max_length=20, choices=Group.choices)
-    year = models.PositiveSmallIntegerField(_("school year"))
     respondents = models.PositiveIntegerField(_("respondents"))
     satisfied = models.PositiveIntegerField(_("satisfied"))
 
