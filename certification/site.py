@@ -17,7 +17,6 @@ from viewflow.views import Action
 
 from certification.models import Cluster, Region, School, Standard
 from certification.views import reference
-from certification.work_app import WorkApplication
 
 
 class ShellApplication(Application):
@@ -146,8 +145,9 @@ site = Site(
     title=_("Cluster Certification"),
     primary_color="#1f4e79",
     secondary_color="#2e75b6",
-    # The work pages come first: "/" lands on each person's own page. The flow's pages join in workflows.apps.
-    viewsets=[WorkApplication(), ReferenceApplication()],
+    # The work pages (workflows.work_app) join first, so "/" lands on each person's own page, and the flow's pages
+    # join last: workflows.apps adds both, since this app does not import the workflow app.
+    viewsets=[ReferenceApplication()],
 )
 
 # Viewflow's login page with our title and the language switch (routed in project/urls.py before AuthViewset).

@@ -23,13 +23,6 @@ def task_send_notification_email(*, notification_id):
     return notify.send_notification_email(notification)
 
 
-@shared_task(name="certification.fire_due_timers")
-def task_fire_due_timers():
-    from workflows.timers import fire_due_timers
-
-    return fire_due_timers()
-
-
 @shared_task(name="certification.send_deadline_reminders")
 def task_send_deadline_reminders():
     return notify.send_deadline_reminders()

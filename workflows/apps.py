@@ -7,10 +7,13 @@ class WorkflowsConfig(AppConfig):
     verbose_name = _("Workflows")
 
     def ready(self):
-        # The flow's pages join the site before the URLconf is loaded .
+        # The work pages and the flow's pages join the site before the URLconf is loaded.
         from certification.site import site
 
         from .viewsets import CertificationFlowApp
+        from .work_app import WorkApplication
 
+        if not any(isinstance(app, WorkApplication) for app in site.viewsets):
+            site.viewsets.insert(0, WorkApplication())
         if not any(isinstance(app, CertificationFlowApp) for app in site.viewsets):
             site.viewsets.append(CertificationFlowApp())

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock
 
-from certification.domain import process as steps
+from certification.domain import approval, certificate, panel, queries
 from certification.domain.roles import perm
 from certification.models import EvaluatorAssignment, EvidenceStage
 from certification.models.tier import decided_by_city
@@ -153,10 +153,10 @@ class CertificationFlow(flow.Flow):
 
     to_approval = flow.Function(this.start_approval).Annotation(title=_("To the leaders")).Next(this.district_decision)
     district_decision = (
-        TaskView(views.DecisionView.as_view(step=steps.Step.DISTRICT))
+        TaskView(views.DecisionView.as_view(step=approval.Step.DISTRICT))
         .Annotation(title=_("District leader's decision"))
         .Permission(DISTRICT_LEADER, obj=application_of)
-        .Excluding(steps.approval_conflict)
+        .Excluding(queries.approval_conflict)
         .Next(this.after_district_decision, task_data=this.outcome)
     )
     after_district_decision = (
@@ -167,10 +167,10 @@ class CertificationFlow(flow.Flow):
         .Default(this.publicity)
     )
     city_review = (
-        TaskView(views.DecisionView.as_view(step=steps.Step.CITY_REVIEW))
+        TaskView(views.DecisionView.as_view(step=approval.Step.CITY_REVIEW))
         .Annotation(title=_("City office review"))
         .Permission(CITY_OFFICE, obj=application_of)
-        .Excluding(steps.approval_conflict)
+        .Excluding(queries.approval_conflict)
         .Next(this.after_city_review, task_data=this.outcome)
     )
     after_city_review = (
@@ -180,10 +180,10 @@ class CertificationFlow(flow.Flow):
         .Default(this.city_decision)
     )
     city_decision = (
-        TaskView(views.DecisionView.as_view(step=steps.Step.CITY))
+        TaskView(views.DecisionView.as_view(step=approval.Step.CITY))
         .Annotation(title=_("City leader's decision"))
         .Permission(CITY_LEADER, obj=application_of)
-        .Excluding(steps.approval_conflict)
+        .Excluding(queries.approval_conflict)
         .Next(this.after_city_decision, task_data=this.outcome)
     )
     after_city_decision = (
@@ -237,7 +237,7 @@ class CertificationFlow(flow.Flow):
         return decided_by_city(activation.process.artifact.target_tier)
 
     def panel_members(self, activation):
-        return [{"assignment": pk} for pk in steps.active_panel(activation.process.artifact)]
+        return [{"assignment": pk} for pk in queries.active_panel(activation.process.artifact)]
 
     def evaluator_of(self, activation):
         return EvaluatorAssignment.objects.get(pk=activation.task.data["assignment"]).evaluator
@@ -249,37 +249,37 @@ class CertificationFlow(flow.Flow):
         return {"assignment": activation.task.data["replacement"]}
 
     def is_recused(self, activation):
-        return steps.is_recused(activation.task.data["assignment"])
+        return queries.is_recused(activation.task.data["assignment"])
 
     def panel_lead(self, activation):
-        return steps.panel_lead_of(activation.process.artifact)
+        return queries.panel_lead_of(activation.process.artifact)
 
     def needs_reconciliation(self, activation):
-        return steps.needs_reconciliation(activation.process.artifact)
+        return queries.needs_reconciliation(activation.process.artifact)
 
     def has_passed(self, activation):
-        return steps.result_passed(activation.process.artifact)
+        return queries.result_passed(activation.process.artifact)
 
     def publicity_period(self, activation):
         return timedelta(days=activation.process.artifact.standard.publicity_days)
 
     def has_open_objections(self, activation):
-        return steps.open_objections(activation.process.artifact).exists()
+        return queries.open_objections(activation.process.artifact).exists()
 
     def has_upheld_objection(self, activation):
-        return steps.objection_upheld(activation.process.artifact)
+        return queries.objection_upheld(activation.process.artifact)
 
     # ----------------------------------------------------------------------------------------------- automatic steps
 
     def combine_scores(self, activation):
-        steps.finish_scoring(activation.process.artifact)
+        panel.finish_scoring(activation.process.artifact)
 
     def start_approval(self, activation):
-        steps.start_approval(activation.process.artifact)
+        approval.start_approval(activation.process.artifact)
 
     def issue_certificate(self, activation):
-        steps.certify(activation.process.artifact)
+        certificate.certify(activation.process.artifact)
 
     def close_as_failed(self, activation):
         application = activation.process.artifact
-        steps.fail(application, reason=steps.failure_reason(application))
+        certificate.fail(application, reason=queries.failure_reason(application))

@@ -18,8 +18,7 @@ from django.utils.translation import gettext as _
 from django.views import generic
 from viewflow.workflow.flow.views import mixins as flow_view_mixins
 
-from certification.domain import process as steps
-from certification.domain import scoring
+from certification.domain import approval, opening, panel, publicity, queries, review, scoring
 from certification.domain.errors import DomainError, IllegalTransition, InvalidInput
 from certification.domain.evidence import missing_requirements, requirements_of
 from certification.forms.scoring import ScoreSheetForm
@@ -118,7 +117,7 @@ class OpenApplicationView(generic.FormView):
 
     def form_valid(self, form):
         try:
-            application = steps.start_application(
+            application = opening.start_application(
                 form.cleaned_data["cluster"], form.cleaned_data["target_tier"], by=self.request.user
             )
         except DomainError as refusal:
@@ -146,7 +145,7 @@ class SubmitStageView(TaskPage):
         return super().get_context_data(**kwargs)
 
     def perform(self, form):
-        steps.submit_stage(self.application, self.stage, by=self.request.user)
+        opening.submit_stage(self.application, self.stage, by=self.request.user)
 
 
 class FormalReviewView(TaskPage):
@@ -166,10 +165,10 @@ class FormalReviewView(TaskPage):
     def perform(self, form):
         data = form.cleaned_data
         if data["decision"] == form.PASS:
-            steps.pass_formal_review(self.application, by=self.request.user, comment=data["comment"])
+            review.pass_formal_review(self.application, by=self.request.user, comment=data["comment"])
             self.activation.task.data["outcome"] = "passed"
         else:
-            steps.request_correction(
+            review.request_correction(
                 self.application, data["indicators"], data["comment"], data["deadline"], by=self.request.user
             )
             self.activation.task.data["outcome"] = "returned"
@@ -182,7 +181,7 @@ class CorrectionView(TaskPage):
     form_class = forms.CorrectionForm
 
     def get_context_data(self, **kwargs):
-        correction = steps.open_correction(self.application)
+        correction = queries.open_correction(self.application)
         indicators = list(correction.indicators.order_by("dimension__order", "order")) if correction else []
         files = (
             EvidenceFile.objects.for_application(self.application)
@@ -206,10 +205,10 @@ class CorrectionView(TaskPage):
         return super().get_context_data(**kwargs)
 
     def perform(self, form):
-        correction = steps.open_correction(self.application)
+        correction = queries.open_correction(self.application)
         if correction is None:
             raise IllegalTransition(_("There is no open correction request."))
-        steps.submit_correction(correction, form.cleaned_data["response"], by=self.request.user)
+        review.submit_correction(correction, form.cleaned_data["response"], by=self.request.user)
 
 
 class AssignEvaluatorsView(TaskPage):
@@ -218,7 +217,7 @@ class AssignEvaluatorsView(TaskPage):
 
     @cached_property
     def candidates(self):
-        return steps.eligible_evaluators(self.application)
+        return panel.eligible_evaluators(self.application)
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "candidates": self.candidates}
@@ -228,7 +227,7 @@ class AssignEvaluatorsView(TaskPage):
         return super().get_context_data(**kwargs)
 
     def perform(self, form):
-        steps.assign_evaluators(
+        panel.assign_evaluators(
             self.application,
             list(form.cleaned_data["evaluators"]),
             form.cleaned_data["panel_lead"],
@@ -264,7 +263,7 @@ class ScoreView(TaskPage):
             recuse_form = forms.RecuseForm(request.POST)
             if not recuse_form.is_valid():
                 return self.page(recuse_form=recuse_form, status=400)
-            steps.recuse(assignment, recuse_form.cleaned_data["reason"], by=request.user)
+            panel.recuse(assignment, recuse_form.cleaned_data["reason"], by=request.user)
             self.activation.execute()
             messages.success(request, _("You have recused yourself; the office will assign a replacement."))
             return HttpResponseRedirect(self.get_success_url())
@@ -298,7 +297,7 @@ class ReplaceEvaluatorView(TaskPage):
 
     @cached_property
     def candidates(self):
-        return steps.eligible_evaluators(self.application)
+        return panel.eligible_evaluators(self.application)
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "candidates": self.candidates}
@@ -308,7 +307,7 @@ class ReplaceEvaluatorView(TaskPage):
         return super().get_context_data(**kwargs)
 
     def perform(self, form):
-        replacement = steps.assign_replacement(self.recused(), form.cleaned_data["evaluator"], by=self.request.user)
+        replacement = panel.assign_replacement(self.recused(), form.cleaned_data["evaluator"], by=self.request.user)
         self.activation.task.data["replacement"] = replacement.pk
 
 
@@ -351,7 +350,7 @@ class ReconcileView(TaskPage):
         return super().post(request, *args, **kwargs)
 
     def perform(self, form):
-        steps.confirm_result(self.application, by=self.request.user, comment=form.cleaned_data["comment"])
+        panel.confirm_result(self.application, by=self.request.user, comment=form.cleaned_data["comment"])
 
 
 class DecisionView(TaskPage):
@@ -373,10 +372,10 @@ class DecisionView(TaskPage):
     def perform(self, form):
         data = form.cleaned_data
         if data["decision"] == form.APPROVE:
-            steps.approve(self.application, self.step, by=self.request.user, comment=data["comment"])
+            approval.approve(self.application, self.step, by=self.request.user, comment=data["comment"])
             self.activation.task.data["outcome"] = "approved"
         else:
-            steps.send_back(self.application, self.step, data["comment"], by=self.request.user)
+            approval.send_back(self.application, self.step, data["comment"], by=self.request.user)
             self.activation.task.data["outcome"] = "sent_back"
 
 
@@ -402,7 +401,7 @@ class ResolveObjectionsView(TaskPage):
         return super().post(request, *args, **kwargs)
 
     def perform(self, form):
-        steps.finish_objections(self.application, by=self.request.user)
+        publicity.finish_objections(self.application, by=self.request.user)
 
 
 def resolve_objection(request, application):
@@ -410,7 +409,9 @@ def resolve_objection(request, application):
     if not form.is_valid():
         raise InvalidInput(_("Choose the outcome and explain the resolution."))
     objection = get_object_or_404(Objection, pk=form.cleaned_data["objection"], application=application)
-    steps.resolve_objection(objection, form.cleaned_data["outcome"], form.cleaned_data["resolution"], by=request.user)
+    publicity.resolve_objection(
+        objection, form.cleaned_data["outcome"], form.cleaned_data["resolution"], by=request.user
+    )
 
 
 @method_decorator(login_required, name="dispatch")
@@ -426,7 +427,7 @@ class RaiseObjectionView(generic.View):
         form = forms.ObjectionForm(request.POST)
         if not form.is_valid():
             return render(request, "workflows/objection.html", {"application": application, "form": form}, status=400)
-        steps.raise_objection(application, form.cleaned_data["text"], by=request.user)
+        publicity.raise_objection(application, form.cleaned_data["text"], by=request.user)
         messages.success(request, _("Your objection has been recorded; the office will resolve it."))
         return HttpResponseRedirect(application_url(application))
 
@@ -463,7 +464,7 @@ class RemoveEvaluatorView(generic.View):
         process = process_for(application)
         flow_class = CertificationFlow
         with flow_class.lock(process.pk), transaction.atomic():
-            steps.remove_from_panel(assignment, form.cleaned_data["reason"], by=request.user)
+            panel.remove_from_panel(assignment, form.cleaned_data["reason"], by=request.user)
             task = flow_class.task_class._default_manager.filter(
                 process=process,
                 flow_task=flow_class.score,

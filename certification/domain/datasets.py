@@ -29,7 +29,7 @@ from certification.datasets import DATASETS, reader
 from certification.datasets.base import ImportContext
 from certification.models import Application, DatasetImport, EvidenceRequirement
 
-from . import audit
+from . import audit, queue
 from .errors import DomainError, InvalidInput
 from .evidence import can_upload, check_can_upload, check_may_manage, upload_evidence
 
@@ -79,8 +79,6 @@ def start_import(application, dataset_code, uploaded_file, *, by):
     Side effects: the workbook under MEDIA_ROOT/datasets/, a DatasetImport row, a "dataset.import_started" audit
     row, and `certification.import_dataset` queued on commit.
     """
-    from certification.datasets.tasks import task_import_dataset
-
     check_may_manage(by, application)
     dataset = DATASETS.get(dataset_code)
     requirements = dataset_requirements(application, dataset_code) if dataset else []
@@ -116,7 +114,7 @@ def start_import(application, dataset_code, uploaded_file, *, by):
                 to_state=dataset_import.status,
                 payload={"dataset": dataset_code, "name": name, "sha256": sha256},
             )
-            transaction.on_commit(lambda: task_import_dataset.delay(import_id=dataset_import.pk))
+            queue.after_commit("certification.import_dataset", import_id=dataset_import.pk)
     except BaseException:
         destination.unlink(missing_ok=True)
         raise

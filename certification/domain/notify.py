@@ -24,6 +24,7 @@ from certification.models import (
     User,
 )
 
+from . import queue
 from .errors import NotAllowed
 
 # How many days before a deadline the "deadline approaching" reminder goes out.
@@ -38,8 +39,6 @@ def notify(recipients, subject, body="", *, application=None, url=""):
     Side effects: Notification rows; after commit, one `certification.send_notification_email` task per row
     whose recipient has an e-mail address. Returns the created notifications.
     """
-    from certification.tasks import task_send_notification_email
-
     people = {}
     for user in recipients:
         if user is not None and user.is_active and user.pk not in people:
@@ -58,7 +57,7 @@ def notify(recipients, subject, body="", *, application=None, url=""):
         ]
     for notification in created:
         if notification.recipient.email:
-            transaction.on_commit(lambda pk=notification.pk: task_send_notification_email.delay(notification_id=pk))
+            queue.after_commit("certification.send_notification_email", notification_id=notification.pk)
     return created
 
 

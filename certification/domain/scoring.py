@@ -39,9 +39,19 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from certification.models import Application, EvaluatorAssignment, Indicator, IndicatorResult, Score, ScoreSheet
+from certification.models import (
+    Application,
+    EvaluatorAssignment,
+    ExportJob,
+    Indicator,
+    IndicatorResult,
+    Role,
+    RoleGrant,
+    Score,
+    ScoreSheet,
+)
 
-from . import audit
+from . import audit, queue
 from .errors import IllegalTransition, InvalidInput, NotAllowed
 
 CENT = Decimal("0.01")
@@ -569,8 +579,6 @@ def failed_items(application):
 def may_export(user, *, application=None, district=None):
     """Who may export: an application's 评估汇总表 — the office and leaders of its district or city and
     administrators; a district summary — the office and leaders of that district only."""
-    from certification.models import Role, RoleGrant
-
     if not user.is_authenticated or not user.is_active:
         return False
     grants = RoleGrant.objects.active().filter(user=user)
@@ -591,9 +599,6 @@ def request_export(*, by, application=None, district=None):
 
     Side effects: an ExportJob row, an audit row, and after commit the Celery task that builds the file.
     """
-    from certification.excel.summary_export import queue_export
-    from certification.models import ExportJob
-
     if (application is None) == (district is None):
         raise InvalidInput(_("Choose either an application or a district to export."))
     if not may_export(by, application=application, district=district):
@@ -612,5 +617,5 @@ def request_export(*, by, application=None, district=None):
             obj=job,
             payload={"kind": job.kind, "district": district.pk if district is not None else None},
         )
-        queue_export(job)
+        queue.after_commit("certification.build_export", job_id=job.pk)
     return job

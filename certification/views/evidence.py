@@ -24,6 +24,7 @@ from certification.domain.errors import InvalidInput
 from certification.forms.evidence import EvidenceUploadForm, EvidenceWithdrawForm
 from certification.models import EvidenceFile, EvidenceStage
 from certification.permissions import get_application_for
+from certification.site import site
 from certification.uploads import PREVIEWABLE_CONTENT_TYPES, EvidenceUploadLimitHandler, max_upload_bytes
 
 # The preview is embedded by the scoresheet (same origin). Nothing in the response may run or load anything else.
@@ -111,8 +112,6 @@ def _render_stage(request, application, stage, *, upload_form=None, withdraw_for
 
 def _draw_in_shell(request):
     """Give the page the site's menu and colours, as viewflow's SiteMiddleware does for the site's own URLs."""
-    from certification.site import site
-
     if request.resolver_match is not None:
         request.resolver_match.site = site
 

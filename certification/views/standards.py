@@ -24,6 +24,7 @@ from certification.domain import standards as domain
 from certification.excel.standard_workbook import WorkbookRejected, export_filename, export_standard, import_standard
 from certification.models import Standard
 from certification.permissions import is_administrator
+from certification.site import site
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_WORKBOOK_BYTES = 5 * 1024 * 1024
@@ -68,8 +69,6 @@ def standard_download_response(standard):
 
 def _in_site(request):
     # Show viewflow's navigation drawer on these pages as on the Site's own (what SiteMiddleware does for them).
-    from certification.site import site
-
     if request.resolver_match is not None:
         request.resolver_match.site = site
 

@@ -10,12 +10,12 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from certification.domain.errors import NotAllowed
-from certification.domain.process import end_publicity_now_for_demo
 from certification.domain.roles import ensure_groups
 from certification.models import Application, AuditEvent, Certificate, Tier
 from tests.certification.test_work_pages import to_approval
 from tests.factories.workflow import build_world
 from tests.workflows.driver import client_for, do
+from workflows.engine import end_publicity_now_for_demo
 from workflows.flows import CertificationFlow as F
 
 pytestmark = [pytest.mark.django_db]

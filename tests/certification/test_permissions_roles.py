@@ -6,6 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from guardian.models import UserObjectPermission
 
+from certification.domain.opening import start_application
 from certification.domain.roles import ROLE_GROUP_PERMISSIONS, grant_role, revoke_role, sync_roles
 from certification.models import Application, EvaluatorAssignment, Role, Tier
 from tests.factories.workflow import build_world, person
@@ -15,8 +16,6 @@ pytestmark = pytest.mark.django_db
 
 
 def _application(world):
-    from certification.domain.process import start_application
-
     return start_application(world.cluster, Tier.CLOSE_KNIT, by=world.lead)
 
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from certification.domain import process as steps
+from certification.domain import approval, certificate, opening, panel, publicity, queries
 from certification.domain.errors import IllegalTransition, InvalidInput, NotAllowed
 from certification.models import (
     Application,
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _open(world):
-    return steps.start_application(world.cluster, world.tier, by=world.lead)
+    return opening.start_application(world.cluster, world.tier, by=world.lead)
 
 
 def _set(application, **fields):
@@ -52,7 +52,7 @@ def test_start_application_by_someone_not_leading_the_cluster_refused():
     world = build_world(Tier.CLOSE_KNIT)
 
     with pytest.raises(NotAllowed) as refusal:
-        steps.start_application(world.cluster, Tier.CLOSE_KNIT, by=world.office)
+        opening.start_application(world.cluster, Tier.CLOSE_KNIT, by=world.office)
 
     assert f"只有 {world.cluster.name} 的负责人可以为其提交申报" in str(refusal.value)
     assert not Application.objects.exists()
@@ -64,11 +64,11 @@ def test_submit_stage_with_missing_required_item_refused_naming_it():
     upload_all_evidence(application, world.lead, stage="basic")
 
     with pytest.raises(IllegalTransition) as refusal:
-        steps.submit_stage(application, "process", by=world.lead)
+        opening.submit_stage(application, "process", by=world.lead)
 
     assert "请先上传以下必需材料：A2-roster 交流轮岗名单" in str(refusal.value)
     assert ApplicationStage.objects.get(application=application, stage="process").status == "open"
-    steps.submit_stage(application, "basic", by=world.lead)
+    opening.submit_stage(application, "basic", by=world.lead)
     assert ApplicationStage.objects.get(application=application, stage="basic").status == "submitted"
 
 
@@ -78,7 +78,7 @@ def test_submit_stage_by_the_district_office_refused():
     upload_all_evidence(application, world.lead)
 
     with pytest.raises(NotAllowed) as refusal:
-        steps.submit_stage(application, "basic", by=world.office)
+        opening.submit_stage(application, "basic", by=world.office)
 
     assert str(refusal.value) == "只有本学区（集团）负责人可以提交材料。"
 
@@ -90,14 +90,14 @@ def test_conflict_of_interest_reasons_from_the_school_tree():
     city_staff = person(Role.EVALUATOR, display_name="市教委干部", employer_office=world.city)
     outsider = person(Role.EVALUATOR, display_name="外区校长", employer_school=SchoolFactory())
 
-    reasons = {user: steps.conflict_of_interest(application, user) for user in (district_staff, city_staff, outsider)}
+    reasons = {user: panel.conflict_of_interest(application, user) for user in (district_staff, city_staff, outsider)}
 
-    assert f"任职于 {world.member_school.name}" in steps.conflict_of_interest(application, world.tied_evaluator)
+    assert f"任职于 {world.member_school.name}" in panel.conflict_of_interest(application, world.tied_evaluator)
     assert "所在的" in reasons[district_staff] and "教育局" in reasons[district_staff]
     assert "市级示范性由市教委评定" in reasons[city_staff]
     assert reasons[outsider] is None
     close_knit = build_world(Tier.CLOSE_KNIT, city=world.city)
-    assert steps.conflict_of_interest(_open(close_knit), city_staff) is None
+    assert panel.conflict_of_interest(_open(close_knit), city_staff) is None
 
 
 def test_assign_evaluators_refuses_too_few_and_tied_evaluators_with_reason():
@@ -106,11 +106,11 @@ def test_assign_evaluators_refuses_too_few_and_tied_evaluators_with_reason():
     two = world.evaluators[:2]
 
     with pytest.raises(InvalidInput) as too_few:
-        steps.assign_evaluators(application, two, two[0], by=world.office)
+        panel.assign_evaluators(application, two, two[0], by=world.office)
     with pytest.raises(InvalidInput) as tied:
-        steps.assign_evaluators(application, [*two, world.tied_evaluator], two[0], by=world.office)
+        panel.assign_evaluators(application, [*two, world.tied_evaluator], two[0], by=world.office)
     with pytest.raises(NotAllowed):
-        steps.assign_evaluators(application, world.evaluators[:3], two[0], by=world.city_office)
+        panel.assign_evaluators(application, world.evaluators[:3], two[0], by=world.city_office)
 
     assert str(too_few.value) == "请至少指派 3 位评估专家。"
     assert f"该校是 {world.cluster.name} 的成员校，须回避" in str(tied.value)
@@ -123,8 +123,8 @@ def test_city_model_evaluators_are_assigned_by_the_city_office():
     application = _set(_open(world), status=Application.Status.ASSIGNMENT)
 
     with pytest.raises(NotAllowed):
-        steps.assign_evaluators(application, world.evaluators[:3], world.evaluators[0], by=world.office)
-    assignments = steps.assign_evaluators(application, world.evaluators[:3], world.evaluators[0], by=world.city_office)
+        panel.assign_evaluators(application, world.evaluators[:3], world.evaluators[0], by=world.office)
+    assignments = panel.assign_evaluators(application, world.evaluators[:3], world.evaluators[0], by=world.city_office)
 
     assert [a.is_panel_lead for a in assignments] == [True, False, False]
     assert world.evaluators[1].has_perm("certification.act_as_evaluator", application)
@@ -135,18 +135,18 @@ def test_city_model_evaluators_are_assigned_by_the_city_office():
 def test_recuse_revokes_access_and_replacement_inherits_panel_lead():
     world = build_world(Tier.CLOSE_KNIT)
     application = _set(_open(world), status=Application.Status.ASSIGNMENT)
-    lead_assignment, *_rest = steps.assign_evaluators(
+    lead_assignment, *_rest = panel.assign_evaluators(
         application, world.evaluators[:3], world.evaluators[0], by=world.office
     )
 
-    steps.recuse(lead_assignment, "曾为该学区做过咨询", by=world.evaluators[0])
-    replacement = steps.assign_replacement(lead_assignment, world.evaluators[3], by=world.office)
+    panel.recuse(lead_assignment, "曾为该学区做过咨询", by=world.evaluators[0])
+    replacement = panel.assign_replacement(lead_assignment, world.evaluators[3], by=world.office)
 
     assert not world.evaluators[0].has_perm("certification.view_application", application)
     assert replacement.is_panel_lead
-    assert steps.panel_lead_of(application) == world.evaluators[3]
+    assert queries.panel_lead_of(application) == world.evaluators[3]
     with pytest.raises(InvalidInput):
-        steps.assign_replacement(lead_assignment, world.tied_evaluator, by=world.office)
+        panel.assign_replacement(lead_assignment, world.tied_evaluator, by=world.office)
 
 
 def test_approver_who_evaluated_the_application_refused():
@@ -156,7 +156,7 @@ def test_approver_who_evaluated_the_application_refused():
     application = _set(application, status=Application.Status.APPROVAL, passed=True)
 
     with pytest.raises(NotAllowed) as refusal:
-        steps.approve(application, steps.Step.DISTRICT, by=world.leader)
+        approval.approve(application, approval.Step.DISTRICT, by=world.leader)
 
     assert str(refusal.value) == "您参与了该申报的评估，不能再审批该申报。"
     assert Application.objects.get(pk=application.pk).status == Application.Status.APPROVAL
@@ -167,9 +167,9 @@ def test_city_steps_refused_for_a_district_decided_tier_and_send_back_needs_a_re
     application = _set(_open(world), status=Application.Status.APPROVAL, passed=True)
 
     with pytest.raises(IllegalTransition):
-        steps.approve(application, steps.Step.CITY, by=world.city_leader)
+        approval.approve(application, approval.Step.CITY, by=world.city_leader)
     with pytest.raises(InvalidInput) as no_reason:
-        steps.send_back(application, steps.Step.DISTRICT, "  ", by=world.leader)
+        approval.send_back(application, approval.Step.DISTRICT, "  ", by=world.leader)
 
     assert str(no_reason.value) == "请填写退回理由。"
 
@@ -179,7 +179,7 @@ def test_objection_outside_publicity_refused():
     application = _open(world)
 
     with pytest.raises(IllegalTransition) as refusal:
-        steps.raise_objection(application, "数据不实", by=world.leader)
+        publicity.raise_objection(application, "数据不实", by=world.leader)
 
     assert "该申报处于“收集材料”状态" in str(refusal.value) or "当前无法办理这一步" in str(refusal.value)
 
@@ -190,8 +190,8 @@ def test_certify_numbers_serials_per_tier_and_year_and_checks_content():
     first = _set(_open(world), status=Application.Status.PUBLICITY)
     second = _set(_open(other), status=Application.Status.PUBLICITY)
 
-    one = steps.certify(first, today=date(2024, 2, 29))
-    two = steps.certify(second, today=date(2024, 3, 1))
+    one = certificate.certify(first, today=date(2024, 2, 29))
+    two = certificate.certify(second, today=date(2024, 3, 1))
 
     assert (one.serial, two.serial) == ("XQRZ-2024-紧密-0001", "XQRZ-2024-紧密-0002")
     assert one.valid_until == date(2027, 2, 28)
@@ -214,10 +214,10 @@ def test_certify_numbers_serials_per_tier_and_year_and_checks_content():
 def test_certify_held_while_an_objection_is_open():
     world = build_world(Tier.CLOSE_KNIT)
     application = _set(_open(world), status=Application.Status.PUBLICITY)
-    steps.raise_objection(application, "满意度数据存疑", by=world.leader)
+    publicity.raise_objection(application, "满意度数据存疑", by=world.leader)
 
     with pytest.raises(IllegalTransition) as refusal:
-        steps.certify(application)
+        certificate.certify(application)
 
     assert str(refusal.value) == "尚有未处理的异议，处理完毕前不能颁发证书。"
     assert not Certificate.objects.exists()

@@ -9,9 +9,9 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from certification.models import Application, EvaluatorAssignment
+from workflows.engine import fire_due_timers
 from workflows.flows import CertificationFlow
 from workflows.models import process_for
-from workflows.timers import fire_due_timers
 
 PASSWORD = "correct-horse-battery"
 

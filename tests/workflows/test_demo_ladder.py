@@ -22,7 +22,7 @@ from viewflow.workflow.status import PROCESS, STATUS
 from certification.domain.datasets import datasets_of
 from certification.domain.demo import DEMO_PASSWORD, load_demo_data
 from certification.domain.evidence import missing_requirements
-from certification.domain.process import conflict_of_interest
+from certification.domain.panel import conflict_of_interest
 from certification.domain.samples import build_sample_workbooks
 from certification.models import (
     Application,

@@ -21,9 +21,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import ListView, TemplateView
+from guardian.models import GroupObjectPermission, UserObjectPermission
+from viewflow.workflow import chart
 
+from certification.domain.certificate import rectification_list
 from certification.domain.eligibility import check_eligibility
 from certification.domain.errors import NotEligible
+from certification.domain.evidence import missing_requirements, requirements_of
 from certification.domain.scoring import may_export
 from certification.models import (
     Application,
@@ -40,8 +44,13 @@ from certification.models import (
     ScoreSheet,
 )
 from certification.models.application import ApplicationQuerySet
+from certification.models.evidence import EvidenceFile
 from certification.models.tier import Tier, decided_by_city, next_tier
 from certification.permissions import get_application_for
+
+from .engine import end_publicity_now_for_demo, fire_due_timers
+from .flows import CertificationFlow
+from .models import process_for
 
 LEADER_ROLES = {Role.DISTRICT_LEADER, Role.CITY_LEADER}
 OFFICE_ROLES = {Role.DISTRICT_OFFICE, Role.CITY_OFFICE}
@@ -108,12 +117,6 @@ def is_office(user):
     return user.is_superuser or bool(roles_of(user) & (OFFICE_ROLES | {Role.ADMINISTRATOR}))
 
 
-def _flow():
-    from workflows.flows import CertificationFlow
-
-    return CertificationFlow
-
-
 def prime_object_permissions(user):
     """Fill viewflow's per-request cache of the user's object permissions in two queries.
 
@@ -123,8 +126,6 @@ def prime_object_permissions(user):
     """
     if hasattr(user, "_viewflow_per_object_perm_cache"):
         return
-    from guardian.models import GroupObjectPermission, UserObjectPermission
-
     fields = ("content_type__app_label", "permission__codename", "object_pk")
     rows = list(UserObjectPermission.objects.filter(user=user).values_list(*fields))
     rows += GroupObjectPermission.objects.filter(group__in=user.groups.all()).values_list(*fields)
@@ -137,7 +138,7 @@ def open_tasks(user):
     Each task carries `url` (its form when assigned to the user, else viewflow's task page) and, for a task still in
     the queue, `take_url` (POST: assign it to the user and open its form); `title` is the node's annotation.
     """
-    flow = _flow()
+    flow = CertificationFlow
     task_model = flow.task_class
     prime_object_permissions(user)
     tasks = list(task_model.objects.inbox([flow], user).order_by("created", "pk"))
@@ -174,8 +175,6 @@ def veto_status(application):
 
 def stage_rows(application, *, with_missing):
     """The three stages in order with their status, and (when asked) what required evidence each still lacks."""
-    from certification.domain.evidence import missing_requirements
-
     submitted = {stage.stage: stage for stage in application.stages.all()}
     rows = []
     for value, label in EvidenceStage.choices:
@@ -239,7 +238,7 @@ class WorkIndexView(LoginRequiredMixin, View):
 class MyApplicationsView(LoginRequiredMixin, TemplateView):
     """我的申报: the lead's clusters, the tier they may apply for next, and their applications stage by stage."""
 
-    template_name = "certification/work/mine.html"
+    template_name = "workflows/work/mine.html"
 
     def get_context_data(self, **kwargs):
         user = self.request.user
@@ -280,13 +279,13 @@ def objection_url(application):
 
 def start_url():
     """The workflow's page that opens a new application (the lead picks the cluster and tier there)."""
-    return _flow().start.reverse("execute")
+    return CertificationFlow.start.reverse("execute")
 
 
 class ReviewsView(LoginRequiredMixin, TemplateView):
     """评审任务: the evaluator's assignments, each with its scoring task and how far the sheet is."""
 
-    template_name = "certification/work/reviews.html"
+    template_name = "workflows/work/reviews.html"
 
     def get_context_data(self, **kwargs):
         user = self.request.user
@@ -311,7 +310,7 @@ class ReviewsView(LoginRequiredMixin, TemplateView):
 class ApprovalQueueView(LoginRequiredMixin, TemplateView):
     """审批队列: one row per application awaiting this leader's decision, with the figures to decide on."""
 
-    template_name = "certification/work/approvals.html"
+    template_name = "workflows/work/approvals.html"
 
     def get_context_data(self, **kwargs):
         tasks = open_tasks(self.request.user)
@@ -333,7 +332,7 @@ class ApprovalQueueView(LoginRequiredMixin, TemplateView):
 class OfficeView(LoginRequiredMixin, TemplateView):
     """The office's desk: its open workflow tasks per application, the 公示 running, and the due-timer button."""
 
-    template_name = "certification/work/office.html"
+    template_name = "workflows/work/office.html"
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not is_office(request.user):
@@ -381,8 +380,6 @@ class FireTimersView(LoginRequiredMixin, View):
     """到期计时器立即处理: the office runs what beat runs every minute, for installs without a Celery beat."""
 
     def post(self, request):
-        from workflows.timers import fire_due_timers
-
         if not is_office(request.user):
             raise PermissionDenied(_("Only the district or city office may fire due timers."))
         fired = fire_due_timers()
@@ -395,8 +392,6 @@ class EndPublicityForDemoView(LoginRequiredMixin, View):
     """Demo only: the office ends one application's 公示 now (the domain refuses outside DEMO_MODE)."""
 
     def post(self, request, pk):
-        from certification.domain.process import end_publicity_now_for_demo
-
         application = get_application_for(request.user, pk)
         end_publicity_now_for_demo(application, by=request.user)
         application.refresh_from_db()
@@ -411,7 +406,7 @@ class EndPublicityForDemoView(LoginRequiredMixin, View):
 class ApplicationListView(LoginRequiredMixin, ListView):
     """申报列表: every application in the user's scope."""
 
-    template_name = "certification/work/application_list.html"
+    template_name = "workflows/work/application_list.html"
     paginate_by = 50
     context_object_name = "rows"
 
@@ -476,7 +471,7 @@ ACTION_LABELS = {
 class ApplicationDetailView(LoginRequiredMixin, TemplateView):
     """An application's dossier: facts, stages, flow chart, evidence, panel and results in scope, and its history."""
 
-    template_name = "certification/work/application_detail.html"
+    template_name = "workflows/work/application_detail.html"
 
     def get_context_data(self, **kwargs):
         user = self.request.user
@@ -508,8 +503,6 @@ class ApplicationDetailView(LoginRequiredMixin, TemplateView):
         """A failed application's 整改 list (failed indicators, unmet vetoes, upheld objections) and why it failed."""
         if application.status != Application.Status.FAILED:
             return None
-        from certification.domain.process import rectification_list
-
         failed = AuditEvent.objects.filter(application=application, action="application.failed").order_by("-id").first()
         return {"reason": failed.reason if failed else "", "items": rectification_list(application)}
 
@@ -532,9 +525,6 @@ class ApplicationDetailView(LoginRequiredMixin, TemplateView):
         return IndicatorResult.objects.filter(application=application).select_related("indicator__dimension")
 
     def _evidence(self, application):
-        from certification.domain.evidence import requirements_of
-        from certification.models.evidence import EvidenceFile
-
         files = defaultdict(list)
         for item in EvidenceFile.objects.for_application(application).with_people().order_by("requirement", "-version"):
             files[item.requirement_id].append(item)
@@ -556,14 +546,10 @@ class ApplicationDetailView(LoginRequiredMixin, TemplateView):
 
     def _chart(self, application):
         """Viewflow's SVG chart of the flow with this application's process marked, or "" before it has one."""
-        from viewflow.workflow import chart
-
-        from workflows.models import process_for
-
         process = process_for(application)
         if process is None:
             return ""
-        flow = _flow()
+        flow = CertificationFlow
         grid = chart.calc_layout_data(flow)
         chart.calc_cell_status(flow, grid, process.pk)
         # The SVG is generated by viewflow from the flow definition and task statuses, never from user input.

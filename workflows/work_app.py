@@ -1,12 +1,14 @@
 """The three people's pages (and the office's): 我的申报, 评审任务, 审批队列, 申报列表, an application's dossier,
-and the notifications behind the bell. Register `WorkApplication()` in `certification.site.site`'s viewsets.
+and the notifications behind the bell. `WorkflowsConfig.ready` puts it first in `certification.site.site`'s viewsets.
 """
 
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application
 
-from certification.views import notifications, work
+from certification.views import notifications
+
+from . import work
 
 
 class WorkApplication(Application):
@@ -14,7 +16,7 @@ class WorkApplication(Application):
     icon = "work"
     app_name = "work"
     base_template_name = "certification/base_page.html"
-    menu_template_name = "certification/work/menu.html"
+    menu_template_name = "workflows/work/menu.html"
 
     index_path = path("", work.WorkIndexView.as_view(), name="index")
     mine_path = path("mine/", work.MyApplicationsView.as_view(), name="mine")

@@ -1,0 +1,164 @@
+"""The leaders' approval chain: who decides next, by tier (the one routing the flow's switches use too), and the decisions."""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from certification.models import (
+    Application,
+    Role,
+)
+from certification.models.tier import decided_by_city
+
+from . import audit, roles
+from ._steps import _lock, _move, _name, _require_permission, _require_status, _tell
+from .errors import IllegalTransition, InvalidInput, NotAllowed
+from .notify import (
+    city_leaders_of,
+    city_office_of,
+    district_leaders_of,
+)
+from .publicity import _start_publicity
+from .queries import approval_conflict
+
+
+class Step:
+    """The approval chain's steps. 紧密型 and 区级示范性 have only DISTRICT (the district leader approves)."""
+
+    DISTRICT = "district"
+    CITY_REVIEW = "city_review"
+    CITY = "city"
+
+
+STEP_ROLE = {Step.DISTRICT: Role.DISTRICT_LEADER, Step.CITY_REVIEW: Role.CITY_OFFICE, Step.CITY: Role.CITY_LEADER}
+
+
+def next_step(application, step):
+    """The step that decides after `step` approves, or None when `step` is the last (公示 follows).
+
+    The one routing of the chain, by tier: the district leader decides 紧密型 and 区级示范性 alone; for 市级示范性
+    the district leader recommends, the city office reviews, the city leader approves. The flow's switches ask it.
+    """
+    if step == Step.DISTRICT:
+        return Step.CITY_REVIEW if decided_by_city(application.target_tier) else None
+    if step == Step.CITY_REVIEW:
+        return Step.CITY
+    return None
+
+
+def previous_step(step):
+    """The step a send-back returns to, or None when it returns to the panel (from the district leader)."""
+    return {Step.DISTRICT: None, Step.CITY_REVIEW: Step.DISTRICT, Step.CITY: Step.CITY_REVIEW}[step]
+
+
+def start_approval(application):
+    """A passed result goes to the leaders' approval queue. Side effects: status, audit row, notification."""
+    with transaction.atomic():
+        application = _lock(application)
+        _require_status(application, Application.Status.SCORING, Application.Status.RECONCILIATION)
+        if application.passed is not True:
+            raise IllegalTransition(_("Only a passed result goes to approval."))
+        _move(application, Application.Status.APPROVAL, by=None, action="approval.started")
+        _tell(
+            district_leaders_of(application.cluster.district),
+            _("Awaiting your decision: %(name)s") % {"name": _name(application)},
+            _("Total %(total)s; all veto indicators met.") % {"total": application.total_score},
+            application=application,
+        )
+    return application
+
+
+def _check_approver(application, step, by):
+    role = STEP_ROLE[step]
+    if step != Step.DISTRICT and not decided_by_city(application.target_tier):
+        raise IllegalTransition(_("This application is decided by the district; the city takes no part."))
+    _require_permission(
+        by,
+        roles.ROLE_OBJECT_PERMISSION[role],
+        application,
+        _("Only the %(role)s responsible for this application may decide at this step.") % {"role": role.label},
+    )
+    conflict = approval_conflict(by, application)
+    if conflict:
+        raise NotAllowed(conflict)
+
+
+def approve(application, step, *, by, comment=""):
+    """An approver agrees at their step: the district leader approves (紧密型, 区级示范性) or recommends (市级示范性),
+    the city office reviews, the city leader approves. Whoever evaluated the application may not.
+
+    After the final approval the application goes into 公示. Side effects: audit row; on the final step the
+    status → publicity and notifications to everyone involved; otherwise a notification to the next approver.
+    """
+    with transaction.atomic():
+        application = _lock(application)
+        _require_status(application, Application.Status.APPROVAL)
+        _check_approver(application, step, by)
+        following = next_step(application, step)
+        audit.record(
+            "approval.approved",
+            actor=by,
+            application=application,
+            obj=application,
+            from_state=f"approval:{step}",
+            to_state=f"approval:{following}" if following else Application.Status.PUBLICITY,
+            reason=comment,
+        )
+        if following is None:
+            _start_publicity(application, by=by)
+        else:
+            district = application.cluster.district
+            people = (
+                city_office_of(district.parent) if following == Step.CITY_REVIEW else city_leaders_of(district.parent)
+            )
+            _tell(
+                people,
+                _("Awaiting your decision: %(name)s") % {"name": _name(application)},
+                comment,
+                application=application,
+            )
+    return application
+
+
+def send_back(application, step, reason, *, by):
+    """An approver sends the application back ONE step, with a reason: the city leader to the city office,
+    the city office to the district leader, the district leader to the panel lead for re-examination.
+
+    Side effects: audit row; back to the panel the status → reconciliation; a notification to those sent to.
+    """
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        application = _lock(application)
+        _require_status(application, Application.Status.APPROVAL)
+        _check_approver(application, step, by)
+        if not reason:
+            raise InvalidInput(_("Say why you send the application back."))
+        district = application.cluster.district
+        if previous_step(step) is None:
+            _move(
+                application,
+                Application.Status.RECONCILIATION,
+                by=by,
+                action="approval.sent_back",
+                reason=reason,
+                payload={"step": step, "to": "panel"},
+            )
+            people = [a.evaluator for a in application.assignments.filter(status="active", is_panel_lead=True)]
+        else:
+            previous = previous_step(step)
+            audit.record(
+                "approval.sent_back",
+                actor=by,
+                application=application,
+                obj=application,
+                from_state=f"approval:{step}",
+                to_state=f"approval:{previous}",
+                reason=reason,
+            )
+            people = district_leaders_of(district) if previous == Step.DISTRICT else city_office_of(district.parent)
+        _tell(
+            people,
+            _("Sent back to you: %(name)s") % {"name": _name(application)},
+            reason,
+            application=application,
+        )
+    return application

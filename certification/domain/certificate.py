@@ -1,0 +1,190 @@
+"""The end of the process: the certificate (serial, check code, the cluster's tier) or failure with its 整改 list."""
+
+import hashlib
+import json
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from certification.models import (
+    Application,
+    Certificate,
+    Cluster,
+    Objection,
+    TierChange,
+)
+from certification.models.tier import Tier
+
+from . import audit
+from ._steps import (
+    _everyone,
+    _lock,
+    _move,
+    _name,
+    _require_status,
+    _tell,
+)
+from .errors import IllegalTransition
+from .queries import objection_upheld, open_objections
+from .scoring import failed_items
+
+# Certificate serial numbers: XQRZ-<year>-<tier>-<number>.
+SERIAL_TIER = {Tier.CLOSE_KNIT: "紧密", Tier.DISTRICT_MODEL: "区示范", Tier.CITY_MODEL: "市示范"}
+
+
+def _add_years(day, years):
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February into a year without one
+        return day.replace(year=day.year + years, day=28)
+
+
+def certificate_check_code(certificate):
+    """SHA-256 over the certificate's content: serial, cluster, tier, standard version, dates."""
+    content = {
+        "serial": certificate.serial,
+        "application": certificate.application_id,
+        "cluster": certificate.cluster_id,
+        "cluster_name": certificate.cluster.name,
+        "tier": certificate.tier,
+        "standard": certificate.standard_id,
+        "standard_version": certificate.standard.version,
+        "issued": certificate.issued.isoformat(),
+        "valid_until": certificate.valid_until.isoformat(),
+    }
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _next_serial(tier, year):
+    prefix = f"XQRZ-{year}-{SERIAL_TIER[Tier(tier)]}-"
+    last = (
+        Certificate.objects.select_for_update()
+        .filter(serial__startswith=prefix)
+        .order_by("-serial")
+        .values_list("serial", flat=True)
+        .first()
+    )
+    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{number:04d}"
+
+
+def certify(application, *, by=None, today=None):
+    """公示 is over with no objection open or upheld: issue the certificate and raise the cluster's tier.
+
+    Side effects: a Certificate (serial, tier, standard version, validity, check code), the cluster's tier and
+    tier history, status → certified, audit rows, notifications to everyone involved.
+    """
+    with transaction.atomic():
+        application = _lock(application)
+        _require_status(application, Application.Status.PUBLICITY)
+        if open_objections(application).exists():
+            raise IllegalTransition(_("Open objections hold the certificate until the office resolves them."))
+        if objection_upheld(application):
+            raise IllegalTransition(_("An objection was upheld; the application cannot be certified."))
+        issued = today or timezone.localdate()
+        standard = application.standard
+        certificate = Certificate(
+            serial=_next_serial(application.target_tier, issued.year),
+            application=application,
+            cluster=application.cluster,
+            tier=application.target_tier,
+            standard=standard,
+            issued=issued,
+            valid_until=_add_years(issued, standard.validity_years),
+        )
+        certificate.check_code = certificate_check_code(certificate)
+        certificate.save()
+        cluster = Cluster.objects.select_for_update().get(pk=application.cluster_id)
+        held = cluster.current_tier
+        cluster.current_tier = application.target_tier
+        cluster.tier_since = issued
+        cluster.save(update_fields=["current_tier", "tier_since"])
+        TierChange.objects.create(
+            cluster=cluster,
+            from_tier=held,
+            to_tier=application.target_tier,
+            reason=TierChange.Reason.CERTIFIED,
+            effective=issued,
+            recorded_by=by,
+            application=application,
+            note=certificate.serial,
+        )
+        audit.record(
+            "cluster.tier_changed",
+            actor=by,
+            application=application,
+            obj=cluster,
+            from_state=held,
+            to_state=application.target_tier,
+            payload={"certificate": certificate.serial},
+        )
+        _move(
+            application,
+            Application.Status.CERTIFIED,
+            by=by,
+            action="application.certified",
+            payload={"certificate": certificate.serial, "check_code": certificate.check_code},
+        )
+        _tell(
+            _everyone(application),
+            _("Certified: %(name)s") % {"name": _name(application)},
+            _("Certificate %(serial)s, valid until %(until)s.")
+            % {"serial": certificate.serial, "until": certificate.valid_until.isoformat()},
+            application=application,
+        )
+    return certificate
+
+
+def rectification_list(application):
+    """The 整改 list of a failed application: failed indicators and vetoes, and upheld objections."""
+    items = [
+        {
+            "code": item.indicator.code,
+            "title": item.indicator.title,
+            "value": item.value,
+            "max_score": item.max_score,
+            "reasons": [str(reason) for reason in item.reasons],
+        }
+        for item in failed_items(application)
+    ]
+    for objection in application.objections.filter(outcome=Objection.Outcome.UPHELD):
+        items.append(
+            {
+                "code": _("Objection"),
+                "title": objection.text,
+                "value": None,
+                "max_score": None,
+                "reasons": [objection.resolution],
+            }
+        )
+    return items
+
+
+def fail(application, *, reason, by=None):
+    """The application ends without a certificate, with its 整改 list; the cluster may apply again.
+
+    Side effects: status → failed (closed), audit row carrying the 整改 list, notifications to everyone involved.
+    """
+    with transaction.atomic():
+        application = _lock(application)
+        if not application.is_open:
+            raise IllegalTransition(_("This application is already closed."))
+        items = rectification_list(application)
+        _move(
+            application,
+            Application.Status.FAILED,
+            by=by,
+            action="application.failed",
+            reason=reason,
+            payload={"rectification": items},
+        )
+        _tell(
+            _everyone(application),
+            _("Not certified: %(name)s") % {"name": _name(application)},
+            _("%(reason)s The rectification list names %(count)s item(s); the cluster may apply again.")
+            % {"reason": reason, "count": len(items)},
+            application=application,
+        )
+    return application

@@ -1,0 +1,79 @@
+"""Reads the flow's gates and the pages share. Each reads the database, never a cached instance; none writes."""
+
+from django.utils.translation import gettext as _
+
+from certification.models import (
+    Application,
+    EvaluatorAssignment,
+    Objection,
+)
+
+
+def has_evaluated(user, application):
+    """Whether `user` is or was on the application's panel (active or recused): such a person may not approve it."""
+    return EvaluatorAssignment.objects.filter(application=application, evaluator=user).exists()
+
+
+def approval_conflict(user, application):
+    """Why `user` may not decide on `application` at an approval step, or None (the flow keeps them off the task)."""
+    if has_evaluated(user, application):
+        return _("You evaluated this application, so you may not approve it.")
+    return None
+
+
+def open_correction(application):
+    """The application's unresolved correction request, or None."""
+    return application.corrections.filter(resolved__isnull=True).prefetch_related("indicators").first()
+
+
+def open_objections(application):
+    return application.objections.filter(resolved__isnull=True)
+
+
+def objection_upheld(application):
+    return application.objections.filter(outcome=Objection.Outcome.UPHELD).exists()
+
+
+def active_panel(application):
+    """Ids of the application's active evaluator assignments, in assignment order."""
+    return list(
+        EvaluatorAssignment.objects.filter(application=application, status=EvaluatorAssignment.Status.ACTIVE)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def is_recused(assignment_id):
+    return EvaluatorAssignment.objects.filter(pk=assignment_id, status=EvaluatorAssignment.Status.RECUSED).exists()
+
+
+def panel_lead_of(application):
+    assignment = (
+        EvaluatorAssignment.objects.filter(
+            application=application, status=EvaluatorAssignment.Status.ACTIVE, is_panel_lead=True
+        )
+        .select_related("evaluator")
+        .first()
+    )
+    return assignment.evaluator if assignment else None
+
+
+def needs_reconciliation(application):
+    return Application.objects.filter(pk=application.pk, status=Application.Status.RECONCILIATION).exists()
+
+
+def result_passed(application):
+    return Application.objects.filter(pk=application.pk, passed=True).exists()
+
+
+def failure_reason(application):
+    """Why a closing application fails, in the user's language."""
+    application = Application.objects.select_related("standard").get(pk=application.pk)
+    if objection_upheld(application):
+        return _("An objection raised during the publicity period was upheld.")
+    if application.vetoes_met is False:
+        return _("A veto indicator was not met.")
+    return _("The total score %(total)s is below the pass score %(pass)s.") % {
+        "total": application.total_score,
+        "pass": application.standard.pass_score,
+    }

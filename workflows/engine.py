@@ -1,0 +1,51 @@
+"""The engine halves of user actions: what touches viewflow's tasks and timers. The domain never calls these.
+
+Where one action needs a domain change and an engine change, the function here calls the domain function first
+(it checks the state and the actor and writes the audit row), then does the engine part in the same transaction.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+from viewflow.workflow.timers import fire_due_timers as _fire_viewflow_timers
+
+from certification.domain import publicity
+from certification.domain.errors import IllegalTransition
+
+from .models import process_for
+
+
+def fire_due_timers():
+    """Fire every due viewflow Timer task (the 公示 period); returns how many fired.
+
+    Safe to run twice and from several workers: each task is re-checked under its process lock
+    (select-for-update), and a timer already fired is no longer SCHEDULED.
+    """
+    return _fire_viewflow_timers()
+
+
+def end_publicity_now_for_demo(application, *, by):
+    """DEMO MODE ONLY: end the application's 公示 now (see `certification.domain.publicity.end_publicity_now_for_demo`).
+
+    Side effects: the domain's checks and audit row, the pending publicity timer due now, then due timers fire, so
+    the flow goes on at once: certified when no objection is open or upheld, else to the office's objection
+    handling. Refused (IllegalTransition) when the application has no running publicity timer. Returns how many
+    timers fired.
+    """
+    with transaction.atomic():
+        process = process_for(application)
+        timer = (
+            Task.objects.select_for_update()
+            .filter(process=process, flow_task_type="TIMER", status=STATUS.SCHEDULED)
+            .first()
+            if process is not None
+            else None
+        )
+        now = timezone.now()
+        publicity.end_publicity_now_for_demo(application, by=by, was_due=timer.scheduled if timer else None, now=now)
+        if timer is None:
+            raise IllegalTransition(_("This application has no running publicity timer to end."))
+        Task.objects.filter(pk=timer.pk).update(scheduled=now)
+    return fire_due_timers()
