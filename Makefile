@@ -31,17 +31,19 @@ setup-demo: $(VENV)/.runtime
 demo: setup-demo ## Set up (virtualenv, install, migrate, standards and demo data) and serve the demo on 127.0.0.1:8000
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: $(VENV)/.dev ## Set up and run every check: manage.py check, migrations, ruff, pytest
+test: $(VENV)/.dev ## Set up and run every check: manage.py check, migrations, ruff, import contracts, pytest
 	$(PY) manage.py compile_catalogue
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-lint: $(VENV)/.dev ## ruff lint and format check
+lint: $(VENV)/.dev ## ruff lint and format check, import-linter's layer contracts
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: $(VENV)/.dev ## Apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .

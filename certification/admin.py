@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from certification.domain import standards as standards_domain
-from certification.domain.errors import DomainError
+from certification.errors import DomainError
 from certification.models import (
     Application,
     AuditEvent,

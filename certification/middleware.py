@@ -1,6 +1,6 @@
 from django.shortcuts import render
 
-from certification.domain.errors import DomainError
+from certification.errors import DomainError
 
 
 class DomainErrorMiddleware:

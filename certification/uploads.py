@@ -23,7 +23,7 @@ from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
-from certification.domain.errors import InvalidInput
+from certification.errors import InvalidInput
 
 CHUNK_SIZE = 64 * 1024
 DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024

@@ -3,13 +3,13 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from viewflow.contrib.auth import AuthViewset
 
-from certification.site import login_view, site
 from certification.views import computed as computed_views
 from certification.views import datasets as dataset_views
 from certification.views import evidence as evidence_views
 from certification.views import exports as export_views
 from certification.views import scoring as scoring_views
 from certification.views import standards as standards_views
+from certification.views.site import login_view, site
 
 urlpatterns = [
     path("admin/", admin.site.urls),

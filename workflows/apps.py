@@ -8,7 +8,7 @@ class WorkflowsConfig(AppConfig):
 
     def ready(self):
         # The work pages and the flow's pages join the site before the URLconf is loaded.
-        from certification.site import site
+        from certification.views.site import site
 
         from .viewsets import CertificationFlowApp
         from .work_app import WorkApplication

@@ -12,7 +12,7 @@ from viewflow.workflow.status import STATUS
 from viewflow.workflow.timers import fire_due_timers as _fire_viewflow_timers
 
 from certification.domain import publicity
-from certification.domain.errors import IllegalTransition
+from certification.errors import IllegalTransition
 
 from .models import process_for
 

@@ -27,7 +27,7 @@ from viewflow.workflow.nodes import mixins as node_mixins
 from viewflow.workflow.status import STATUS
 from viewflow.workflow.token import Token
 
-from certification.domain.errors import IllegalTransition, NotAllowed
+from certification.errors import IllegalTransition, NotAllowed
 
 
 def explain_refusals(view, node):

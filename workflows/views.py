@@ -19,8 +19,8 @@ from django.views import generic
 from viewflow.workflow.flow.views import mixins as flow_view_mixins
 
 from certification.domain import approval, opening, panel, publicity, queries, review, scoring
-from certification.domain.errors import DomainError, IllegalTransition, InvalidInput
 from certification.domain.evidence import missing_requirements, requirements_of
+from certification.errors import DomainError, IllegalTransition, InvalidInput
 from certification.forms.scoring import ScoreSheetForm
 from certification.models import (
     ApplicationStage,

@@ -2,7 +2,7 @@
 
 Viewflow's own dashboard, process list and task list show every process of the flow to anyone who may see the
 flow at all; here they show only the processes whose application is in the user's scope, and the flow chart of
-a process is refused outside it. Registered on `certification.site.site` by `WorkflowsConfig.ready`.
+a process is refused outside it. Registered on `certification.views.site.site` by `WorkflowsConfig.ready`.
 """
 
 from django.contrib.contenttypes.models import ContentType

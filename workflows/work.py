@@ -26,9 +26,9 @@ from viewflow.workflow import chart
 
 from certification.domain.certificate import rectification_list
 from certification.domain.eligibility import check_eligibility
-from certification.domain.errors import NotEligible
 from certification.domain.evidence import missing_requirements, requirements_of
 from certification.domain.scoring import may_export
+from certification.errors import NotEligible
 from certification.models import (
     Application,
     ApplicationStage,

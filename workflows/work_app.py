@@ -1,5 +1,5 @@
 """The three people's pages (and the office's): 我的申报, 评审任务, 审批队列, 申报列表, an application's dossier,
-and the notifications behind the bell. `WorkflowsConfig.ready` puts it first in `certification.site.site`'s viewsets.
+and the notifications behind the bell. `WorkflowsConfig.ready` puts it first in `certification.views.site.site`'s viewsets.
 """
 
 from django.urls import path

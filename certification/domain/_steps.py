@@ -4,13 +4,13 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from certification.errors import IllegalTransition, NotAllowed
 from certification.models import (
     Application,
 )
 from certification.models.tier import decided_by_city
 
 from . import audit, roles
-from .errors import IllegalTransition, NotAllowed
 from .notify import (
     city_leaders_of,
     city_office_of,

@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from certification.errors import IllegalTransition, InvalidInput, NotAllowed
 from certification.models import (
     Application,
     Role,
@@ -11,7 +12,6 @@ from certification.models.tier import decided_by_city
 
 from . import audit, roles
 from ._steps import _lock, _move, _name, _require_permission, _require_status, _tell
-from .errors import IllegalTransition, InvalidInput, NotAllowed
 from .notify import (
     city_leaders_of,
     city_office_of,

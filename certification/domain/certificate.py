@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from certification.errors import IllegalTransition
 from certification.models import (
     Application,
     Certificate,
@@ -25,7 +26,6 @@ from ._steps import (
     _require_status,
     _tell,
 )
-from .errors import IllegalTransition
 from .queries import objection_upheld, open_objections
 from .scoring import failed_items
 

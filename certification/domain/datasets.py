@@ -27,10 +27,10 @@ from django.utils.translation import gettext as _
 from certification import uploads
 from certification.datasets import DATASETS, reader
 from certification.datasets.base import ImportContext
+from certification.errors import DomainError, InvalidInput
 from certification.models import Application, DatasetImport, EvidenceRequirement
 
 from . import audit, queue
-from .errors import DomainError, InvalidInput
 from .evidence import can_upload, check_can_upload, check_may_manage, upload_evidence
 
 logger = logging.getLogger(__name__)

@@ -14,10 +14,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from certification.errors import IllegalTransition, InvalidInput
 from certification.models import Cluster, ClusterMembership, CommitteeMember, Region, School, TierChange, User
 
 from . import audit
-from .errors import IllegalTransition, InvalidInput
 from .roles import grant_role
 
 DEMO_DIR = Path(settings.BASE_DIR) / "fixtures" / "demo"

@@ -2,10 +2,9 @@
 
 from django.utils.translation import gettext as _
 
+from certification.errors import NotEligible
 from certification.models import Application, Standard, Tier
 from certification.models.tier import next_tier
-
-from .errors import NotEligible
 
 
 def check_eligibility(cluster, target_tier):

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certification import uploads
+from certification.errors import IllegalTransition, InvalidInput, NotAllowed
 from certification.models import (
     Application,
     ApplicationStage,
@@ -29,7 +30,6 @@ from certification.models import (
 from certification.models.evidence import EvidenceFile
 
 from . import audit
-from .errors import IllegalTransition, InvalidInput, NotAllowed
 
 
 class UploadFrozen(IllegalTransition):

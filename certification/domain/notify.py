@@ -13,6 +13,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from certification.errors import NotAllowed
 from certification.models import (
     Application,
     CorrectionRequest,
@@ -25,7 +26,6 @@ from certification.models import (
 )
 
 from . import queue
-from .errors import NotAllowed
 
 # How many days before a deadline the "deadline approaching" reminder goes out.
 REMINDER_DAYS_BEFORE = 3

@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from certification.errors import IllegalTransition, NotAllowed, NotEligible
 from certification.models import (
     Application,
     ApplicationStage,
@@ -15,7 +16,6 @@ from certification.models import (
 from . import audit, roles
 from ._steps import _lock, _move, _name, _require_permission, _require_status, _tell
 from .eligibility import check_eligibility
-from .errors import IllegalTransition, NotAllowed, NotEligible
 from .evidence import missing_requirements
 from .notify import (
     district_office_of,

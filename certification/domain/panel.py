@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from certification.errors import IllegalTransition, InvalidInput, NotAllowed
 from certification.models import (
     Application,
     EvaluatorAssignment,
@@ -15,7 +16,6 @@ from certification.models.tier import decided_by_city
 
 from . import audit, roles
 from ._steps import _lock, _move, _name, _office_codename, _require_permission, _require_status, _tell, deciding_office
-from .errors import IllegalTransition, InvalidInput, NotAllowed
 from .scoring import aggregate, has_unreconciled
 
 MIN_EVALUATORS = 3

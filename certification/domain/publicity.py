@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from certification.errors import IllegalTransition, InvalidInput, NotAllowed
 from certification.models import (
     Application,
     Objection,
@@ -22,7 +23,6 @@ from ._steps import (
     _tell,
     deciding_office,
 )
-from .errors import IllegalTransition, InvalidInput, NotAllowed
 from .notify import (
     leads_of,
 )

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from certification.errors import IllegalTransition, InvalidInput
 from certification.models import (
     Application,
     CorrectionRequest,
@@ -11,7 +12,6 @@ from certification.models import (
 )
 
 from ._steps import _lock, _move, _name, _require_permission, _require_status, _tell, deciding_office
-from .errors import IllegalTransition, InvalidInput
 from .notify import (
     district_office_of,
     leads_of,

@@ -16,10 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.models import UserObjectPermission
 
+from certification.errors import InvalidInput
 from certification.models import ROLE_SCOPE, Application, EvaluatorAssignment, Role, RoleGrant, User
 
 from . import audit
-from .errors import InvalidInput
 
 VIEW_APPLICATION = "view_application"
 

@@ -39,6 +39,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from certification.errors import IllegalTransition, InvalidInput, NotAllowed
 from certification.models import (
     Application,
     EvaluatorAssignment,
@@ -52,7 +53,6 @@ from certification.models import (
 )
 
 from . import audit, queue
-from .errors import IllegalTransition, InvalidInput, NotAllowed
 
 CENT = Decimal("0.01")
 VETO_SHARE = Decimal("0.6")

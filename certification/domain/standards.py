@@ -21,13 +21,13 @@ from django.db.models import Max, Prefetch, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from certification.errors import IllegalTransition, InvalidInput
 from certification.metrics import METRICS
 from certification.models import Comparator, Dimension, EvidenceRequirement, EvidenceStage, Indicator, Standard
 from certification.models.standard import parse_threshold
 from certification.models.tier import CERTIFIABLE
 
 from . import audit
-from .errors import IllegalTransition, InvalidInput
 
 # The structured data sets an evidence requirement can be filled by: exactly those the metrics read.
 DATASETS = tuple(sorted({dataset for metric in METRICS.values() for dataset in metric.datasets}))

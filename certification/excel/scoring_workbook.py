@@ -20,8 +20,8 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from certification.domain.errors import InvalidInput
 from certification.domain.scoring import save_scores
+from certification.errors import InvalidInput
 from certification.models import Indicator
 from certification.uploads import UploadRejected, detect_type
 

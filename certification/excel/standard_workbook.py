@@ -23,7 +23,6 @@ from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
-from certification.domain.errors import InvalidInput
 from certification.domain.standards import (
     DATASETS,
     StandardRejected,
@@ -31,6 +30,7 @@ from certification.domain.standards import (
     standard_as_data,
     validate_standard_data,
 )
+from certification.errors import InvalidInput
 from certification.metrics import METRICS
 from certification.models import Comparator, EvidenceStage, Indicator, Standard
 from certification.models.tier import CERTIFIABLE

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from certification.datasets import DATASETS
 from certification.datasets.template import build_template
 from certification.domain.datasets import datasets_of, start_import
-from certification.domain.errors import DomainError
+from certification.errors import DomainError
 from certification.forms.evidence import EvidenceUploadForm
 from certification.models import DatasetImport
 from certification.permissions import get_application_for

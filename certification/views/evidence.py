@@ -20,12 +20,12 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from certification.domain import evidence as domain
-from certification.domain.errors import InvalidInput
+from certification.errors import InvalidInput
 from certification.forms.evidence import EvidenceUploadForm, EvidenceWithdrawForm
 from certification.models import EvidenceFile, EvidenceStage
 from certification.permissions import get_application_for
-from certification.site import site
 from certification.uploads import PREVIEWABLE_CONTENT_TYPES, EvidenceUploadLimitHandler, max_upload_bytes
+from certification.views.site import site
 
 # The preview is embedded by the scoresheet (same origin). Nothing in the response may run or load anything else.
 # Images are also sandboxed; a PDF is not, because browsers' built-in PDF viewers refuse to run in a sandbox.

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from certification.domain.errors import DomainError
 from certification.domain.scoring import get_or_create_sheet
+from certification.errors import DomainError
 from certification.excel.scoring_workbook import build_workbook, filename, upload_workbook
 from certification.forms.scoring import ScoreSheetForm
 from certification.models import EvaluatorAssignment

@@ -24,7 +24,7 @@ from certification.domain import standards as domain
 from certification.excel.standard_workbook import WorkbookRejected, export_filename, export_standard, import_standard
 from certification.models import Standard
 from certification.permissions import is_administrator
-from certification.site import site
+from certification.views.site import site
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_WORKBOOK_BYTES = 5 * 1024 * 1024

@@ -16,7 +16,6 @@ from decimal import Decimal
 
 import pytest
 
-from certification.domain.errors import IllegalTransition, InvalidInput, NotAllowed
 from certification.domain.scoring import (
     aggregate,
     combine,
@@ -25,6 +24,7 @@ from certification.domain.scoring import (
     has_unreconciled,
     reconcile,
 )
+from certification.errors import IllegalTransition, InvalidInput, NotAllowed
 from certification.models import Application, AuditEvent, EvaluatorAssignment, IndicatorResult
 from tests.factories.scoring import NA, panel, scored, scoring_application, scoring_standard, submitted_sheet
 

@@ -15,7 +15,7 @@ from certification.datasets import DATASETS
 from certification.datasets.tasks import task_import_dataset
 from certification.datasets.template import build_template
 from certification.domain.datasets import start_import
-from certification.domain.errors import IllegalTransition, InvalidInput, NotAllowed
+from certification.errors import IllegalTransition, InvalidInput, NotAllowed
 from certification.models import (
     AcademicResult,
     ApplicationStage,

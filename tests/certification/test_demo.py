@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Q
 
 from certification.domain.demo import DEMO_DIR, DEMO_PASSWORD, load_demo_data
-from certification.domain.errors import IllegalTransition
+from certification.errors import IllegalTransition
 from certification.models import (
     AuditEvent,
     Cluster,

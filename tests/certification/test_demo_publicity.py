@@ -9,8 +9,8 @@ from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
-from certification.domain.errors import NotAllowed
 from certification.domain.roles import ensure_groups
+from certification.errors import NotAllowed
 from certification.models import Application, AuditEvent, Certificate, Tier
 from tests.certification.test_work_pages import to_approval
 from tests.factories.workflow import build_world

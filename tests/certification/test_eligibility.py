@@ -1,8 +1,8 @@
 import pytest
 
 from certification.domain.eligibility import check_eligibility
-from certification.domain.errors import NotEligible
 from certification.domain.opening import open_application
+from certification.errors import NotEligible
 from certification.models import Application, AuditEvent, Tier
 from tests.factories import ClusterFactory, published_standard
 

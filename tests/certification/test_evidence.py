@@ -11,7 +11,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 
 from certification.domain import evidence as domain
-from certification.domain.errors import InvalidInput, NotAllowed
+from certification.errors import InvalidInput, NotAllowed
 from certification.models import (
     Application,
     ApplicationStage,

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from certification.domain.errors import NotAllowed
 from certification.domain.scoring import aggregate, get_or_create_sheet, request_export, save_scores, submit_sheet
+from certification.errors import NotAllowed
 from certification.excel.summary_export import text_cell
 from certification.models import ExportJob, Role
 from tests.factories import ClusterFactory, DistrictFactory, UserFactory

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from certification.domain import approval, certificate, opening, panel, publicity, queries
-from certification.domain.errors import IllegalTransition, InvalidInput, NotAllowed
+from certification.errors import IllegalTransition, InvalidInput, NotAllowed
 from certification.models import (
     Application,
     ApplicationStage,

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from certification.domain.errors import IllegalTransition, NotAllowed
 from certification.domain.scoring import ScoreErrors, get_or_create_sheet, save_scores, submit_sheet
+from certification.errors import IllegalTransition, NotAllowed
 from certification.models import AuditEvent, Score, ScoreSheet
 from tests.factories.scoring import NA, entries_for, panel, scored, scoring_application, scoring_standard
 

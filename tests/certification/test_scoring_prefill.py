@@ -13,8 +13,8 @@ from decimal import Decimal
 import pytest
 
 from certification.domain.computed import data_version
-from certification.domain.errors import IllegalTransition
 from certification.domain.scoring import ScoreErrors, get_or_create_sheet, save_scores, submit_sheet
+from certification.errors import IllegalTransition
 from certification.models import Application, ClusterMembership, ScoreSheet
 from tests.factories.datasets import computed_standard, data_application, data_cluster, load_rows, school
 from tests.factories.scoring import panel

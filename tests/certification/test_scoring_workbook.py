@@ -7,8 +7,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
-from certification.domain.errors import InvalidInput
 from certification.domain.scoring import get_or_create_sheet
+from certification.errors import InvalidInput
 from certification.excel.scoring_workbook import (
     COLUMNS,
     FIRST_ROW,

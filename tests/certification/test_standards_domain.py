@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 
 from certification.domain import standards as domain
-from certification.domain.errors import IllegalTransition, InvalidInput
+from certification.errors import IllegalTransition, InvalidInput
 from certification.models import (
     AuditEvent,
     Dimension,

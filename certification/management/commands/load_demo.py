@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from certification.domain.demo import DEMO_PASSWORD, load_demo_data
-from certification.domain.errors import DomainError
+from certification.errors import DomainError
 from certification.models import Role
 
 DEMO_URL = "http://127.0.0.1:8000/"

@@ -16,7 +16,8 @@ from viewflow.utils import Icon
 from viewflow.views import Action
 
 from certification.models import Cluster, Region, School, Standard
-from certification.views import reference
+
+from . import reference
 
 
 class ShellApplication(Application):

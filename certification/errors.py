@@ -1,4 +1,5 @@
-"""Domain errors carry a message for the person who caused them, translated at raise time."""
+"""Errors the domain raises (and models and validators below it): a message for the person who caused them,
+translated at raise time."""
 
 
 class DomainError(Exception):
