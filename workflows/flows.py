@@ -11,15 +11,15 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock
 
-from certification.domain import approval, certificate, panel, queries
-from certification.domain.roles import perm
+from certification.domain import approval, certificate, panel, queries, scoring
 from certification.models import EvaluatorAssignment, EvidenceStage
-from certification.models.tier import decided_by_city
 from certification.permissions import can_view_application
+from certification.scope import deciding_office_permission, perm
 
 from . import views
 from .models import CertificationProcess
 from .nodes import ForEach, TaskView
+from .outcomes import Outcome
 
 
 def application_of(process):
@@ -28,10 +28,8 @@ def application_of(process):
 
 
 def deciding_office(activation):
-    """The office that assigns evaluators and resolves objections: the city's for 市级示范性, else the district's."""
-    if decided_by_city(activation.process.artifact.target_tier):
-        return perm("act_as_city_office")
-    return perm("act_as_district_office")
+    """The office that assigns evaluators and resolves objections (certification.scope.deciding_office_role)."""
+    return perm(deciding_office_permission(activation.process.artifact))
 
 
 LEAD = perm("act_as_lead")
@@ -119,6 +117,7 @@ class CertificationFlow(flow.Flow):
         .Annotation(title=_("Score the application"))
         .Assign(this.evaluator_of)
         .Permission(EVALUATOR, obj=application_of)
+        .onCreate(this.open_score_sheet)
         .Next(this.check_recusal, task_data=this.same_assignment)
     )
     check_recusal = (
@@ -228,13 +227,14 @@ class CertificationFlow(flow.Flow):
         return {"outcome": activation.task.data.get("outcome")}
 
     def is_returned(self, activation):
-        return activation.task.data.get("outcome") == "returned"
+        return activation.task.data.get("outcome") == Outcome.RETURNED
 
     def was_sent_back(self, activation):
-        return activation.task.data.get("outcome") == "sent_back"
+        return activation.task.data.get("outcome") == Outcome.SENT_BACK
 
     def city_decides(self, activation):
-        return decided_by_city(activation.process.artifact.target_tier)
+        """The district's approval goes on to the city review (the domain's routing, approval.next_step)."""
+        return approval.next_step(activation.process.artifact, approval.Step.DISTRICT) == approval.Step.CITY_REVIEW
 
     def panel_members(self, activation):
         return [{"assignment": pk} for pk in queries.active_panel(activation.process.artifact)]
@@ -270,6 +270,10 @@ class CertificationFlow(flow.Flow):
         return queries.objection_upheld(activation.process.artifact)
 
     # ----------------------------------------------------------------------------------------------- automatic steps
+
+    def open_score_sheet(self, activation):
+        """The evaluator's task starts with their score sheet (pre-filled), so showing it never writes."""
+        scoring.get_or_create_sheet(EvaluatorAssignment.objects.get(pk=activation.task.data["assignment"]))
 
     def combine_scores(self, activation):
         panel.finish_scoring(activation.process.artifact)

@@ -35,6 +35,7 @@ from certification.models.tier import next_tier
 from certification.permissions import get_application_for
 
 from . import forms
+from .outcomes import Outcome
 
 
 def application_url(application):
@@ -166,12 +167,12 @@ class FormalReviewView(TaskPage):
         data = form.cleaned_data
         if data["decision"] == form.PASS:
             review.pass_formal_review(self.application, by=self.request.user, comment=data["comment"])
-            self.activation.task.data["outcome"] = "passed"
+            self.activation.task.data["outcome"] = Outcome.PASSED
         else:
             review.request_correction(
                 self.application, data["indicators"], data["comment"], data["deadline"], by=self.request.user
             )
-            self.activation.task.data["outcome"] = "returned"
+            self.activation.task.data["outcome"] = Outcome.RETURNED
 
 
 class CorrectionView(TaskPage):
@@ -245,7 +246,9 @@ class ScoreView(TaskPage):
 
     def page(self, sheet_form=None, recuse_form=None, status=200):
         assignment = self.assignment()
-        sheet = scoring.get_or_create_sheet(assignment)
+        sheet = scoring.sheet_of(assignment)
+        if sheet is None:
+            raise IllegalTransition(_("Your score sheet has not been opened yet; reload the page in a moment."))
         context = self.get_context_data(
             assignment=assignment,
             sheet_form=sheet_form or ScoreSheetForm(sheet),
@@ -373,10 +376,10 @@ class DecisionView(TaskPage):
         data = form.cleaned_data
         if data["decision"] == form.APPROVE:
             approval.approve(self.application, self.step, by=self.request.user, comment=data["comment"])
-            self.activation.task.data["outcome"] = "approved"
+            self.activation.task.data["outcome"] = Outcome.APPROVED
         else:
             approval.send_back(self.application, self.step, data["comment"], by=self.request.user)
-            self.activation.task.data["outcome"] = "sent_back"
+            self.activation.task.data["outcome"] = Outcome.SENT_BACK
 
 
 class ResolveObjectionsView(TaskPage):

@@ -18,16 +18,16 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import ListView, TemplateView
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from viewflow.workflow import chart
 
+from certification.domain import approval
 from certification.domain.certificate import rectification_list
 from certification.domain.eligibility import check_eligibility
-from certification.domain.evidence import missing_requirements, requirements_of
-from certification.domain.scoring import may_export
+from certification.domain.evidence import requirements_of
+from certification.domain.queries import missing_requirements_of
 from certification.errors import NotEligible
 from certification.models import (
     Application,
@@ -38,23 +38,30 @@ from certification.models import (
     EvaluatorAssignment,
     EvidenceStage,
     IndicatorResult,
-    Region,
     Role,
     RoleGrant,
     ScoreSheet,
 )
 from certification.models.application import ApplicationQuerySet
 from certification.models.evidence import EvidenceFile
-from certification.models.tier import Tier, decided_by_city, next_tier
+from certification.models.tier import Tier, next_tier
 from certification.permissions import get_application_for
+from certification.scope import (
+    LEADER_ROLES,
+    export_districts,
+    hidden_actors,
+    is_office,
+    is_staff_for,
+    may_end_publicity_for_demo,
+    may_export,
+    roles_of,
+    sees_panel,
+    sees_results,
+)
 
 from .engine import end_publicity_now_for_demo, fire_due_timers
 from .flows import CertificationFlow
 from .models import process_for
-
-LEADER_ROLES = {Role.DISTRICT_LEADER, Role.CITY_LEADER}
-OFFICE_ROLES = {Role.DISTRICT_OFFICE, Role.CITY_OFFICE}
-
 
 # ---------------------------------------------------------------------------------------------------------------
 # Reads
@@ -100,21 +107,6 @@ class WorkQuerySet(ApplicationQuerySet):
 
 def applications():
     return WorkQuerySet(model=Application)
-
-
-def roles_of(user):
-    """The roles `user` holds now (active grants), read once per request."""
-    if not user.is_authenticated or not user.is_active:
-        return frozenset()
-    cached = getattr(user, "_work_roles", None)
-    if cached is None:
-        cached = frozenset(RoleGrant.objects.active().filter(user=user).values_list("role", flat=True).distinct())
-        user._work_roles = cached
-    return cached
-
-
-def is_office(user):
-    return user.is_superuser or bool(roles_of(user) & (OFFICE_ROLES | {Role.ADMINISTRATOR}))
 
 
 def prime_object_permissions(user):
@@ -173,8 +165,9 @@ def veto_status(application):
     return _("All veto indicators met") if application.vetoes_met else _("A veto indicator is not met")
 
 
-def stage_rows(application, *, with_missing):
-    """The three stages in order with their status, and (when asked) what required evidence each still lacks."""
+def stage_rows(application, *, missing=None):
+    """The three stages in order with their status, and what required evidence each still lacks (from `missing`,
+    `queries.missing_requirements_of`'s answer; None shows nothing missing)."""
     submitted = {stage.stage: stage for stage in application.stages.all()}
     rows = []
     for value, label in EvidenceStage.choices:
@@ -186,7 +179,7 @@ def stage_rows(application, *, with_missing):
                 "label": label,
                 "submitted": is_submitted,
                 "submitted_at": stage.submitted if is_submitted else None,
-                "missing": missing_requirements(application, value) if with_missing and not is_submitted else [],
+                "missing": missing.get((application.pk, value), []) if missing is not None and not is_submitted else [],
             }
         )
     return rows
@@ -249,20 +242,23 @@ class MyApplicationsView(LoginRequiredMixin, TemplateView):
         )
         rows = list(applications().filter(cluster__in=clusters).with_progress().order_by("-created", "-pk"))
         tasks = open_tasks(user)
+        open_rows = [application for application in rows if application.is_open]
+        missing = missing_requirements_of(open_rows)
         for application in rows:
-            application.stage_rows = stage_rows(application, with_missing=application.is_open)
+            application.stage_rows = stage_rows(application, missing=missing if application.is_open else None)
             application.open_tasks = tasks.get(application.pk, [])
+        open_by_cluster = {application.cluster_id: application for application in open_rows}
         return super().get_context_data(
-            clusters=[self._cluster_row(cluster) for cluster in clusters],
+            clusters=[self._cluster_row(cluster, open_by_cluster.get(cluster.pk)) for cluster in clusters],
             applications=rows,
             task_count=sum(len(items) for items in tasks.values()),
             **kwargs,
         )
 
-    def _cluster_row(self, cluster):
+    def _cluster_row(self, cluster, open_application):
         target = next_tier(cluster.current_tier) or Tier(cluster.current_tier)
         try:
-            check_eligibility(cluster, target)
+            check_eligibility(cluster, target, open_application=open_application)
             refusal = ""
         except NotEligible as error:
             refusal = error.message
@@ -298,12 +294,12 @@ class ReviewsView(LoginRequiredMixin, TemplateView):
         for assignment in assignments:
             assignment.open_tasks = tasks.get(assignment.application_id, [])
             sheet = getattr(assignment, "sheet", None)
-            if sheet is None:
+            if sheet is None or (sheet.status == ScoreSheet.Status.DRAFT and sheet.saved is None):
                 assignment.sheet_label = _("Not started")
             elif sheet.status == ScoreSheet.Status.SUBMITTED:
                 assignment.sheet_label = _("Submitted %(date)s") % {"date": f"{sheet.submitted:%Y-%m-%d}"}
             else:
-                assignment.sheet_label = _("Draft, saved %(date)s") % {"date": f"{sheet.updated:%Y-%m-%d %H:%M}"}
+                assignment.sheet_label = _("Draft, saved %(date)s") % {"date": f"{sheet.saved:%Y-%m-%d %H:%M}"}
         return super().get_context_data(assignments=assignments, **kwargs)
 
 
@@ -359,18 +355,11 @@ class OfficeView(LoginRequiredMixin, TemplateView):
         )
         for application in publicity:
             # The demo shortcut is the deciding office's (the city's for 市级示范性); the domain checks the scope.
-            office_role = Role.CITY_OFFICE if decided_by_city(application.target_tier) else Role.DISTRICT_OFFICE
-            application.may_end_publicity = settings.DEMO_MODE and office_role in roles_of(user)
-        # A district summary is the district office's and leaders' export (certification.domain.scoring.may_export).
-        export_districts = Region.objects.filter(
-            pk__in=RoleGrant.objects.active()
-            .filter(user=user, role__in=[Role.DISTRICT_OFFICE, Role.DISTRICT_LEADER])
-            .values("region")
-        ).select_related("parent")
+            application.may_end_publicity = settings.DEMO_MODE and may_end_publicity_for_demo(user, application)
         return super().get_context_data(
             rows=rows,
             publicity=publicity,
-            export_districts=export_districts,
+            export_districts=export_districts(user),
             demo_mode=settings.DEMO_MODE,
             **kwargs,
         )
@@ -428,46 +417,6 @@ class ApplicationListView(LoginRequiredMixin, ListView):
         )
 
 
-# What each audit action reads as in an application's history; an action not listed shows its code.
-ACTION_LABELS = {
-    "application.opened": gettext_lazy("Application opened"),
-    "evidence.uploaded": gettext_lazy("Evidence uploaded"),
-    "evidence.withdrawn": gettext_lazy("Evidence withdrawn"),
-    "stage.submitted": gettext_lazy("Evidence stage submitted"),
-    "application.evidence_complete": gettext_lazy("All evidence stages submitted"),
-    "formal_review.passed": gettext_lazy("Formal review passed"),
-    "formal_review.correction_requested": gettext_lazy("Correction requested"),
-    "correction.submitted": gettext_lazy("Correction submitted"),
-    "evaluator.assigned": gettext_lazy("Evaluator assigned"),
-    "evaluators.assigned": gettext_lazy("Evaluation panel assigned"),
-    "evaluator.recused": gettext_lazy("Evaluator recused"),
-    "evaluator.replaced": gettext_lazy("Evaluator replaced"),
-    "score_sheet.created": gettext_lazy("Score sheet started"),
-    "score_sheet.saved": gettext_lazy("Score sheet saved"),
-    "score_sheet.data_refreshed": gettext_lazy("Score sheet refreshed from new data"),
-    "score_sheet.submitted": gettext_lazy("Score sheet submitted"),
-    "application.aggregated": gettext_lazy("Scores aggregated"),
-    "scoring.disagreement": gettext_lazy("Evaluators disagree"),
-    "indicator_result.reconciled": gettext_lazy("Disagreement reconciled"),
-    "application.reconciled": gettext_lazy("Reconciliation finished"),
-    "result.confirmed": gettext_lazy("Result confirmed"),
-    "approval.started": gettext_lazy("Sent for approval"),
-    "approval.approved": gettext_lazy("Approved"),
-    "approval.sent_back": gettext_lazy("Sent back"),
-    "publicity.started": gettext_lazy("Publicity period started"),
-    "objection.raised": gettext_lazy("Objection raised"),
-    "objection.resolved": gettext_lazy("Objection resolved"),
-    "objections.closed": gettext_lazy("Objections closed"),
-    "cluster.tier_changed": gettext_lazy("Cluster tier changed"),
-    "application.certified": gettext_lazy("Certified"),
-    "application.failed": gettext_lazy("Not passed"),
-    "dataset.import_started": gettext_lazy("Data import started"),
-    "dataset.imported": gettext_lazy("Data imported"),
-    "dataset.import_failed": gettext_lazy("Data import failed"),
-    "export.requested": gettext_lazy("Export requested"),
-}
-
-
 class ApplicationDetailView(LoginRequiredMixin, TemplateView):
     """An application's dossier: facts, stages, flow chart, evidence, panel and results in scope, and its history."""
 
@@ -476,25 +425,25 @@ class ApplicationDetailView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         user = self.request.user
         application = get_application_for(user, self.kwargs["pk"])
-        roles = roles_of(user)
+        collecting = application.status in {Application.Status.EVIDENCE, Application.Status.CORRECTION}
         application.stage_rows = stage_rows(
-            application, with_missing=application.status in {Application.Status.EVIDENCE, Application.Status.CORRECTION}
+            application, missing=missing_requirements_of([application]) if collecting else None
         )
-        staff = user.is_superuser or bool(roles & (OFFICE_ROLES | LEADER_ROLES | {Role.ADMINISTRATOR}))
-        on_panel = application.assignments.filter(evaluator=user).exists()
+        # What this person may see of the panel and its results: certification.scope's disclosure rules.
+        shows_panel = sees_panel(user, application)
         return super().get_context_data(
             application=application,
             tasks=open_tasks(user).get(application.pk, []),
             corrections=application.corrections.prefetch_related("indicators").select_related("created_by"),
-            panel=self._panel(application) if staff or on_panel else None,
-            results=self._results(application, user, staff=staff),
+            panel=self._panel(application) if shows_panel else None,
+            results=self._results(application) if sees_results(user, application) else None,
             objections=application.objections.select_related("raised_by", "resolved_by"),
             evidence=self._evidence(application),
-            history=self._history(application, hide_evaluators=not (staff or on_panel)),
+            history=self._history(application, hidden=hidden_actors(user, application, shows_panel=shows_panel)),
             chart=self._chart(application),
             certificate=getattr(application, "certificate", None) if not application.is_open else None,
             objection_url=objection_url(application),
-            may_export=staff and may_export(user, application=application),
+            may_export=is_staff_for(user) and may_export(user, application=application),
             rectification=self._rectification(application),
             **kwargs,
         )
@@ -509,19 +458,7 @@ class ApplicationDetailView(LoginRequiredMixin, TemplateView):
     def _panel(self, application):
         return application.assignments.select_related("evaluator", "sheet").order_by("-is_panel_lead", "pk")
 
-    def _results(self, application, user, *, staff):
-        """Results are for the office, leaders and administrators; an evaluator sees them once their own sheet is
-        in (so the panel's figures cannot sway a score); the lead once the application has been decided."""
-        decided = application.passed is not None and application.status in {
-            Application.Status.PUBLICITY,
-            Application.Status.CERTIFIED,
-            Application.Status.FAILED,
-        }
-        submitted_own = ScoreSheet.objects.filter(
-            assignment__application=application, assignment__evaluator=user, status=ScoreSheet.Status.SUBMITTED
-        ).exists()
-        if not (staff or submitted_own or decided):
-            return None
+    def _results(self, application):
         return IndicatorResult.objects.filter(application=application).select_related("indicator__dimension")
 
     def _evidence(self, application):
@@ -533,15 +470,14 @@ class ApplicationDetailView(LoginRequiredMixin, TemplateView):
             for requirement in requirements_of(application)
         ]
 
-    def _history(self, application, *, hide_evaluators):
-        """The audit rows of the application. The lead sees what the evaluators did but not who they are."""
+    def _history(self, application, *, hidden):
+        """The audit rows of the application; the people in `hidden` (the panel, to the lead) show as "Evaluator"."""
         events = list(AuditEvent.objects.filter(application=application).select_related("actor").order_by("at", "id"))
-        evaluators = set(application.assignments.values_list("evaluator", flat=True)) if hide_evaluators else set()
         for event in events:
-            event.label = ACTION_LABELS.get(event.action, event.action)
+            event.label = event.get_action_display()
             event.from_label = _state_label(event.from_state)
             event.to_label = _state_label(event.to_state)
-            event.who = _("Evaluator") if event.actor_id in evaluators else (event.actor or _("System"))
+            event.who = _("Evaluator") if event.actor_id in hidden else (event.actor or _("System"))
         return events
 
     def _chart(self, application):
@@ -564,11 +500,7 @@ STATE_LABELS = {
     **dict(ApplicationStage.Status.choices),
     **dict(Application.Status.choices),
 }
-APPROVAL_STEP_LABELS = {
-    "district": gettext_lazy("district leader"),
-    "city_review": gettext_lazy("city office review"),
-    "city": gettext_lazy("city leader"),
-}
+APPROVAL_STEP_LABELS = dict(approval.Step.choices)
 
 
 def _state_label(value):

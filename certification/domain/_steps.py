@@ -1,25 +1,17 @@
-"""What every step of the process shares: the row lock, the state and permission checks, the move with its audit row, and telling the people concerned. Internal to the step modules."""
+"""What every step of the process shares: the row lock, the state and permission checks, the move with its audit
+row, and telling the people concerned. Internal to the step modules; who the people are comes from
+`certification.scope`.
+"""
 
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from certification import scope
 from certification.errors import IllegalTransition, NotAllowed
-from certification.models import (
-    Application,
-)
-from certification.models.tier import decided_by_city
+from certification.models import Application
 
-from . import audit, roles
-from .notify import (
-    city_leaders_of,
-    city_office_of,
-    district_leaders_of,
-    district_office_of,
-    leads_of,
-    notify,
-    panel_of,
-)
+from . import audit
+from .notify import notify
 
 
 def _lock(application):
@@ -40,7 +32,7 @@ def _require_status(application, *statuses):
 
 
 def _require_permission(user, codename, application, message):
-    if user is None or not user.is_authenticated or not user.has_perm(roles.perm(codename), application):
+    if user is None or not user.is_authenticated or not user.has_perm(scope.perm(codename), application):
         raise NotAllowed(message)
 
 
@@ -67,38 +59,13 @@ def _move(application, to_status, *, by, action, reason="", payload=None):
 
 
 def _office_codename(application):
-    """The office that runs evaluation and objections: the city's for 市级示范性, else the district's."""
-    return "act_as_city_office" if decided_by_city(application.target_tier) else "act_as_district_office"
-
-
-def deciding_office(application):
-    """The people of the office that assigns evaluators and resolves objections for this application."""
-    district = application.cluster.district
-    if decided_by_city(application.target_tier):
-        return city_office_of(district.parent)
-    return district_office_of(district)
-
-
-def _everyone(application):
-    district = application.cluster.district
-    people = leads_of(application.cluster) + district_office_of(district) + panel_of(application)
-    people += district_leaders_of(district)
-    if decided_by_city(application.target_tier):
-        people += city_office_of(district.parent) + city_leaders_of(district.parent)
-    return people
-
-
-def _link(application):
-    """The application's dossier page for a notification's link ("" when the work pages are not mounted)."""
-    try:
-        return reverse("work:application_detail", args=[application.pk])
-    except NoReverseMatch:
-        return ""
+    """The object permission of the office that runs evaluation and objections (see `scope.deciding_office_role`)."""
+    return scope.deciding_office_permission(application)
 
 
 def _tell(people, subject, body, *, application):
     """Queue a notification about `application` to `people`, linking to its dossier."""
-    return notify(people, subject, body, application=application, url=_link(application))
+    return notify(people, subject, body, application=application)
 
 
 def _name(application):

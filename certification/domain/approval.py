@@ -1,7 +1,8 @@
 """The leaders' approval chain: who decides next, by tier (the one routing the flow's switches use too), and the decisions."""
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from certification.errors import IllegalTransition, InvalidInput, NotAllowed
 from certification.models import (
@@ -9,24 +10,20 @@ from certification.models import (
     Role,
 )
 from certification.models.tier import decided_by_city
+from certification.scope import ROLE_OBJECT_PERMISSION, holders
 
-from . import audit, roles
+from . import audit
 from ._steps import _lock, _move, _name, _require_permission, _require_status, _tell
-from .notify import (
-    city_leaders_of,
-    city_office_of,
-    district_leaders_of,
-)
 from .publicity import _start_publicity
-from .queries import approval_conflict
+from .queries import approval_conflict, panel_lead_of
 
 
-class Step:
+class Step(models.TextChoices):
     """The approval chain's steps. 紧密型 and 区级示范性 have only DISTRICT (the district leader approves)."""
 
-    DISTRICT = "district"
-    CITY_REVIEW = "city_review"
-    CITY = "city"
+    DISTRICT = "district", gettext_lazy("district leader")
+    CITY_REVIEW = "city_review", gettext_lazy("city office review")
+    CITY = "city", gettext_lazy("city leader")
 
 
 STEP_ROLE = {Step.DISTRICT: Role.DISTRICT_LEADER, Step.CITY_REVIEW: Role.CITY_OFFICE, Step.CITY: Role.CITY_LEADER}
@@ -59,7 +56,7 @@ def start_approval(application):
             raise IllegalTransition(_("Only a passed result goes to approval."))
         _move(application, Application.Status.APPROVAL, by=None, action="approval.started")
         _tell(
-            district_leaders_of(application.cluster.district),
+            holders(Role.DISTRICT_LEADER, application),
             _("Awaiting your decision: %(name)s") % {"name": _name(application)},
             _("Total %(total)s; all veto indicators met.") % {"total": application.total_score},
             application=application,
@@ -73,7 +70,7 @@ def _check_approver(application, step, by):
         raise IllegalTransition(_("This application is decided by the district; the city takes no part."))
     _require_permission(
         by,
-        roles.ROLE_OBJECT_PERMISSION[role],
+        ROLE_OBJECT_PERMISSION[role],
         application,
         _("Only the %(role)s responsible for this application may decide at this step.") % {"role": role.label},
     )
@@ -106,10 +103,7 @@ def approve(application, step, *, by, comment=""):
         if following is None:
             _start_publicity(application, by=by)
         else:
-            district = application.cluster.district
-            people = (
-                city_office_of(district.parent) if following == Step.CITY_REVIEW else city_leaders_of(district.parent)
-            )
+            people = holders(STEP_ROLE[following], application)
             _tell(
                 people,
                 _("Awaiting your decision: %(name)s") % {"name": _name(application)},
@@ -132,7 +126,6 @@ def send_back(application, step, reason, *, by):
         _check_approver(application, step, by)
         if not reason:
             raise InvalidInput(_("Say why you send the application back."))
-        district = application.cluster.district
         if previous_step(step) is None:
             _move(
                 application,
@@ -142,7 +135,7 @@ def send_back(application, step, reason, *, by):
                 reason=reason,
                 payload={"step": step, "to": "panel"},
             )
-            people = [a.evaluator for a in application.assignments.filter(status="active", is_panel_lead=True)]
+            people = [panel_lead_of(application)]
         else:
             previous = previous_step(step)
             audit.record(
@@ -154,7 +147,7 @@ def send_back(application, step, reason, *, by):
                 to_state=f"approval:{previous}",
                 reason=reason,
             )
-            people = district_leaders_of(district) if previous == Step.DISTRICT else city_office_of(district.parent)
+            people = holders(STEP_ROLE[previous], application)
         _tell(
             people,
             _("Sent back to you: %(name)s") % {"name": _name(application)},

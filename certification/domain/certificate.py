@@ -16,10 +16,10 @@ from certification.models import (
     TierChange,
 )
 from certification.models.tier import Tier
+from certification.scope import everyone
 
 from . import audit
 from ._steps import (
-    _everyone,
     _lock,
     _move,
     _name,
@@ -128,7 +128,7 @@ def certify(application, *, by=None, today=None):
             payload={"certificate": certificate.serial, "check_code": certificate.check_code},
         )
         _tell(
-            _everyone(application),
+            everyone(application),
             _("Certified: %(name)s") % {"name": _name(application)},
             _("Certificate %(serial)s, valid until %(until)s.")
             % {"serial": certificate.serial, "until": certificate.valid_until.isoformat()},
@@ -181,7 +181,7 @@ def fail(application, *, reason, by=None):
             payload={"rectification": items},
         )
         _tell(
-            _everyone(application),
+            everyone(application),
             _("Not certified: %(name)s") % {"name": _name(application)},
             _("%(reason)s The rectification list names %(count)s item(s); the cluster may apply again.")
             % {"reason": reason, "count": len(items)},

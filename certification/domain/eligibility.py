@@ -6,11 +6,15 @@ from certification.errors import NotEligible
 from certification.models import Application, Standard, Tier
 from certification.models.tier import next_tier
 
+# `open_application` not given: look it up.
+_LOOK_UP = object()
 
-def check_eligibility(cluster, target_tier):
+
+def check_eligibility(cluster, target_tier, *, open_application=_LOOK_UP):
     """Raise NotEligible, with the reason in the user's language, unless `cluster` may apply for `target_tier`.
 
-    Returns the standard version in force for that tier, which a new application pins.
+    Returns the standard version in force for that tier, which a new application pins. A list page that has
+    already read the cluster's open application (or knows there is none) passes it as `open_application`.
     """
     try:
         target = Tier(target_tier)
@@ -34,7 +38,8 @@ def check_eligibility(cluster, target_tier):
             _("%(cluster)s holds %(held)s and may apply only for %(allowed)s. %(reason)s")
             % {"cluster": cluster.name, "held": held.label, "allowed": allowed.label, "reason": reason}
         )
-    open_application = Application.objects.open().filter(cluster=cluster).first()
+    if open_application is _LOOK_UP:
+        open_application = Application.objects.open().filter(cluster=cluster).first()
     if open_application is not None:
         raise NotEligible(
             _("%(cluster)s already has an open application (%(tier)s, %(status)s); finish or withdraw it first.")

@@ -24,6 +24,7 @@ from certification.models import (
     SentReminder,
     User,
 )
+from certification.scope import holders
 
 from . import queue
 
@@ -173,7 +174,7 @@ def _send_correction_reminder(correction, kind):
     key = f"correction:{correction.pk}:{kind}:{correction.deadline.isoformat()}"
     values = {"cluster": cluster.name, "deadline": correction.deadline.isoformat()}
     if kind == SentReminder.Kind.OVERDUE:
-        recipients = leads_of(cluster) + district_office_of(cluster.district)
+        recipients = holders(Role.LEAD, application) + holders(Role.DISTRICT_OFFICE, application)
         subject = _("Correction overdue: %(cluster)s, deadline %(deadline)s") % values
         body = (
             _(
@@ -183,7 +184,7 @@ def _send_correction_reminder(correction, kind):
             % values
         )
     else:
-        recipients = leads_of(cluster)
+        recipients = holders(Role.LEAD, application)
         subject = _("Correction due by %(deadline)s: %(cluster)s") % values
         body = (
             _(

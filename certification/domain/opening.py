@@ -12,14 +12,12 @@ from certification.models import (
     EvidenceStage,
     Role,
 )
+from certification.scope import holders
 
 from . import audit, roles
 from ._steps import _lock, _move, _name, _require_permission, _require_status, _tell
 from .eligibility import check_eligibility
 from .evidence import missing_requirements
-from .notify import (
-    district_office_of,
-)
 
 
 def open_application(cluster, target_tier, *, by, year=None):
@@ -69,7 +67,7 @@ def start_application(cluster, target_tier, *, by):
         )
         roles.sync_object_permissions(applications=[application])
         _tell(
-            district_office_of(application.cluster.district),
+            holders(Role.DISTRICT_OFFICE, application),
             _("New application: %(name)s") % {"name": _name(application)},
             _("The lead has opened an application and is collecting evidence."),
             application=application,
@@ -121,7 +119,7 @@ def submit_stage(application, stage, *, by):
         if not still_open:
             _move(application, Application.Status.FORMAL_REVIEW, by=by, action="application.evidence_complete")
             _tell(
-                district_office_of(application.cluster.district),
+                holders(Role.DISTRICT_OFFICE, application),
                 _("Formal review due: %(name)s") % {"name": _name(application)},
                 _("All three evidence stages have been submitted."),
                 application=application,

@@ -13,9 +13,11 @@ from certification.models import (
     User,
 )
 from certification.models.tier import decided_by_city
+from certification.scope import deciding_office
 
 from . import audit, roles
-from ._steps import _lock, _move, _name, _office_codename, _require_permission, _require_status, _tell, deciding_office
+from ._steps import _lock, _move, _name, _office_codename, _require_permission, _require_status, _tell
+from .queries import panel_lead_of
 from .scoring import aggregate, has_unreconciled
 
 MIN_EVALUATORS = 3
@@ -257,7 +259,7 @@ def finish_scoring(application):
         if has_unreconciled(application):
             _move(application, Application.Status.RECONCILIATION, by=None, action="scoring.disagreement")
             _tell(
-                [a.evaluator for a in application.assignments.filter(status="active", is_panel_lead=True)],
+                [panel_lead_of(application)],
                 _("Disagreement to reconcile: %(name)s") % {"name": _name(application)},
                 _("The evaluators' scores differ beyond the tolerance on some indicators."),
                 application=application,
@@ -272,7 +274,9 @@ def confirm_result(application, *, by, comment=""):
     """
     with transaction.atomic():
         application = _lock(application)
-        if not application.assignments.filter(evaluator=by, is_panel_lead=True, status="active").exists():
+        if not application.assignments.filter(
+            evaluator=by, is_panel_lead=True, status=EvaluatorAssignment.Status.ACTIVE
+        ).exists():
             raise NotAllowed(_("Only the panel lead may confirm the panel's result."))
         _require_status(application, Application.Status.RECONCILIATION)
         if has_unreconciled(application):

@@ -9,11 +9,12 @@ from certification.errors import IllegalTransition, InvalidInput, NotAllowed
 from certification.models import (
     Application,
     Objection,
+    Role,
 )
+from certification.scope import VIEW_APPLICATION, deciding_office, everyone, holders
 
-from . import audit, roles
+from . import audit
 from ._steps import (
-    _everyone,
     _lock,
     _move,
     _name,
@@ -21,10 +22,6 @@ from ._steps import (
     _require_permission,
     _require_status,
     _tell,
-    deciding_office,
-)
-from .notify import (
-    leads_of,
 )
 from .queries import objection_upheld, open_objections
 
@@ -38,7 +35,7 @@ def _start_publicity(application, *, by):
         payload={"days": application.standard.publicity_days},
     )
     _tell(
-        _everyone(application),
+        everyone(application),
         _("Publicity period: %(name)s") % {"name": _name(application)},
         _("The result is public for %(days)s days; objections may be raised meanwhile.")
         % {"days": application.standard.publicity_days},
@@ -54,7 +51,7 @@ def raise_objection(application, text, *, by):
     text = (text or "").strip()
     with transaction.atomic():
         application = _lock(application)
-        _require_permission(by, roles.VIEW_APPLICATION, application, _("You may not raise an objection here."))
+        _require_permission(by, VIEW_APPLICATION, application, _("You may not raise an objection here."))
         _require_status(application, Application.Status.PUBLICITY)
         if not text:
             raise InvalidInput(_("Write the objection."))
@@ -110,7 +107,7 @@ def resolve_objection(objection, outcome, resolution, *, by):
             reason=resolution,
         )
         _tell(
-            [objection.raised_by, *leads_of(application.cluster)],
+            [objection.raised_by, *holders(Role.LEAD, application)],
             _("Objection resolved: %(name)s") % {"name": _name(application)},
             f"{objection.get_outcome_display()}：{resolution}",
             application=application,

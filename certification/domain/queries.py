@@ -1,10 +1,14 @@
 """Reads the flow's gates and the pages share. Each reads the database, never a cached instance; none writes."""
 
+from collections import defaultdict
+
 from django.utils.translation import gettext as _
 
 from certification.models import (
     Application,
     EvaluatorAssignment,
+    EvidenceFile,
+    EvidenceRequirement,
     Objection,
 )
 
@@ -77,3 +81,35 @@ def failure_reason(application):
         "total": application.total_score,
         "pass": application.standard.pass_score,
     }
+
+
+def missing_requirements_of(applications):
+    """What each application still lacks, for many at once: {(application id, stage): [requirement, ...]}.
+
+    The rule of `certification.domain.evidence.missing_requirements` (a required item of the pinned standard with
+    no current file), read in two queries whatever the number of applications, for list pages.
+    """
+    applications = list(applications)
+    if not applications:
+        return {}
+    required = (
+        EvidenceRequirement.objects.filter(
+            indicator__dimension__standard_id__in={a.standard_id for a in applications}, required=True
+        )
+        .select_related("indicator__dimension")
+        .order_by("indicator__dimension__order", "indicator__order", "indicator__code", "code")
+    )
+    present = set(
+        EvidenceFile.objects.current()
+        .filter(application__in=applications)
+        .values_list("application_id", "requirement_id")
+    )
+    by_standard = defaultdict(list)
+    for requirement in required:
+        by_standard[requirement.indicator.dimension.standard_id].append(requirement)
+    missing = defaultdict(list)
+    for application in applications:
+        for requirement in by_standard[application.standard_id]:
+            if (application.pk, requirement.pk) not in present:
+                missing[(application.pk, requirement.stage)].append(requirement)
+    return missing

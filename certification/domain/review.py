@@ -9,13 +9,11 @@ from certification.models import (
     Application,
     CorrectionRequest,
     Indicator,
+    Role,
 )
+from certification.scope import deciding_office, holders
 
-from ._steps import _lock, _move, _name, _require_permission, _require_status, _tell, deciding_office
-from .notify import (
-    district_office_of,
-    leads_of,
-)
+from ._steps import _lock, _move, _name, _require_permission, _require_status, _tell
 
 
 def pass_formal_review(application, *, by, comment=""):
@@ -31,7 +29,7 @@ def pass_formal_review(application, *, by, comment=""):
         _require_status(application, Application.Status.FORMAL_REVIEW)
         _move(application, Application.Status.ASSIGNMENT, by=by, action="formal_review.passed", reason=comment)
         _tell(
-            leads_of(application.cluster) + deciding_office(application),
+            holders(Role.LEAD, application) + deciding_office(application),
             _("Formal review passed: %(name)s") % {"name": _name(application)},
             _("The dossier is complete; evaluators will be assigned next."),
             application=application,
@@ -78,7 +76,7 @@ def request_correction(application, indicators, comment, deadline, *, by):
             },
         )
         _tell(
-            leads_of(application.cluster),
+            holders(Role.LEAD, application),
             _("Correction requested: %(name)s") % {"name": _name(application)},
             _("Indicators returned: %(codes)s. Deadline: %(deadline)s. %(comment)s")
             % {"codes": "、".join(i.code for i in chosen), "deadline": deadline.isoformat(), "comment": comment},
@@ -112,7 +110,7 @@ def submit_correction(correction, response, *, by):
             payload={"correction": correction.pk},
         )
         _tell(
-            district_office_of(application.cluster.district),
+            holders(Role.DISTRICT_OFFICE, application),
             _("Correction submitted: %(name)s") % {"name": _name(application)},
             correction.response,
             application=application,

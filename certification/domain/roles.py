@@ -17,22 +17,19 @@ from django.utils.translation import gettext as _
 from guardian.models import UserObjectPermission
 
 from certification.errors import InvalidInput
-from certification.models import ROLE_SCOPE, Application, EvaluatorAssignment, Role, RoleGrant, User
+from certification.models import (
+    ROLE_APPLICATION_PATH,
+    ROLE_SCOPE,
+    Application,
+    EvaluatorAssignment,
+    Role,
+    RoleGrant,
+    User,
+    scope_object_id,
+)
+from certification.scope import OBJECT_PERMISSIONS, ROLE_OBJECT_PERMISSION, VIEW_APPLICATION
 
 from . import audit
-
-VIEW_APPLICATION = "view_application"
-
-# The object permission each role holds on the applications in its scope, beside `view_application`.
-ROLE_OBJECT_PERMISSION = {
-    Role.LEAD: "act_as_lead",
-    Role.DISTRICT_OFFICE: "act_as_district_office",
-    Role.DISTRICT_LEADER: "act_as_district_leader",
-    Role.CITY_OFFICE: "act_as_city_office",
-    Role.CITY_LEADER: "act_as_city_leader",
-    Role.EVALUATOR: "act_as_evaluator",
-}
-OBJECT_PERMISSIONS = [VIEW_APPLICATION, *ROLE_OBJECT_PERMISSION.values()]
 
 # Model-wide permissions of each role's group. None of them names an application: scope is per object.
 _SEE_PROCESS = "workflows.view_certificationprocess"
@@ -45,11 +42,6 @@ ROLE_GROUP_PERMISSIONS = {
     Role.CITY_LEADER: [_SEE_PROCESS],
     Role.ADMINISTRATOR: [_SEE_PROCESS, "certification.view_application"],
 }
-
-
-def perm(codename):
-    """The full name `user.has_perm` takes for one of the application object permissions."""
-    return f"certification.{codename}"
 
 
 def _permission(full_name):
@@ -80,8 +72,9 @@ def _sync_group(user, role):
 def desired_object_permissions(applications=None, users=None):
     """The set of (user id, codename, application id) the grants and assignments call for.
 
-    Leads: their cluster's applications; district office and leader: their district's; city office and
-    leader: their city's; evaluators (holding the evaluator role): the applications of their active assignments.
+    The scope rule of `certification.scope` (ROLE_APPLICATION_PATH): leads their cluster's applications, district
+    office and leader their district's, city office and leader their city's; evaluators (holding the evaluator
+    role) the applications of their active assignments.
     Restricted to `applications` and/or `users` (querysets or lists) when given.
     """
     apps = Application.objects.all() if applications is None else applications
@@ -106,15 +99,8 @@ def desired_object_permissions(applications=None, users=None):
 
     desired = set()
     for application in apps:
-        district = application.cluster.district
-        holders = {
-            Role.LEAD: by_scope[(Role.LEAD, application.cluster_id)],
-            Role.DISTRICT_OFFICE: by_scope[(Role.DISTRICT_OFFICE, district.pk)],
-            Role.DISTRICT_LEADER: by_scope[(Role.DISTRICT_LEADER, district.pk)],
-            Role.CITY_OFFICE: by_scope[(Role.CITY_OFFICE, district.parent_id)],
-            Role.CITY_LEADER: by_scope[(Role.CITY_LEADER, district.parent_id)],
-            Role.EVALUATOR: assignments[application.pk],
-        }
+        holders = {role: by_scope[(role, scope_object_id(role, application))] for role in ROLE_APPLICATION_PATH}
+        holders[Role.EVALUATOR] = assignments[application.pk]
         for role, user_ids in holders.items():
             for user_id in user_ids:
                 desired.add((user_id, VIEW_APPLICATION, application.pk))

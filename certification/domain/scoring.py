@@ -46,11 +46,10 @@ from certification.models import (
     ExportJob,
     Indicator,
     IndicatorResult,
-    Role,
-    RoleGrant,
     Score,
     ScoreSheet,
 )
+from certification.scope import may_export
 
 from . import audit, queue
 
@@ -119,8 +118,16 @@ def _apply_prefill(score, prefill):
     score.not_applicable = score.prefill_not_applicable
 
 
+def sheet_of(assignment):
+    """The assignment's score sheet, or None before its scoring task has started (a read: creates nothing)."""
+    return ScoreSheet.objects.filter(assignment=assignment).first()
+
+
 def get_or_create_sheet(assignment):
-    """The assignment's score sheet, created on first use with one Score row per indicator of the pinned standard.
+    """Open the assignment's score sheet: one Score row per indicator of the pinned standard. Idempotent.
+
+    The flow calls it when the evaluator's scoring task is created (`CertificationFlow.open_score_sheet`), so the
+    pages that show the sheet only read it (`sheet_of`).
 
     Computed indicators are pre-filled from `certification.domain.computed.compute_indicators` and the sheet pins
     that data's version. Refused for a recused assignment or an application not (yet) being scored.
@@ -271,7 +278,8 @@ def save_scores(sheet, entries, *, by):
         if errors:
             raise ScoreErrors(errors, codes)
         Score.objects.bulk_update(changed, ["value", "not_applicable", "comment", "override_reason"])
-        sheet.save(update_fields=["updated"])
+        sheet.saved = timezone.now()
+        sheet.save(update_fields=["saved", "updated"])
         audit.record(
             "score_sheet.saved",
             actor=by,
@@ -574,24 +582,6 @@ def failed_items(application):
                 )
             )
     return items
-
-
-def may_export(user, *, application=None, district=None):
-    """Who may export: an application's 评估汇总表 — the office and leaders of its district or city and
-    administrators; a district summary — the office and leaders of that district only."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    grants = RoleGrant.objects.active().filter(user=user)
-    district_roles = [Role.DISTRICT_OFFICE, Role.DISTRICT_LEADER]
-    if district is not None:
-        return grants.filter(role__in=district_roles, region=district).exists()
-    cluster_district = application.cluster.district
-    return (
-        user.is_superuser
-        or grants.filter(role=Role.ADMINISTRATOR).exists()
-        or grants.filter(role__in=district_roles, region=cluster_district).exists()
-        or grants.filter(role__in=[Role.CITY_OFFICE, Role.CITY_LEADER], region_id=cluster_district.parent_id).exists()
-    )
 
 
 def request_export(*, by, application=None, district=None):

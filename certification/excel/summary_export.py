@@ -20,7 +20,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
-from certification.models import Application, ExportJob, IndicatorResult, Score, ScoreSheet
+from certification.models import Application, EvaluatorAssignment, ExportJob, IndicatorResult, Score, ScoreSheet
 
 from .cells import FORMULA_TRIGGERS, write_text
 
@@ -91,7 +91,11 @@ def _verdict(application):
 def _write_application(workbook, application):
     ws = workbook.create_sheet(_("Evaluation summary")[:31])
     writer = _RowWriter(ws)
-    assignments = list(application.assignments.filter(status="active").select_related("evaluator").order_by("id"))
+    assignments = list(
+        application.assignments.filter(status=EvaluatorAssignment.Status.ACTIVE)
+        .select_related("evaluator")
+        .order_by("id")
+    )
     sheets = {
         sheet.assignment_id: sheet
         for sheet in ScoreSheet.objects.filter(assignment__in=assignments, status=ScoreSheet.Status.SUBMITTED)

@@ -1,7 +1,14 @@
+from collections import defaultdict
+from functools import reduce
+from operator import or_
+
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
+from .people import ROLE_APPLICATION_PATH, Role, RoleGrant, grant_scope_field
+from .review import EvaluatorAssignment
 from .tier import CERTIFIABLE, Tier
 
 
@@ -13,28 +20,32 @@ class ApplicationQuerySet(models.QuerySet):
         return self.filter(cluster=cluster)
 
     def visible_to(self, user):
-        """Applications within the scope of the user's active role grants (evaluators: their assignments)."""
-        from .people import Role, RoleGrant
+        """Applications within the scope of the user's active role grants (evaluators: their active assignments).
 
+        The scope rule is `people.ROLE_APPLICATION_PATH`; each role kind is one EXISTS, so the query stays one
+        statement however many applications there are.
+        """
         if not user.is_authenticated or not user.is_active:
             return self.none()
-        if user.is_superuser:
-            return self.all()
         grants = RoleGrant.objects.active().filter(user=user)
-        if grants.filter(role=Role.ADMINISTRATOR).exists():
+        if user.is_superuser or grants.filter(role=Role.ADMINISTRATOR).exists():
             return self.all()
-        scope = models.Q(
-            cluster__in=grants.filter(role=Role.LEAD).values("cluster"),
+        roles_by_path = defaultdict(list)
+        for role, path in ROLE_APPLICATION_PATH.items():
+            roles_by_path[path].append(role)
+        scope = [
+            Exists(grants.filter(role__in=roles, **{grant_scope_field(roles[0]): OuterRef(path)}))
+            for path, roles in roles_by_path.items()
+        ]
+        scope.append(
+            Exists(grants.filter(role=Role.EVALUATOR))
+            & Exists(
+                EvaluatorAssignment.objects.filter(
+                    application=OuterRef("pk"), evaluator=user, status=EvaluatorAssignment.Status.ACTIVE
+                )
+            )
         )
-        scope |= models.Q(
-            cluster__district__in=grants.filter(role__in=[Role.DISTRICT_OFFICE, Role.DISTRICT_LEADER]).values("region")
-        )
-        scope |= models.Q(
-            cluster__district__parent__in=grants.filter(role__in=[Role.CITY_OFFICE, Role.CITY_LEADER]).values("region")
-        )
-        if grants.filter(role=Role.EVALUATOR).exists():
-            scope |= models.Q(pk__in=user.assignments.filter(status="active").values("application"))
-        return self.filter(scope)
+        return self.filter(reduce(or_, scope))
 
 
 class Application(models.Model):

@@ -10,6 +10,54 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AuditEvent(models.Model):
+    class Action(models.TextChoices):
+        """What an audit row records. Every action has a label: the dossier's history shows it, never the code."""
+
+        APPLICATION_OPENED = "application.opened", _("Application opened")
+        EVIDENCE_UPLOADED = "evidence.uploaded", _("Evidence uploaded")
+        EVIDENCE_WITHDRAWN = "evidence.withdrawn", _("Evidence withdrawn")
+        STAGE_SUBMITTED = "stage.submitted", _("Evidence stage submitted")
+        APPLICATION_EVIDENCE_COMPLETE = "application.evidence_complete", _("All evidence stages submitted")
+        FORMAL_REVIEW_PASSED = "formal_review.passed", _("Formal review passed")
+        FORMAL_REVIEW_CORRECTION_REQUESTED = "formal_review.correction_requested", _("Correction requested")
+        CORRECTION_SUBMITTED = "correction.submitted", _("Correction submitted")
+        EVALUATOR_ASSIGNED = "evaluator.assigned", _("Evaluator assigned")
+        EVALUATORS_ASSIGNED = "evaluators.assigned", _("Evaluation panel assigned")
+        EVALUATOR_RECUSED = "evaluator.recused", _("Evaluator recused")
+        EVALUATOR_REPLACED = "evaluator.replaced", _("Evaluator replaced")
+        SCORE_SHEET_CREATED = "score_sheet.created", _("Score sheet started")
+        SCORE_SHEET_SAVED = "score_sheet.saved", _("Score sheet saved")
+        SCORE_SHEET_DATA_REFRESHED = "score_sheet.data_refreshed", _("Score sheet refreshed from new data")
+        SCORE_SHEET_SUBMITTED = "score_sheet.submitted", _("Score sheet submitted")
+        APPLICATION_AGGREGATED = "application.aggregated", _("Scores aggregated")
+        SCORING_DISAGREEMENT = "scoring.disagreement", _("Evaluators disagree")
+        INDICATOR_RESULT_RECONCILED = "indicator_result.reconciled", _("Disagreement reconciled")
+        APPLICATION_RECONCILED = "application.reconciled", _("Reconciliation finished")
+        RESULT_CONFIRMED = "result.confirmed", _("Result confirmed")
+        APPROVAL_STARTED = "approval.started", _("Sent for approval")
+        APPROVAL_APPROVED = "approval.approved", _("Approved")
+        APPROVAL_SENT_BACK = "approval.sent_back", _("Sent back")
+        PUBLICITY_STARTED = "publicity.started", _("Publicity period started")
+        OBJECTION_RAISED = "objection.raised", _("Objection raised")
+        OBJECTION_RESOLVED = "objection.resolved", _("Objection resolved")
+        OBJECTIONS_CLOSED = "objections.closed", _("Objections closed")
+        CLUSTER_TIER_CHANGED = "cluster.tier_changed", _("Cluster tier changed")
+        APPLICATION_CERTIFIED = "application.certified", _("Certified")
+        APPLICATION_FAILED = "application.failed", _("Not passed")
+        DATASET_IMPORT_STARTED = "dataset.import_started", _("Data import started")
+        DATASET_IMPORTED = "dataset.imported", _("Data imported")
+        DATASET_IMPORT_FAILED = "dataset.import_failed", _("Data import failed")
+        EXPORT_REQUESTED = "export.requested", _("Export requested")
+        CLUSTER_TIER_RECORDED = "cluster.tier_recorded", _("Cluster tier recorded")
+        DEMO_PUBLICITY_SHORTENED = "demo.publicity_shortened", _("Publicity period ended early (demo)")
+        EVALUATOR_REMOVED = "evaluator.removed", _("Evaluator taken off the panel")
+        ROLE_GRANTED = "role.granted", _("Role granted")
+        ROLE_REVOKED = "role.revoked", _("Role revoked")
+        STANDARD_LOADED = "standard.loaded", _("Standard loaded")
+        STANDARD_NEW_VERSION = "standard.new_version", _("New standard version drafted")
+        STANDARD_PUBLISHED = "standard.published", _("Standard published")
+        STANDARD_RETIRED = "standard.retired", _("Standard retired")
+
     at = models.DateTimeField(_("time"), db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -19,7 +67,7 @@ class AuditEvent(models.Model):
         blank=True,
         related_name="+",
     )
-    action = models.CharField(_("action"), max_length=60)
+    action = models.CharField(_("action"), max_length=60, choices=Action.choices)
     application = models.ForeignKey(
         "certification.Application",
         verbose_name=_("application"),

@@ -1,7 +1,10 @@
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
+
+from .review import EvaluatorAssignment
 
 
 class Role(models.TextChoices):
@@ -26,6 +29,31 @@ ROLE_SCOPE = {
     Role.EVALUATOR: None,
     Role.ADMINISTRATOR: None,
 }
+
+# Where an application sits for each role granted on a cluster or region: a grant of the role on the object at this
+# path (from the application) covers the application. The one scope rule: `Application.objects.visible_to`,
+# `RoleGrant.objects.holders` and the guardian grant sync (certification.domain.roles) all read it.
+ROLE_APPLICATION_PATH = {
+    Role.LEAD: "cluster",
+    Role.DISTRICT_OFFICE: "cluster__district",
+    Role.DISTRICT_LEADER: "cluster__district",
+    Role.CITY_OFFICE: "cluster__district__parent",
+    Role.CITY_LEADER: "cluster__district__parent",
+}
+
+
+def scope_object_id(role, application):
+    """The id of the cluster or region a grant of `role` must name to cover `application`."""
+    obj = application
+    *parents, last = ROLE_APPLICATION_PATH[Role(role)].split("__")
+    for name in parents:
+        obj = getattr(obj, name)
+    return getattr(obj, f"{last}_id")
+
+
+def grant_scope_field(role):
+    """The RoleGrant field naming a role's scope: "cluster" or "region"."""
+    return "cluster" if ROLE_SCOPE[Role(role)] == "cluster" else "region"
 
 
 class User(AbstractUser):
@@ -61,6 +89,31 @@ class User(AbstractUser):
 class RoleGrantQuerySet(models.QuerySet):
     def active(self):
         return self.filter(revoked__isnull=True)
+
+    def covering(self, role, application):
+        """Active grants of `role` whose scope covers `application` (evaluators: every active evaluator grant)."""
+        grants = self.active().filter(role=role)
+        if Role(role) not in ROLE_APPLICATION_PATH:
+            return grants
+        return grants.filter(**{f"{grant_scope_field(role)}_id": scope_object_id(role, application)})
+
+    def holders(self, role, application):
+        """The active users holding `role` over `application`, in id order.
+
+        Evaluators hold it over the applications of their active assignments only, while their role is granted.
+        """
+        users = User.objects.filter(is_active=True).filter(
+            Exists(self.covering(role, application).filter(user=OuterRef("pk")))
+        )
+        if Role(role) == Role.EVALUATOR:
+            users = users.filter(
+                Exists(
+                    EvaluatorAssignment.objects.filter(
+                        application=application, evaluator=OuterRef("pk"), status=EvaluatorAssignment.Status.ACTIVE
+                    )
+                )
+            )
+        return users.order_by("pk")
 
 
 class RoleGrant(models.Model):

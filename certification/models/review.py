@@ -72,12 +72,17 @@ class CorrectionRequest(models.Model):
         return self.resolved is None
 
 
+class AssignmentStatus(models.TextChoices):
+    """An evaluator assignment's status (module level so the model's constraint can name it)."""
+
+    ACTIVE = "active", _("Active")
+    RECUSED = "recused", _("Recused")
+
+
 class EvaluatorAssignment(models.Model):
     """An evaluator on an application's panel. One panel member is the lead who reconciles disagreements."""
 
-    class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
-        RECUSED = "recused", _("Recused")
+    Status = AssignmentStatus
 
     application = models.ForeignKey(
         "certification.Application", verbose_name=_("application"), on_delete=models.CASCADE, related_name="assignments"
@@ -101,13 +106,17 @@ class EvaluatorAssignment(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["application", "evaluator"],
-                condition=models.Q(status="active"),
+                condition=models.Q(status=AssignmentStatus.ACTIVE),
                 name="assignment_unique_active_evaluator",
             ),
         ]
 
     def __str__(self):
         return f"{self.application} · {self.evaluator}"
+
+    @property
+    def is_active(self):
+        return self.status == AssignmentStatus.ACTIVE
 
 
 class Objection(models.Model):

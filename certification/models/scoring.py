@@ -22,6 +22,8 @@ class ScoreSheet(models.Model):
         _("data version"), max_length=64, blank=True, help_text=_("Fingerprint of the structured data the sheet saw.")
     )
     updated = models.DateTimeField(_("updated"), auto_now=True)
+    # When the evaluator last saved a draft: the sheet exists from the start of their task, unsaved until then.
+    saved = models.DateTimeField(_("saved"), null=True, blank=True)
     submitted = models.DateTimeField(_("submitted"), null=True, blank=True)
 
     class Meta:

@@ -10,9 +10,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from certification.domain.scoring import may_export, request_export
+from certification.domain.scoring import request_export
 from certification.models import ExportJob, Region
 from certification.permissions import get_application_for
+from certification.scope import may_export
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -30,11 +30,21 @@ class NotificationListView(LoginRequiredMixin, ListView):
 
 
 class OpenNotificationView(LoginRequiredMixin, View):
-    """Mark read and follow the notification's link (a local link only; anything else lands on the list)."""
+    """Follow the notification's link (a local link only; anything else lands on the list).
 
-    def get(self, request, pk):
+    The list's button POSTs here, which marks the notification read first; a GET (a bookmarked or shared link)
+    only follows it: reads stay reads.
+    """
+
+    def post(self, request, pk):
         notification = _own_notification(request.user, pk)
         notify.mark_read(notification, by=request.user)
+        return self._follow(request, notification)
+
+    def get(self, request, pk):
+        return self._follow(request, _own_notification(request.user, pk))
+
+    def _follow(self, request, notification):
         target = notification.url
         if not target or not url_has_allowed_host_and_scheme(
             target, allowed_hosts={request.get_host()}, require_https=request.is_secure()

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from certification.domain.scoring import get_or_create_sheet
+from certification.domain.scoring import get_or_create_sheet, sheet_of
 from certification.errors import DomainError
 from certification.excel.scoring_workbook import build_workbook, filename, upload_workbook
 from certification.forms.scoring import ScoreSheetForm
@@ -39,7 +39,10 @@ def _own_sheet(request, pk):
     if assignment is None:
         raise Http404(_("You have no score sheet for this application."))
     assignment.application = application
-    sheet = get_or_create_sheet(assignment)
+    # A GET only reads: the sheet was opened when the evaluator's task started. A POST opens it if need be.
+    sheet = get_or_create_sheet(assignment) if request.method == "POST" else sheet_of(assignment)
+    if sheet is None:
+        raise Http404(_("You have no score sheet for this application."))
     sheet.assignment = assignment
     return application, sheet
 

@@ -585,7 +585,7 @@ def test_notifications_mark_all_read_leaves_others_alone(client, reader):
 def test_notification_open_marks_read_and_follows_local_link(client, reader):
     notification = _notification(reader, "一", url="/work/applications/")
 
-    response = client.get(reverse("work:notification_open", args=[notification.pk]))
+    response = client.post(reverse("work:notification_open", args=[notification.pk]))
 
     notification.refresh_from_db()
     assert response.status_code == 302

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from certification.domain.roles import grant_role
-from certification.domain.scoring import get_or_create_sheet, save_scores, submit_sheet
+from certification.domain.scoring import SCORING_STATUSES, get_or_create_sheet, save_scores, submit_sheet
 from certification.models import Application, EvaluatorAssignment, Role, Tier
 
 from . import ClusterFactory, UserFactory, published_standard
@@ -46,14 +46,22 @@ def evaluator(**fields):
 
 
 def panel(application, size, *, lead=0):
-    """`size` active assignments of new evaluators; the one at index `lead` is the panel lead."""
+    """`size` active assignments of new evaluators; the one at index `lead` is the panel lead.
+
+    While the application is being scored each evaluator's sheet is opened, as the flow does when their scoring
+    task starts (the sheet pages only read it).
+    """
     office = UserFactory()
-    return [
+    assignments = [
         EvaluatorAssignment.objects.create(
             application=application, evaluator=evaluator(), assigned_by=office, is_panel_lead=(index == lead)
         )
         for index in range(size)
     ]
+    if application.status in SCORING_STATUSES:
+        for assignment in assignments:
+            get_or_create_sheet(assignment)
+    return assignments
 
 
 def entries_for(sheet, values, comment="材料不够完整。"):
