@@ -21,6 +21,7 @@ from certification.models import (
     TierChange,
     User,
 )
+from certification.views.standards import standard_download_response
 
 
 @admin.register(Region)
@@ -132,8 +133,6 @@ class StandardAdmin(LockedWhenPublished, admin.ModelAdmin):
 
     @admin.action(description=_("Download as Excel (.xlsx)"))
     def download_xlsx(self, request, queryset):
-        from certification.views.standards import standard_download_response
-
         if queryset.count() != 1:
             self.message_user(request, _("Select exactly one standard to download."), level=messages.WARNING)
             return None

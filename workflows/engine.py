@@ -11,9 +11,10 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 from viewflow.workflow.timers import fire_due_timers as _fire_viewflow_timers
 
-from certification.domain import publicity
+from certification.domain import panel, publicity
 from certification.errors import IllegalTransition
 
+from .flows import CertificationFlow
 from .models import process_for
 
 
@@ -49,3 +50,26 @@ def end_publicity_now_for_demo(application, *, by):
             raise IllegalTransition(_("This application has no running publicity timer to end."))
         Task.objects.filter(pk=timer.pk).update(scheduled=now)
     return fire_due_timers()
+
+
+def remove_from_running_panel(assignment, reason, *, by, request=None):
+    """The office takes an evaluator off a running panel (`certification.domain.panel.remove_from_panel`), then
+    ends their open scoring task, so the flow's branch goes on to ask for a replacement.
+
+    Runs under the process lock. Side effects: those of the domain function; the scoring task done.
+    """
+    process = process_for(assignment.application)
+    flow_class = CertificationFlow
+    with flow_class.lock(process.pk), transaction.atomic():
+        panel.remove_from_panel(assignment, reason, by=by)
+        task = flow_class.task_class._default_manager.filter(
+            process=process,
+            flow_task=flow_class.score,
+            data__assignment=assignment.pk,
+            status__in=[STATUS.ASSIGNED, STATUS.STARTED],
+        ).first()
+        if task is not None:
+            activation = flow_class.score.activation_class(task)
+            if activation.start.can_proceed():
+                activation.start(request)
+            activation.execute()

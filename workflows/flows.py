@@ -1,6 +1,7 @@
 """The certification process, as a viewflow flow: read it top to bottom like the diagram.
 
-Every step's rule lives in certification.domain.process; nodes and views only call it. Tasks carry an object
+Every step's rule lives in the step modules of certification.domain (opening, review, panel, approval,
+publicity, certificate; reads in queries); nodes and views only call them. Tasks carry an object
 permission on the application (django-guardian, granted by certification.domain.roles), so each person's queue
 and inbox show only the applications of their scope.
 """

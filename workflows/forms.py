@@ -1,4 +1,4 @@
-"""Forms of the certification tasks. They collect input only; every rule is in certification.domain.process."""
+"""Forms of the certification tasks. They collect input only; every rule is in certification.domain's step modules."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -75,7 +75,7 @@ class AssignEvaluatorsForm(forms.Form):
     panel_lead = forms.ModelChoiceField(label=_("Panel lead"), queryset=User.objects.none())
 
     def __init__(self, *args, candidates, **kwargs):
-        """`candidates`: [(user, conflict reason or None)] from certification.domain.process.eligible_evaluators."""
+        """`candidates`: [(user, conflict reason or None)] from certification.domain.panel.eligible_evaluators."""
         super().__init__(*args, **kwargs)
         queryset = User.objects.filter(pk__in=[user.pk for user, _reason in candidates]).order_by("pk")
         self.fields["evaluators"].queryset = queryset

@@ -8,17 +8,16 @@ DomainErrorMiddleware; an input the domain rejects is shown on the form instead.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views import generic
 from viewflow.workflow.flow.views import mixins as flow_view_mixins
 
-from certification.domain import approval, opening, panel, publicity, queries, review, scoring
+from certification.domain import aggregation, approval, opening, panel, publicity, queries, review, scoring
 from certification.domain.evidence import missing_requirements, requirements_of
 from certification.errors import DomainError, IllegalTransition, InvalidInput
 from certification.forms.scoring import ScoreSheetForm
@@ -39,15 +38,8 @@ from .outcomes import Outcome
 
 
 def application_url(application):
-    """The application's dossier page (the work area), or the process page when that area is not mounted."""
-    try:
-        return reverse("work:application_detail", args=[application.pk])
-    except NoReverseMatch:
-        from .flows import CertificationFlow
-        from .models import process_for
-
-        process = process_for(application)
-        return CertificationFlow.instance.reverse("process_detail", args=[process.pk]) if process else "/"
+    """The application's dossier page (the work area, which `WorkflowsConfig.ready` always mounts)."""
+    return reverse("work:application_detail", args=[application.pk])
 
 
 class TaskPage(flow_view_mixins.TaskSuccessUrlMixin, generic.FormView):
@@ -344,7 +336,9 @@ class ReconcileView(TaskPage):
                     IndicatorResult, pk=form.cleaned_data["result"], application=self.application
                 )
                 try:
-                    scoring.reconcile(result, form.cleaned_data["value"], form.cleaned_data["reason"], by=request.user)
+                    aggregation.reconcile(
+                        result, form.cleaned_data["value"], form.cleaned_data["reason"], by=request.user
+                    )
                 except InvalidInput as refusal:
                     messages.error(request, refusal.message)
                 return HttpResponseRedirect(request.get_full_path())
@@ -447,37 +441,3 @@ class ResolveObjectionView(generic.View):
 
 
 STAGE_VIEWS = {stage: SubmitStageView.as_view(stage=stage) for stage in EvidenceStage.values}
-
-
-@method_decorator(login_required, name="dispatch")
-class RemoveEvaluatorView(generic.View):
-    """The office takes an evaluator off the panel; their scoring task ends and the branch asks for a replacement."""
-
-    def post(self, request, pk, assignment_pk):
-        from viewflow.workflow.status import STATUS
-
-        from .flows import CertificationFlow
-        from .models import process_for
-
-        application = get_application_for(request.user, pk)
-        assignment = get_object_or_404(EvaluatorAssignment, pk=assignment_pk, application=application)
-        form = forms.RecuseForm(request.POST)
-        if not form.is_valid():
-            raise InvalidInput(_("Give the reason for taking the evaluator off the panel."))
-        process = process_for(application)
-        flow_class = CertificationFlow
-        with flow_class.lock(process.pk), transaction.atomic():
-            panel.remove_from_panel(assignment, form.cleaned_data["reason"], by=request.user)
-            task = flow_class.task_class._default_manager.filter(
-                process=process,
-                flow_task=flow_class.score,
-                data__assignment=assignment.pk,
-                status__in=[STATUS.ASSIGNED, STATUS.STARTED],
-            ).first()
-            if task is not None:
-                activation = flow_class.score.activation_class(task)
-                if activation.start.can_proceed():
-                    activation.start(request)
-                activation.execute()
-        messages.success(request, _("The evaluator is off the panel; assign a replacement."))
-        return HttpResponseRedirect(application_url(application))

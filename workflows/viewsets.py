@@ -15,7 +15,7 @@ from viewflow.workflow.flow.viewset import FlowAppViewset
 
 from certification.models import Application
 
-from . import views
+from . import views, work
 from .flows import CertificationFlow
 
 
@@ -77,6 +77,6 @@ class CertificationFlowApp(FlowAppViewset):
     )
     evaluator_remove_path = path(
         "applications/<int:pk>/panel/<int:assignment_pk>/remove/",
-        views.RemoveEvaluatorView.as_view(),
+        work.RemoveEvaluatorView.as_view(),
         name="evaluator_remove",
     )

@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -28,7 +28,7 @@ from certification.domain.certificate import rectification_list
 from certification.domain.eligibility import check_eligibility
 from certification.domain.evidence import requirements_of
 from certification.domain.queries import missing_requirements_of
-from certification.errors import NotEligible
+from certification.errors import InvalidInput, NotEligible
 from certification.models import (
     Application,
     ApplicationStage,
@@ -59,8 +59,9 @@ from certification.scope import (
     sees_results,
 )
 
-from .engine import end_publicity_now_for_demo, fire_due_timers
+from .engine import end_publicity_now_for_demo, fire_due_timers, remove_from_running_panel
 from .flows import CertificationFlow
+from .forms import RecuseForm
 from .models import process_for
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -390,6 +391,20 @@ class EndPublicityForDemoView(LoginRequiredMixin, View):
             % {"cluster": application.cluster.name, "status": application.get_status_display()},
         )
         return redirect("work:office")
+
+
+class RemoveEvaluatorView(LoginRequiredMixin, View):
+    """The office takes an evaluator off the panel; their scoring task ends and the branch asks for a replacement."""
+
+    def post(self, request, pk, assignment_pk):
+        application = get_application_for(request.user, pk)
+        assignment = get_object_or_404(EvaluatorAssignment, pk=assignment_pk, application=application)
+        form = RecuseForm(request.POST)
+        if not form.is_valid():
+            raise InvalidInput(_("Give the reason for taking the evaluator off the panel."))
+        remove_from_running_panel(assignment, form.cleaned_data["reason"], by=request.user, request=request)
+        messages.success(request, _("The evaluator is off the panel; assign a replacement."))
+        return redirect("work:application_detail", pk=application.pk)
 
 
 class ApplicationListView(LoginRequiredMixin, ListView):

@@ -26,8 +26,8 @@ from ._steps import (
     _require_status,
     _tell,
 )
+from .aggregation import failed_items
 from .queries import objection_upheld, open_objections
-from .scoring import failed_items
 
 # Certificate serial numbers: XQRZ-<year>-<tier>-<number>.
 SERIAL_TIER = {Tier.CLOSE_KNIT: "紧密", Tier.DISTRICT_MODEL: "区示范", Tier.CITY_MODEL: "市示范"}

@@ -17,8 +17,8 @@ from certification.scope import deciding_office
 
 from . import audit, roles
 from ._steps import _lock, _move, _name, _office_codename, _require_permission, _require_status, _tell
+from .aggregation import aggregate, has_unreconciled
 from .queries import panel_lead_of
-from .scoring import aggregate, has_unreconciled
 
 MIN_EVALUATORS = 3
 
@@ -248,7 +248,7 @@ def assign_replacement(recused, evaluator, *, by):
 
 
 def finish_scoring(application):
-    """Every active evaluator has submitted: combine the sheets (certification.domain.scoring.aggregate).
+    """Every active evaluator has submitted: combine the sheets (certification.domain.aggregation.aggregate).
 
     A disagreement still to reconcile moves the application to reconciliation. Side effects: the results and
     totals (by aggregate), status, audit row, a notification to the panel lead.

@@ -13,6 +13,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from certification.uploads import PREVIEWABLE_CONTENT_TYPES
+
 # The only fields a stored evidence file may change after creation: withdrawing it.
 WITHDRAW_FIELDS = frozenset({"withdrawn", "withdrawn_by", "withdraw_reason"})
 
@@ -121,6 +123,4 @@ class EvidenceFile(models.Model):
 
     @property
     def previewable(self):
-        from certification.uploads import PREVIEWABLE_CONTENT_TYPES
-
         return self.content_type in PREVIEWABLE_CONTENT_TYPES

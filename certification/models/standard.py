@@ -12,6 +12,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from certification.metrics import METRICS
+
 from .tier import CERTIFIABLE, Tier
 
 
@@ -291,8 +293,6 @@ class Indicator(models.Model):
         return parse_threshold(self.threshold_high) if self.threshold_high else None
 
     def clean(self):
-        from certification.metrics import METRICS
-
         errors = {}
         if self.method == self.Method.COMPUTED:
             if self.metric not in METRICS:

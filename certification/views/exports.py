@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from certification.domain.scoring import request_export
+from certification.domain.exports import request_export
 from certification.models import ExportJob, Region
 from certification.permissions import get_application_for
 from certification.scope import may_export

@@ -16,14 +16,8 @@ from decimal import Decimal
 
 import pytest
 
-from certification.domain.scoring import (
-    aggregate,
-    combine,
-    failed_items,
-    get_or_create_sheet,
-    has_unreconciled,
-    reconcile,
-)
+from certification.domain.aggregation import aggregate, combine, failed_items, has_unreconciled, reconcile
+from certification.domain.scoring import get_or_create_sheet
 from certification.errors import IllegalTransition, InvalidInput, NotAllowed
 from certification.models import Application, AuditEvent, EvaluatorAssignment, IndicatorResult
 from tests.factories.scoring import NA, panel, scored, scoring_application, scoring_standard, submitted_sheet

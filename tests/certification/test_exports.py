@@ -9,7 +9,9 @@ from django.conf import settings
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from certification.domain.scoring import aggregate, get_or_create_sheet, request_export, save_scores, submit_sheet
+from certification.domain.aggregation import aggregate
+from certification.domain.exports import request_export
+from certification.domain.scoring import get_or_create_sheet, save_scores, submit_sheet
 from certification.errors import NotAllowed
 from certification.excel.summary_export import text_cell
 from certification.models import ExportJob, Role
