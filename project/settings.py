@@ -259,6 +259,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
 # Where evidence, data-set workbooks and exports are kept (`certification.uploads.keep`); see storage_from_url.
 STORAGE_URL = os.environ.get("STORAGE_URL", "").strip()
+# Failed and replaced imports' workbooks are removed this many days after; orphan files after this many hours.
+IMPORT_WORKBOOK_RETENTION_DAYS = _env_int("IMPORT_WORKBOOK_RETENTION_DAYS", 30, minimum=1)
+ORPHAN_GRACE_HOURS = _env_int("ORPHAN_GRACE_HOURS", 24, minimum=1)
 STORAGES = {
     "default": storage_from_url(STORAGE_URL),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -275,6 +278,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "fire-due-timers": {"task": "certification.fire_due_timers", "schedule": 60.0},
     "task-deadline-reminders": {"task": "certification.send_deadline_reminders", "schedule": 3600.0},
+    "sweep-storage": {"task": "certification.sweep_storage", "schedule": 86400.0},
 }
 
 _cache_url = os.environ.get("CACHE_URL", "").strip()
