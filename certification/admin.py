@@ -141,8 +141,12 @@ class StandardAdmin(LockedWhenPublished, admin.ModelAdmin):
     @admin.action(description=_("Copy into a new draft version"))
     def make_new_version(self, request, queryset):
         for standard in queryset:
-            draft = standards_domain.new_version(standard, by=request.user)
-            self.message_user(request, _("Draft %(draft)s created.") % {"draft": draft})
+            try:
+                draft = standards_domain.new_version(standard, by=request.user)
+            except DomainError as error:
+                self.message_user(request, f"{standard}: {error}", level=messages.ERROR)
+            else:
+                self.message_user(request, _("Draft %(draft)s created.") % {"draft": draft})
 
     @admin.action(description=_("Publish the selected drafts"))
     def publish_drafts(self, request, queryset):

@@ -8,6 +8,7 @@ from celery import shared_task
 
 from certification.datasets.tasks import task_import_dataset
 from certification.domain import notify
+from certification.domain.retention import sweep_storage
 from certification.excel.summary_export import task_build_export
 from certification.models import Notification
 
@@ -26,3 +27,9 @@ def task_send_notification_email(*, notification_id):
 @shared_task(name="certification.send_deadline_reminders")
 def task_send_deadline_reminders():
     return notify.send_deadline_reminders()
+
+
+@shared_task(name="certification.sweep_storage")
+def task_sweep_storage():
+    result = sweep_storage()
+    return {"workbooks": len(result.workbooks_removed), "orphans": len(result.orphans_removed)}

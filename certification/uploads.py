@@ -10,15 +10,22 @@ Every function here reads in bounded chunks: memory does not grow with the file'
 import hashlib
 import os
 import re
+import shutil
 import struct
+import tempfile
 import unicodedata
+import uuid
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeElementTree
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, default_storage, storages
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
@@ -390,28 +397,65 @@ def validate_upload(fileobj, name, size):
     return file_type
 
 
-def copy_with_hash(fileobj, destination, *, max_bytes):
-    """Copy `fileobj` into the new file `destination` in chunks, returning (sha256 hex, size).
+class Kept(NamedTuple):
+    """A file as stored: its name in the storage, its sha256 (hex) and its size in bytes."""
 
-    The destination is created exclusively (never overwrites). Past `max_bytes` the copy stops, the partial file
-    is removed and UploadRejected is raised, whatever the upload claimed its size was.
+    name: str
+    sha256: str
+    size: int
+
+
+def keep(file, folder, *, suffix="", max_bytes=None):
+    """Store `file` in Django's default storage as `<folder>/<uuid><suffix>` and return it as `Kept`.
+
+    The one way an upload is stored (evidence files, data-set workbooks), so the backend is a setting (STORAGES):
+    a folder on disk, or S3. The file is read once to hash it and count its bytes, then handed to the storage:
+    past `max_bytes` (default: the upload limit) nothing is stored and UploadRejected is raised, whatever the
+    upload claimed its size was. The generated name keeps the user's file name out of the storage, and an existing
+    file is never replaced. Callers that record the file use `keeping`, which discards it if recording fails.
     """
-    digest = hashlib.sha256()
-    written = 0
-    fileobj.seek(0)
-    descriptor = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    limit = max_upload_bytes() if max_bytes is None else max_bytes
+    digest, size = hashlib.sha256(), 0
+    file.seek(0)
+    while chunk := file.read(CHUNK_SIZE):
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit)
+        digest.update(chunk)
+    file.seek(0)
+    # Wrapped so that the storage copies a temporary upload instead of moving it away from its owner.
+    name = default_storage.save(f"{folder}/{uuid.uuid4().hex}{suffix}", File(file))
+    return Kept(name, digest.hexdigest(), size)
+
+
+def discard(name):
+    """Remove a stored file that no row will reference (its transaction failed). Missing files are fine."""
+    default_storage.delete(name)
+
+
+@contextmanager
+def local_path(name):
+    """A path on this machine for the stored file `name`: the file itself when the storage is a folder, otherwise
+    a temporary copy removed on exit (the workbook reader wants a path it can seek around in)."""
+    if isinstance(storages["default"], FileSystemStorage):
+        yield default_storage.path(name)
+        return
+    with tempfile.NamedTemporaryFile(suffix=PurePosixPath(name).suffix) as copy:
+        with default_storage.open(name, "rb") as source:
+            shutil.copyfileobj(source, copy, CHUNK_SIZE)
+        copy.flush()
+        yield copy.name
+
+
+@contextmanager
+def keeping(file, folder, **options):
+    """`keep` the file for the block that records it; if the block raises, the file is discarded again."""
+    stored = keep(file, folder, **options)
     try:
-        with os.fdopen(descriptor, "wb") as target:
-            while chunk := fileobj.read(CHUNK_SIZE):
-                written += len(chunk)
-                if written > max_bytes:
-                    raise too_large(max_bytes)
-                digest.update(chunk)
-                target.write(chunk)
+        yield stored
     except BaseException:
-        os.unlink(destination)
+        discard(stored.name)
         raise
-    return digest.hexdigest(), written
 
 
 class EvidenceUploadLimitHandler(FileUploadHandler):

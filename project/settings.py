@@ -100,6 +100,58 @@ def _broker_url():
     return url
 
 
+# The options of django-storages' S3 backend that STORAGE_URL may set in its query string.
+_S3_QUERY_OPTIONS = {"endpoint_url", "region_name", "addressing_style", "signature_version", "querystring_expire"}
+
+
+def storage_from_url(url):
+    """Turn STORAGE_URL into STORAGES["default"]: empty keeps files under MEDIA_ROOT; ``s3://bucket/prefix?...``
+    selects django-storages' S3 backend (any S3-compatible service: endpoint_url=https://…, region_name=…).
+
+    Keys come from ``s3://KEY:SECRET@bucket`` or from boto3's usual sources (AWS_ACCESS_KEY_ID and
+    AWS_SECRET_ACCESS_KEY, an instance role). Files are private and never overwritten; a signed URL, where one is
+    made, lasts `querystring_expire` seconds (default 300).
+    """
+    if not url:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    parsed = urlparse(url)
+    if parsed.scheme != "s3":
+        raise ImproperlyConfigured(f"STORAGE_URL must be empty or s3://bucket?endpoint_url=..., got {url!r}")
+    if not parsed.hostname:
+        raise ImproperlyConfigured(f"STORAGE_URL {url!r} names no bucket: write s3://bucket")
+    query = parse_qs(parsed.query, keep_blank_values=True)
+    unknown = sorted(set(query) - _S3_QUERY_OPTIONS)
+    if unknown:
+        raise ImproperlyConfigured(
+            f"STORAGE_URL has unknown options {', '.join(unknown)}; known: {', '.join(sorted(_S3_QUERY_OPTIONS))}"
+        )
+    options = {key: values[-1] for key, values in query.items()}
+    endpoint = options.get("endpoint_url", "")
+    if endpoint and urlparse(endpoint).scheme not in {"http", "https"}:
+        raise ImproperlyConfigured(f"STORAGE_URL endpoint_url must be an http(s):// URL, got {endpoint!r}")
+    try:
+        expire = int(options.pop("querystring_expire", 300))
+    except ValueError:
+        raise ImproperlyConfigured("STORAGE_URL querystring_expire must be a number of seconds") from None
+    if expire < 1:
+        raise ImproperlyConfigured("STORAGE_URL querystring_expire must be at least 1 second")
+    if parsed.username:
+        options.update(access_key=unquote(parsed.username), secret_key=unquote(parsed.password or ""))
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **options,
+            # The bucket name keeps its case (urlparse lowers hostnames; S3 bucket names are lowercase anyway).
+            "bucket_name": parsed.netloc.rpartition("@")[2],
+            "location": unquote(parsed.path).strip("/"),
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+            "querystring_expire": expire,
+        },
+    }
+
+
 DEBUG = _env_bool("DEBUG", True)
 # Demo mode prints and uses the shared demo password; it must never be on in production.
 DEMO_MODE = _env_bool("DEMO_MODE", DEBUG)
@@ -205,6 +257,15 @@ EVIDENCE_MAX_UPLOAD_BYTES = _env_int("EVIDENCE_MAX_UPLOAD_MB", 50, minimum=1) * 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 0
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
+# Where evidence, data-set workbooks and exports are kept (`certification.uploads.keep`); see storage_from_url.
+STORAGE_URL = os.environ.get("STORAGE_URL", "").strip()
+# Failed and replaced imports' workbooks are removed this many days after; orphan files after this many hours.
+IMPORT_WORKBOOK_RETENTION_DAYS = _env_int("IMPORT_WORKBOOK_RETENTION_DAYS", 30, minimum=1)
+ORPHAN_GRACE_HOURS = _env_int("ORPHAN_GRACE_HOURS", 24, minimum=1)
+STORAGES = {
+    "default": storage_from_url(STORAGE_URL),
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 CELERY_BROKER_URL = _broker_url()
 # Without a broker the embedded default runs tasks in-process, at once.
@@ -217,6 +278,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "fire-due-timers": {"task": "certification.fire_due_timers", "schedule": 60.0},
     "task-deadline-reminders": {"task": "certification.send_deadline_reminders", "schedule": 3600.0},
+    "sweep-storage": {"task": "certification.sweep_storage", "schedule": 86400.0},
 }
 
 _cache_url = os.environ.get("CACHE_URL", "").strip()

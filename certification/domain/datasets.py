@@ -3,7 +3,7 @@
 Two steps, so that a 50,000-row roster never holds up a request:
 
 1. `start_import` (the view calls it): checks who uploads and that the data set's evidence takes uploads now, checks
-   the file by content (C1's upload rules), keeps the workbook under MEDIA_ROOT/datasets/ and records a pending
+   the file by content (C1's upload rules), keeps the workbook (`uploads.keep`) and records a pending
    DatasetImport. The Celery task `certification.import_dataset` is queued on commit (run inline when eager).
 2. `run_import` (the task calls it): one streamed pass reads every row and collects every error with its sheet,
    row and column. Until the first error, valid rows are written in committed batches tagged with the import; they
@@ -15,10 +15,7 @@ Two steps, so that a 50,000-row roster never holds up a request:
 """
 
 import logging
-import uuid
-from pathlib import Path
 
-from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
@@ -76,7 +73,7 @@ def start_import(application, dataset_code, uploaded_file, *, by):
     Refuses (DomainError, nothing stored): a user who is not the cluster's lead (403); a data set the standard does
     not ask for (400); when none of the data set's evidence takes uploads now, e.g. its stage is submitted (409);
     a file that is not an .xlsx workbook by content, too large, a zip bomb or macro-enabled (400).
-    Side effects: the workbook under MEDIA_ROOT/datasets/, a DatasetImport row, a "dataset.import_started" audit
+    Side effects: the workbook stored as datasets/<application>/<uuid>.xlsx, a DatasetImport row, a "dataset.import_started" audit
     row, and `certification.import_dataset` queued on commit.
     """
     check_may_manage(by, application)
@@ -92,32 +89,24 @@ def start_import(application, dataset_code, uploaded_file, *, by):
         raise InvalidInput(
             _("The file is not an Excel workbook (.xlsx). Download the template, fill it in and upload it.")
         )
-    stored_name = f"datasets/{application.pk}/{uuid.uuid4().hex}.xlsx"
-    destination = Path(settings.MEDIA_ROOT) / stored_name
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    sha256, _size = uploads.copy_with_hash(uploaded_file, destination, max_bytes=uploads.max_upload_bytes())
-    try:
-        with transaction.atomic():
-            dataset_import = DatasetImport.objects.create(
-                application=application,
-                dataset=dataset_code,
-                workbook=stored_name,
-                original_name=name,
-                fingerprint=sha256,
-                created_by=by,
-            )
-            audit.record(
-                "dataset.import_started",
-                actor=by,
-                application=application,
-                obj=dataset_import,
-                to_state=dataset_import.status,
-                payload={"dataset": dataset_code, "name": name, "sha256": sha256},
-            )
-            queue.after_commit("certification.import_dataset", import_id=dataset_import.pk)
-    except BaseException:
-        destination.unlink(missing_ok=True)
-        raise
+    with uploads.keeping(uploaded_file, f"datasets/{application.pk}", suffix=".xlsx") as stored, transaction.atomic():
+        dataset_import = DatasetImport.objects.create(
+            application=application,
+            dataset=dataset_code,
+            workbook=stored.name,
+            original_name=name,
+            fingerprint=stored.sha256,
+            created_by=by,
+        )
+        audit.record(
+            "dataset.import_started",
+            actor=by,
+            application=application,
+            obj=dataset_import,
+            to_state=dataset_import.status,
+            payload={"dataset": dataset_code, "name": name, "sha256": stored.sha256},
+        )
+        queue.after_commit("certification.import_dataset", import_id=dataset_import.pk)
     return dataset_import
 
 
@@ -232,14 +221,14 @@ def run_import(dataset_import):
     dataset = DATASETS[dataset_import.dataset]
     application = dataset_import.application
     context = _context(application)
-    path = dataset_import.workbook.path
 
     def on_progress(done, total):
         _set_progress(dataset_import, min(99, 99 * done // total))
 
     writer = _BatchWriter(dataset, dataset_import)
     try:
-        outcome = reader.read(dataset, path, context, on_progress=on_progress, on_record=writer)
+        with uploads.local_path(dataset_import.workbook.name) as path:
+            outcome = reader.read(dataset, path, context, on_progress=on_progress, on_record=writer)
         if not outcome.ok:
             dataset.model.objects.filter(dataset_import=dataset_import).delete()
             return _fail(dataset_import, outcome.listed_errors(), outcome.error_count, outcome.rows)

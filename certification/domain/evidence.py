@@ -6,11 +6,8 @@ request (补正) returns the requirement's indicator. Once a stage is submitted 
 Only the cluster's lead(s) (an active "lead" RoleGrant on the application's cluster) add or withdraw files.
 """
 
-import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -131,33 +128,24 @@ def missing_requirements(application, stage):
     return list(requirements_of(application, stage).filter(required=True).exclude(pk__in=present))
 
 
-def _storage_dir(application):
-    return Path(settings.MEDIA_ROOT) / "evidence" / str(application.pk)
-
-
 def upload_evidence(application, requirement, uploaded_file, *, by):
     """Keep `uploaded_file` as the next version of the evidence for `requirement` of `application`.
 
     Refuses (DomainError, nothing stored): a user who is not the cluster's lead (403); a requirement outside the
     upload window (409); a file over the size limit, of a type not allowed by content, a zip bomb, a
     macro-enabled Office file, or a name whose extension disagrees with the content (400).
-    The file is streamed into MEDIA_ROOT/evidence/<application>/<uuid>.<ext> while it is hashed; no earlier
+    The file is kept as evidence/<application>/<uuid>.<ext> in the default storage (`uploads.keep`); no earlier
     version is touched. Side effects: the stored file, an EvidenceFile row, an "evidence.uploaded" audit row.
     `uploaded_file` is any seekable Django File (an UploadedFile from a form, or a File the importer opened).
     """
     check_may_manage(by, application)
     check_can_upload(application, requirement)
     display_name = uploads.sanitise_filename(getattr(uploaded_file, "name", "") or "")
-    max_bytes = uploads.max_upload_bytes()
     file_type = uploads.validate_upload(uploaded_file, display_name, uploaded_file.size)
 
-    directory = _storage_dir(application)
-    directory.mkdir(parents=True, exist_ok=True)
-    stored_name = f"evidence/{application.pk}/{uuid.uuid4().hex}{file_type.extensions[0]}"
-    destination = Path(settings.MEDIA_ROOT) / stored_name
-    sha256, size = uploads.copy_with_hash(uploaded_file, destination, max_bytes=max_bytes)
+    folder = f"evidence/{application.pk}"
     try:
-        with transaction.atomic():
+        with uploads.keeping(uploaded_file, folder, suffix=file_type.extensions[0]) as stored, transaction.atomic():
             # The application row lock orders this upload against a concurrent stage submission.
             locked = Application.objects.select_for_update().get(pk=application.pk)
             check_can_upload(locked, requirement)
@@ -169,9 +157,9 @@ def upload_evidence(application, requirement, uploaded_file, *, by):
                 requirement=requirement,
                 version=(previous or 0) + 1,
                 original_name=display_name,
-                stored_name=stored_name,
-                sha256=sha256,
-                size=size,
+                stored_name=stored.name,
+                sha256=stored.sha256,
+                size=stored.size,
                 content_type=file_type.content_type,
                 uploaded_by=by,
             )
@@ -185,19 +173,15 @@ def upload_evidence(application, requirement, uploaded_file, *, by):
                     "stage": requirement.stage,
                     "version": evidence_file.version,
                     "name": display_name,
-                    "sha256": sha256,
-                    "size": size,
+                    "sha256": stored.sha256,
+                    "size": stored.size,
                     "content_type": file_type.content_type,
                 },
             )
     except IntegrityError:
-        destination.unlink(missing_ok=True)
         raise IllegalTransition(
             _("Another upload for this evidence was saved at the same moment. Reload the page and try again.")
         ) from None
-    except BaseException:
-        destination.unlink(missing_ok=True)
-        raise
     return evidence_file
 
 

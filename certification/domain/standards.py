@@ -1,20 +1,9 @@
-"""Standards as data: validating, loading, publishing and versioning them. A published version is frozen.
+"""Standards as data: loading, publishing and versioning them. A published version is frozen.
 
-A standard travels as one plain dict (the format of ``fixtures/standards/*.json`` and of the Excel workbook):
-
-    {tier, version, title, description, total_score, pass_score, publicity_days, validity_years,
-     disagreement_tolerance, aggregation,
-     dimensions: [{code, title, indicators: [{code, title, description, source, max_score, method, metric,
-                   comparator, threshold, threshold_high, levels: [{level, min_score, max_score, descriptor}],
-                   veto, na_allowed, evidence: [{stage, code, title, required, dataset}]}]}]}
-
-`validate_standard_data` is the one place the rules of a well-formed standard live; `load_standard` (fixtures and
-Excel import) and `validate_for_publication` (drafts edited in the admin) both go through it.
+A standard travels as one plain dict; its rules are `certification.models.standard_rules.validate_standard_data`.
+`load_standard` (fixtures, Excel import, new versions) and `validate_for_publication` (drafts edited in the
+admin) both go through it, so every way a standard comes in meets one bar.
 """
-
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from itertools import pairwise
 
 from django.db import transaction
 from django.db.models import Max, Prefetch, Sum
@@ -22,26 +11,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certification.errors import IllegalTransition, InvalidInput
-from certification.metrics import METRICS
-from certification.models import Comparator, Dimension, EvidenceRequirement, EvidenceStage, Indicator, Standard
-from certification.models.standard import parse_threshold
-from certification.models.tier import CERTIFIABLE
+from certification.models import Dimension, EvidenceRequirement, Indicator, Standard
+from certification.models.standard_rules import (
+    INDICATOR_FIELDS,
+    STANDARD_FIELDS,
+    Problem,
+    describe_path,
+    number_text,
+    validate_standard_data,
+)
 
 from . import audit
-
-# The structured data sets an evidence requirement can be filled by: exactly those the metrics read.
-DATASETS = tuple(sorted({dataset for metric in METRICS.values() for dataset in metric.datasets}))
-
-_YES = {"是", "yes", "true", "1", "y"}
-_NO = {"否", "no", "false", "0", "n", ""}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a standard's data. `path` points into the dict, e.g. ("dimensions", 0, "code")."""
-
-    path: tuple
-    message: str
 
 
 class StandardRejected(InvalidInput):
@@ -55,420 +35,22 @@ class StandardRejected(InvalidInput):
         )
 
 
-def _number_text(value):
-    """A Decimal as the shortest exact text: 5.00 → "5", 0.200 → "0.2"."""
-    text = format(value.normalize(), "f")
-    return text
-
-
-class _Checker:
-    """Walks a standard's dict, collecting problems and returning cleaned values."""
-
-    def __init__(self):
-        self.problems = []
-
-    def fail(self, path, message):
-        self.problems.append(Problem(tuple(path), message))
-
-    def text(self, value, path, model, field, *, required=True):
-        if value is None:
-            value = ""
-        if isinstance(value, float | int | Decimal) and not isinstance(value, bool):
-            value = _number_text(Decimal(str(value)))
-        if not isinstance(value, str):
-            self.fail(path, _("Enter text here."))
-            return ""
-        value = value.strip()
-        if required and not value:
-            self.fail(path, _("This cannot be empty."))
-        limit = model._meta.get_field(field).max_length
-        if limit and len(value) > limit:
-            self.fail(
-                path, _("At most %(limit)s characters; this has %(length)s.") % {"limit": limit, "length": len(value)}
-            )
-        return value
-
-    def decimal(self, value, path, model=None, field=None, *, positive=False):
-        if isinstance(value, bool) or value is None or (isinstance(value, str) and not value.strip()):
-            self.fail(path, _("Enter a number such as 5 or 2.5."))
-            return None
-        try:
-            number = Decimal(str(value).strip())
-        except InvalidOperation:
-            self.fail(path, _("Enter a number such as 5 or 2.5, not “%(value)s”.") % {"value": value})
-            return None
-        if not number.is_finite():
-            self.fail(path, _("Enter a number such as 5 or 2.5, not “%(value)s”.") % {"value": value})
-            return None
-        if number < 0 or (positive and number == 0):
-            self.fail(path, _("Enter a number above 0.") if positive else _("Enter a number of 0 or more."))
-            return None
-        if model is not None:
-            model_field = model._meta.get_field(field)
-            exponent = number.normalize().as_tuple().exponent
-            places = max(0, -exponent)
-            if places > model_field.decimal_places:
-                self.fail(
-                    path,
-                    _("Use at most %(places)s decimal places, not “%(value)s”.")
-                    % {"places": model_field.decimal_places, "value": value},
-                )
-                return None
-            if abs(number) >= Decimal(10) ** (model_field.max_digits - model_field.decimal_places):
-                self.fail(path, _("“%(value)s” is too large.") % {"value": value})
-                return None
-        return number
-
-    def integer(self, value, path, *, minimum, maximum):
-        number = self.decimal(value, path)
-        if number is None:
-            return None
-        if number != number.to_integral_value() or not minimum <= number <= maximum:
-            self.fail(
-                path,
-                _("Enter a whole number from %(minimum)s to %(maximum)s, not “%(value)s”.")
-                % {"minimum": minimum, "maximum": maximum, "value": value},
-            )
-            return None
-        return int(number)
-
-    def boolean(self, value, path):
-        if isinstance(value, bool):
-            return value
-        text = "" if value is None else str(value).strip().lower()
-        if text in _YES:
-            return True
-        if text in _NO:
-            return False
-        self.fail(path, _("Answer 是 (yes) or 否 (no), not “%(value)s”.") % {"value": value})
-        return False
-
-    def choice(self, value, path, choices):
-        text = "" if value is None else str(value).strip()
-        if text not in choices:
-            self.fail(
-                path,
-                _("“%(value)s” is not one of: %(choices)s.") % {"value": text, "choices": "、".join(choices)},
-            )
-            return None
-        return text
-
-    def threshold(self, value, path):
-        if isinstance(value, float | int | Decimal) and not isinstance(value, bool):
-            value = _number_text(Decimal(str(value)))
-        # Whether a threshold is required depends on the method and comparator; the caller says so.
-        text = self.text(value, path, Indicator, "threshold", required=False)
-        if not text:
-            return text, None
-        try:
-            return text, parse_threshold(text)
-        except (ValueError, ArithmeticError):
-            self.fail(
-                path,
-                _("Write a threshold as a number such as 0.15 or 5, or a fraction such as 1/3, not “%(value)s”.")
-                % {"value": text},
-            )
-            return text, None
-
-
-def _list(checker, data, key, path):
-    value = data.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        checker.fail((*path, key), _("Expected a list."))
-        return []
-    return value
-
-
-def _check_levels(checker, raw_levels, path, max_score):
-    levels = []
-    names = set()
-    for k, raw in enumerate(raw_levels):
-        here = (*path, "levels", k)
-        if not isinstance(raw, dict):
-            checker.fail(here, _("Expected a level with level, min_score, max_score and descriptor."))
-            continue
-        name = checker.text(raw.get("level"), (*here, "level"), Indicator, "title")
-        if name and name in names:
-            checker.fail((*here, "level"), _("The level “%(level)s” appears twice.") % {"level": name})
-        names.add(name)
-        low = checker.decimal(raw.get("min_score"), (*here, "min_score"), Indicator, "max_score")
-        high = checker.decimal(raw.get("max_score"), (*here, "max_score"), Indicator, "max_score")
-        descriptor = checker.text(raw.get("descriptor"), (*here, "descriptor"), Indicator, "description")
-        if low is not None and high is not None and low >= high:
-            checker.fail((*here, "max_score"), _("The highest score must be above the lowest score."))
-            low = high = None
-        levels.append({"level": name, "min_score": low, "max_score": high, "descriptor": descriptor})
-    if len(levels) < 2:
-        checker.fail((*path, "levels"), _("A scored indicator needs at least two level descriptors."))
-        return levels
-    if max_score is None or any(level["min_score"] is None for level in levels):
-        return levels
-    # The bands share their edges (0–3, 3–6, 6–10): together they cover 0..max exactly; an edge belongs to the
-    # higher band.
-    bands = sorted(levels, key=lambda level: level["min_score"])
-    edges_ok = bands[0]["min_score"] == 0 and bands[-1]["max_score"] == max_score
-    edges_ok = edges_ok and all(later["min_score"] == earlier["max_score"] for earlier, later in pairwise(bands))
-    if not edges_ok:
-        shown = "、".join(f"{_number_text(b['min_score'])}–{_number_text(b['max_score'])}" for b in bands)
-        checker.fail(
-            (*path, "levels"),
-            _(
-                "The levels must cover 0 to %(max)s with no gap or overlap, each starting where the one below ends "
-                "(for example 0–3, 3–6, 6–%(max)s); they are %(bands)s."
-            )
-            % {"max": _number_text(max_score), "bands": shown},
-        )
-    return levels
-
-
-def _check_evidence(checker, raw_items, path):
-    items = []
-    codes = set()
-    for k, raw in enumerate(raw_items):
-        here = (*path, "evidence", k)
-        if not isinstance(raw, dict):
-            checker.fail(here, _("Expected an evidence requirement with stage, code, title, required and dataset."))
-            continue
-        stage = checker.choice(raw.get("stage"), (*here, "stage"), EvidenceStage.values)
-        code = checker.text(raw.get("code"), (*here, "code"), EvidenceRequirement, "code")
-        if code and code in codes:
-            checker.fail(
-                (*here, "code"), _("The evidence code “%(code)s” appears twice in this indicator.") % {"code": code}
-            )
-        codes.add(code)
-        title = checker.text(raw.get("title"), (*here, "title"), EvidenceRequirement, "title")
-        required = checker.boolean(raw.get("required", True), (*here, "required"))
-        dataset = (
-            "" if raw.get("dataset") in (None, "") else checker.choice(raw["dataset"], (*here, "dataset"), DATASETS)
-        )
-        items.append({"stage": stage, "code": code, "title": title, "required": required, "dataset": dataset or ""})
-    return items
-
-
-def _check_indicator(checker, raw, path):
-    indicator = {
-        "code": checker.text(raw.get("code"), (*path, "code"), Indicator, "code"),
-        "title": checker.text(raw.get("title"), (*path, "title"), Indicator, "title"),
-        "description": checker.text(
-            raw.get("description"), (*path, "description"), Indicator, "description", required=False
-        ),
-        "source": checker.text(raw.get("source"), (*path, "source"), Indicator, "source", required=False),
-        "max_score": checker.decimal(raw.get("max_score"), (*path, "max_score"), Indicator, "max_score", positive=True),
-        "method": checker.choice(raw.get("method"), (*path, "method"), Indicator.Method.values),
-        "veto": checker.boolean(raw.get("veto", False), (*path, "veto")),
-        "na_allowed": checker.boolean(raw.get("na_allowed", False), (*path, "na_allowed")),
-        "metric": "",
-        "comparator": "",
-        "threshold": "",
-        "threshold_high": "",
-        "levels": [],
-    }
-    raw_levels = _list(checker, raw, "levels", path)
-    indicator["evidence"] = _check_evidence(checker, _list(checker, raw, "evidence", path), path)
-    blank = ("", None)
-    if indicator["method"] == Indicator.Method.COMPUTED:
-        metric = checker.choice(raw.get("metric"), (*path, "metric"), list(METRICS))
-        comparator = checker.choice(raw.get("comparator"), (*path, "comparator"), Comparator.values)
-        threshold, low = checker.threshold(raw.get("threshold"), (*path, "threshold"))
-        if not threshold:
-            checker.fail((*path, "threshold"), _("A computed indicator needs a threshold."))
-        high_text, high = "", None
-        if comparator == Comparator.BETWEEN:
-            high_text, high = checker.threshold(raw.get("threshold_high"), (*path, "threshold_high"))
-            if not high_text:
-                checker.fail((*path, "threshold_high"), _("'Between' needs an upper threshold."))
-            elif low is not None and high is not None and high <= low:
-                checker.fail((*path, "threshold_high"), _("The upper threshold must be above the threshold."))
-        elif raw.get("threshold_high") not in blank:
-            checker.fail((*path, "threshold_high"), _("Only 'between' takes an upper threshold."))
-        if metric:
-            _check_threshold_range(
-                checker, METRICS[metric], (low, threshold, path, "threshold"), (high, high_text, path, "threshold_high")
-            )
-            have = {item["dataset"] for item in indicator["evidence"]}
-            for dataset in METRICS[metric].datasets:
-                if dataset not in have:
-                    checker.fail(
-                        (*path, "evidence"),
-                        _(
-                            "The metric %(metric)s reads the data set “%(dataset)s”: add an evidence requirement filled by it."
-                        )
-                        % {"metric": metric, "dataset": dataset},
-                    )
-        if raw_levels:
-            checker.fail((*path, "levels"), _("Only scored indicators have level descriptors."))
-        indicator.update(
-            metric=metric or "", comparator=comparator or "", threshold=threshold, threshold_high=high_text
-        )
-    elif indicator["method"] == Indicator.Method.SCORED:
-        for key in ("metric", "comparator", "threshold", "threshold_high"):
-            if raw.get(key) not in blank:
-                checker.fail((*path, key), _("A scored indicator has no metric, comparator or threshold."))
-        indicator["levels"] = _check_levels(checker, raw_levels, path, indicator["max_score"])
-    return indicator
-
-
-def _check_threshold_range(checker, metric, *bounds):
-    for value, text, path, key in bounds:
-        if value is None:
-            continue
-        if metric.unit == "ratio" and not 0 <= value <= 1:
-            checker.fail(
-                (*path, key),
-                _("%(metric)s is a rate, a fraction of 1: write 0.10 for 10%%, not %(value)s.")
-                % {"metric": metric.code, "value": text},
-            )
-        elif metric.unit == "points" and not -1 <= value <= 1:
-            checker.fail(
-                (*path, key),
-                _("%(metric)s is a difference of two rates, between -1 and 1: write 0 for “at least the average”.")
-                % {"metric": metric.code},
-            )
-        elif metric.unit in {"count", "years"} and value < 0:
-            checker.fail((*path, key), _("%(metric)s cannot be negative.") % {"metric": metric.code})
-
-
-def validate_standard_data(data):
-    """Check a standard's dict against every rule; return (cleaned dict, [Problem, ...]).
-
-    The cleaned dict has Decimals for scores and booleans for flags; it is only meaningful when there are no
-    problems.
-    """
-    checker = _Checker()
-    if not isinstance(data, dict):
-        return {}, [Problem((), _("A standard must be an object with its fields and dimensions."))]
-    cleaned = {
-        "tier": checker.choice(data.get("tier"), ("tier",), [str(tier) for tier in CERTIFIABLE]),
-        "title": checker.text(data.get("title"), ("title",), Standard, "title"),
-        "description": checker.text(data.get("description"), ("description",), Standard, "description", required=False),
-        "total_score": checker.decimal(
-            data.get("total_score"), ("total_score",), Standard, "total_score", positive=True
-        ),
-        "pass_score": checker.decimal(data.get("pass_score"), ("pass_score",), Standard, "pass_score", positive=True),
-        "publicity_days": checker.integer(data.get("publicity_days", 7), ("publicity_days",), minimum=1, maximum=365),
-        "validity_years": checker.integer(data.get("validity_years", 3), ("validity_years",), minimum=1, maximum=20),
-        "disagreement_tolerance": checker.decimal(
-            data.get("disagreement_tolerance", "0.2"), ("disagreement_tolerance",), Standard, "disagreement_tolerance"
-        ),
-        "aggregation": checker.choice(
-            data.get("aggregation") or Standard.Aggregation.MEAN, ("aggregation",), Standard.Aggregation.values
-        ),
-    }
-    version = data.get("version")
-    cleaned["version"] = (
-        None if version in (None, "") else checker.integer(version, ("version",), minimum=1, maximum=32767)
-    )
-    tolerance = cleaned["disagreement_tolerance"]
-    if tolerance is not None and tolerance > 1:
-        checker.fail(("disagreement_tolerance",), _("The tolerance is a share of the maximum score, from 0 to 1."))
-    if (
-        cleaned["pass_score"] is not None
-        and cleaned["total_score"] is not None
-        and cleaned["pass_score"] > cleaned["total_score"]
-    ):
-        checker.fail(("pass_score",), _("The pass score is above the total score."))
-
-    dimensions = []
-    dimension_codes, indicator_codes = set(), set()
-    raw_dimensions = _list(checker, data, "dimensions", ())
-    if not raw_dimensions:
-        checker.fail(("dimensions",), _("The standard has no indicators."))
-    for i, raw_dimension in enumerate(raw_dimensions):
-        path = ("dimensions", i)
-        if not isinstance(raw_dimension, dict):
-            checker.fail(path, _("Expected a dimension with code, title and indicators."))
-            continue
-        code = checker.text(raw_dimension.get("code"), (*path, "code"), Dimension, "code")
-        if code and code in dimension_codes:
-            checker.fail((*path, "code"), _("The dimension code “%(code)s” appears twice.") % {"code": code})
-        dimension_codes.add(code)
-        dimension = {
-            "code": code,
-            "title": checker.text(raw_dimension.get("title"), (*path, "title"), Dimension, "title"),
-            "indicators": [],
-        }
-        raw_indicators = _list(checker, raw_dimension, "indicators", path)
-        if not raw_indicators:
-            checker.fail((*path, "indicators"), _("The dimension “%(code)s” has no indicators.") % {"code": code})
-        for j, raw_indicator in enumerate(raw_indicators):
-            here = (*path, "indicators", j)
-            if not isinstance(raw_indicator, dict):
-                checker.fail(here, _("Expected an indicator."))
-                continue
-            indicator = _check_indicator(checker, raw_indicator, here)
-            # Unique across the whole standard, not only within a dimension: level and evidence rows of the
-            # workbook name their indicator by code alone.
-            if indicator["code"] and indicator["code"] in indicator_codes:
-                checker.fail(
-                    (*here, "code"),
-                    _("The indicator code “%(code)s” appears twice.") % {"code": indicator["code"]},
-                )
-            indicator_codes.add(indicator["code"])
-            dimension["indicators"].append(indicator)
-        dimensions.append(dimension)
-    cleaned["dimensions"] = dimensions
-
-    scores = [ind["max_score"] for dim in dimensions for ind in dim["indicators"]]
-    if cleaned["total_score"] is not None and scores and None not in scores:
-        total = sum(scores, start=Decimal(0))
-        if total != cleaned["total_score"]:
-            checker.fail(
-                ("total_score",),
-                _("The indicators' maximum scores add up to %(sum)s, not the total score %(total)s.")
-                % {"sum": _number_text(total), "total": _number_text(cleaned["total_score"])},
-            )
-    return cleaned, checker.problems
-
-
-def describe_path(data, path):
-    """A readable place for a problem: "B › B1 › threshold" rather than list indices."""
-    parts, node = [], data
-    for position, step in enumerate(path):
-        if isinstance(step, int):
-            node = node[step] if isinstance(node, list) and step < len(node) else {}
-            label = node.get("code") if isinstance(node, dict) else None
-            parts.append(str(label) if label else str(step + 1))
-            continue
-        node = node.get(step, {}) if isinstance(node, dict) else {}
-        # A list's name is noise before one of its items ("dimensions", 1 → "B"); alone it is the place.
-        followed_by_index = position + 1 < len(path) and isinstance(path[position + 1], int)
-        if not followed_by_index:
-            parts.append(step)
-    return " › ".join(parts)
-
-
 def _next_version(tier):
     return (Standard.objects.filter(tier=tier).aggregate(v=Max("version"))["v"] or 0) + 1
 
 
 def _new_indicator(dimension, order, item):
-    return Indicator(
-        dimension=dimension,
-        order=order,
-        code=item["code"],
-        title=item["title"],
-        description=item["description"],
-        source=item["source"],
-        max_score=item["max_score"],
-        method=item["method"],
-        metric=item["metric"],
-        comparator=item["comparator"],
-        threshold=item["threshold"],
-        threshold_high=item["threshold_high"],
-        levels=[
-            {
-                "level": level["level"],
-                "min_score": _number_text(level["min_score"]),
-                "max_score": _number_text(level["max_score"]),
-                "descriptor": level["descriptor"],
-            }
-            for level in item["levels"]
-        ],
-        veto=item["veto"],
-        na_allowed=item["na_allowed"],
-    )
+    levels = [
+        {
+            "level": level["level"],
+            "min_score": number_text(level["min_score"]),
+            "max_score": number_text(level["max_score"]),
+            "descriptor": level["descriptor"],
+        }
+        for level in item["levels"]
+    ]
+    fields = {name: item[name] for name in INDICATOR_FIELDS}
+    return Indicator(dimension=dimension, order=order, levels=levels, **fields)
 
 
 def load_standard(data, *, by=None, publish=False, derived_from=None):
@@ -480,44 +62,8 @@ def load_standard(data, *, by=None, publish=False, derived_from=None):
 
     Side effects: an audit row "standard.loaded"; with `publish`, those of `publish` (earlier versions retire).
     """
-    cleaned, problems = validate_standard_data(data)
-    if problems:
-        raise StandardRejected(problems)
     with transaction.atomic():
-        # Serialise version numbering per tier: two imports at once must not pick the same number.
-        list(Standard.objects.select_for_update().filter(tier=cleaned["tier"]).values_list("pk"))
-        version = cleaned["version"] or _next_version(cleaned["tier"])
-        if Standard.objects.filter(tier=cleaned["tier"], version=version).exists():
-            raise StandardRejected(
-                [Problem(("version",), _("Version %(version)s of this tier already exists.") % {"version": version})]
-            )
-        standard = Standard.objects.create(
-            tier=cleaned["tier"],
-            version=version,
-            title=cleaned["title"],
-            description=cleaned["description"],
-            total_score=cleaned["total_score"],
-            pass_score=cleaned["pass_score"],
-            publicity_days=cleaned["publicity_days"],
-            validity_years=cleaned["validity_years"],
-            disagreement_tolerance=cleaned["disagreement_tolerance"],
-            aggregation=cleaned["aggregation"],
-            derived_from=derived_from,
-        )
-        indicators, evidence = [], []
-        for dimension_order, dimension_data in enumerate(cleaned["dimensions"], 1):
-            dimension = Dimension.objects.create(
-                standard=standard, code=dimension_data["code"], title=dimension_data["title"], order=dimension_order
-            )
-            for order, item in enumerate(dimension_data["indicators"], 1):
-                indicators.append(_new_indicator(dimension, order, item))
-                evidence.append(item["evidence"])
-        Indicator.objects.bulk_create(indicators)
-        EvidenceRequirement.objects.bulk_create(
-            EvidenceRequirement(indicator=indicator, **requirement)
-            for indicator, requirements in zip(indicators, evidence, strict=True)
-            for requirement in requirements
-        )
+        standard = _save_new(data, derived_from=derived_from)
         audit.record(
             "standard.loaded",
             actor=by,
@@ -527,6 +73,37 @@ def load_standard(data, *, by=None, publish=False, derived_from=None):
         )
         if publish:
             standard = publish_standard(standard, by=by)
+    return standard
+
+
+def _save_new(data, *, derived_from):
+    """Check `data` and save it as a draft, numbered as `load_standard` says; raise `StandardRejected` on any problem."""
+    cleaned, problems = validate_standard_data(data)
+    if problems:
+        raise StandardRejected(problems)
+    # Serialise version numbering per tier: two imports at once must not pick the same number.
+    list(Standard.objects.select_for_update().filter(tier=cleaned["tier"]).values_list("pk"))
+    version = cleaned["version"] or _next_version(cleaned["tier"])
+    if Standard.objects.filter(tier=cleaned["tier"], version=version).exists():
+        raise StandardRejected(
+            [Problem(("version",), _("Version %(version)s of this tier already exists.") % {"version": version})]
+        )
+    fields = {name: cleaned[name] for name in STANDARD_FIELDS}
+    standard = Standard.objects.create(tier=cleaned["tier"], version=version, derived_from=derived_from, **fields)
+    indicators, evidence = [], []
+    for dimension_order, dimension_data in enumerate(cleaned["dimensions"], 1):
+        dimension = Dimension.objects.create(
+            standard=standard, code=dimension_data["code"], title=dimension_data["title"], order=dimension_order
+        )
+        for order, item in enumerate(dimension_data["indicators"], 1):
+            indicators.append(_new_indicator(dimension, order, item))
+            evidence.append(item["evidence"])
+    Indicator.objects.bulk_create(indicators)
+    EvidenceRequirement.objects.bulk_create(
+        EvidenceRequirement(indicator=indicator, **requirement)
+        for indicator, requirements in zip(indicators, evidence, strict=True)
+        for requirement in requirements
+    )
     return standard
 
 
@@ -546,7 +123,7 @@ def standard_as_data(standard):
                     "title": indicator.title,
                     "description": indicator.description,
                     "source": indicator.source,
-                    "max_score": _number_text(indicator.max_score),
+                    "max_score": number_text(indicator.max_score),
                     "method": indicator.method,
                     "metric": indicator.metric,
                     "comparator": indicator.comparator,
@@ -573,11 +150,11 @@ def standard_as_data(standard):
         "version": standard.version,
         "title": standard.title,
         "description": standard.description,
-        "total_score": _number_text(standard.total_score),
-        "pass_score": _number_text(standard.pass_score),
+        "total_score": number_text(standard.total_score),
+        "pass_score": number_text(standard.pass_score),
         "publicity_days": standard.publicity_days,
         "validity_years": standard.validity_years,
-        "disagreement_tolerance": _number_text(standard.disagreement_tolerance),
+        "disagreement_tolerance": number_text(standard.disagreement_tolerance),
         "aggregation": standard.aggregation,
         "dimensions": dimensions,
     }
@@ -629,45 +206,17 @@ publish_standard = publish
 def new_version(standard, *, by):
     """Copy a standard, with its dimensions, indicators and evidence requirements, into the next draft version.
 
+    The copy is the standard's dict (`standard_as_data`) loaded again, so it passes every rule an import passes.
+    A standard that breaks a rule is not copied (`StandardRejected` lists the problems): a draft is fixed where
+    it is, since drafts are editable, and a published version that a later rule refuses is exported, fixed in
+    the workbook and imported, so that no draft is born broken and no second copying path exists.
+
     Side effects: an audit row "standard.new_version".
     """
+    data = standard_as_data(standard)
+    data["version"] = None
     with transaction.atomic():
-        list(Standard.objects.select_for_update().filter(tier=standard.tier).values_list("pk"))
-        draft = Standard.objects.create(
-            tier=standard.tier,
-            version=_next_version(standard.tier),
-            title=standard.title,
-            description=standard.description,
-            total_score=standard.total_score,
-            pass_score=standard.pass_score,
-            publicity_days=standard.publicity_days,
-            validity_years=standard.validity_years,
-            disagreement_tolerance=standard.disagreement_tolerance,
-            aggregation=standard.aggregation,
-            derived_from=standard,
-        )
-        for dimension in standard.dimensions.prefetch_related("indicators__evidence_requirements"):
-            new_dimension = Dimension.objects.create(
-                standard=draft, code=dimension.code, title=dimension.title, order=dimension.order
-            )
-            for indicator in dimension.indicators.all():
-                requirements = list(indicator.evidence_requirements.all())
-                indicator.pk = None
-                indicator.id = None
-                indicator._state.adding = True
-                indicator.dimension = new_dimension
-                indicator.save()
-                EvidenceRequirement.objects.bulk_create(
-                    EvidenceRequirement(
-                        indicator=indicator,
-                        stage=requirement.stage,
-                        code=requirement.code,
-                        title=requirement.title,
-                        required=requirement.required,
-                        dataset=requirement.dataset,
-                    )
-                    for requirement in requirements
-                )
+        draft = _save_new(data, derived_from=standard)
         audit.record("standard.new_version", actor=by, obj=draft, payload={"from_version": standard.version})
     return draft
 

@@ -6,8 +6,8 @@ the drop-downs offer). Sheet names, headers and codes are the file format: they 
 the person exporting uses, so that a file exported by one person imports for another.
 
 The workbook is only a carrier: it is turned into the plain dict of `certification.domain.standards` and back;
-every rule of a valid standard is checked there (`load_standard`), and each problem is reported here at the
-sheet, row and column it came from.
+every rule of a valid standard is checked in `certification.models.standard_rules`, and each problem is reported
+here at the sheet, row and column it came from.
 """
 
 import io
@@ -23,16 +23,11 @@ from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
-from certification.domain.standards import (
-    DATASETS,
-    StandardRejected,
-    load_standard,
-    standard_as_data,
-    validate_standard_data,
-)
+from certification.domain.standards import StandardRejected, load_standard, standard_as_data
 from certification.errors import InvalidInput
 from certification.metrics import METRICS
 from certification.models import Comparator, EvidenceStage, Indicator, Standard
+from certification.models.standard_rules import DATASETS, validate_standard_data
 from certification.models.tier import CERTIFIABLE
 
 from .cells import (

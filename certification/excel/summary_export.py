@@ -7,11 +7,12 @@ as a formula, and Excel would run it. Text that starts with =, +, -, @, a tab or
 LF) is also quote-prefixed, so that Excel keeps treating it as text when someone edits the cell.
 """
 
+import tempfile
 import uuid
-from pathlib import Path
 
 from celery import shared_task
-from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -306,7 +307,7 @@ def _write_district(workbook, district, report):
 
 
 def write_export(job, path, report=lambda done, total: None):
-    """Write the export `job` asks for to `path` with a write-only workbook; `report(done, total)` sees progress."""
+    """Write the export `job` asks for to `path` (a file name or a binary file) with a write-only workbook; `report(done, total)` sees progress."""
     workbook = Workbook(write_only=True)
     if job.kind == ExportJob.Kind.APPLICATION:
         _write_application(workbook, job.application)
@@ -316,17 +317,16 @@ def write_export(job, path, report=lambda done, total: None):
 
 
 def build_export(job):
-    """Build the file of `job` under MEDIA_ROOT/exports/, reporting progress on the job row as it goes.
+    """Build the file of `job` and keep it in the default storage as exports/<uuid>.xlsx, reporting progress on
+    the job row as it goes.
 
-    Safe to run twice: a finished job is left alone. A failure marks the job failed with a message and removes the
-    half-written file. Side effects: the file; the job's status, progress, file_path, finished.
+    Safe to run twice: a finished job is left alone. The workbook is written to a local temporary file first and
+    stored only when complete, so a failure leaves no half-written file; it marks the job failed with a message.
+    Side effects: the stored file; the job's status, progress, file_path, finished.
     """
     if job.status == ExportJob.Status.DONE:
         return job
     ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, progress=0)
-    relative = f"{EXPORT_DIR}/{uuid.uuid4().hex}.xlsx"
-    path = Path(settings.MEDIA_ROOT) / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
     last = [0]
 
     def report(done, total):
@@ -336,9 +336,11 @@ def build_export(job):
             ExportJob.objects.filter(pk=job.pk).update(progress=percent)
 
     try:
-        write_export(job, path, report)
+        with tempfile.TemporaryFile() as scratch:
+            write_export(job, scratch, report)
+            scratch.seek(0)
+            name = default_storage.save(f"{EXPORT_DIR}/{uuid.uuid4().hex}.xlsx", File(scratch))
     except Exception:
-        path.unlink(missing_ok=True)
         ExportJob.objects.filter(pk=job.pk).update(
             status=ExportJob.Status.FAILED,
             error=_("The export could not be built. Try again; if it fails again, tell the administrator."),
@@ -346,7 +348,7 @@ def build_export(job):
         )
         raise
     ExportJob.objects.filter(pk=job.pk).update(
-        status=ExportJob.Status.DONE, progress=100, file_path=relative, finished=timezone.now()
+        status=ExportJob.Status.DONE, progress=100, file_path=name, finished=timezone.now()
     )
     job.refresh_from_db()
     return job

@@ -1,7 +1,7 @@
 """Evidence files: every upload is kept as a version of one evidence requirement of one application.
 
 Nothing is ever overwritten or deleted. A new upload is a new version; a withdrawn file stays in the history
-with who withdrew it and why. The bytes live under MEDIA_ROOT/evidence/<application id>/ with a generated name
+with who withdrew it and why. The bytes are kept in the default storage as evidence/<application id>/<generated name>
 and are served only by the permission-checked views in `certification.views.evidence`.
 Created and withdrawn only by `certification.domain.evidence`.
 """
@@ -9,6 +9,7 @@ Created and withdrawn only by `certification.domain.evidence`.
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -61,7 +62,7 @@ class EvidenceFile(models.Model):
     )
     version = models.PositiveIntegerField(_("version"))
     original_name = models.CharField(_("file name"), max_length=255)
-    # Relative to MEDIA_ROOT, generated from a UUID: nothing of the user's file name reaches the file system.
+    # The name in the default storage, generated from a UUID: nothing of the user's file name reaches the file system.
     stored_name = models.CharField(_("stored as"), max_length=200, unique=True, editable=False)
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     size = models.PositiveBigIntegerField(_("size in bytes"))
@@ -115,7 +116,12 @@ class EvidenceFile(models.Model):
 
     @property
     def path(self):
-        return Path(settings.MEDIA_ROOT) / self.stored_name
+        """Where the file is on disk, for a storage that is a folder (FileSystemStorage) only."""
+        return Path(default_storage.path(self.stored_name))
+
+    def open(self):
+        """The stored bytes, for reading, from whichever storage STORAGES names."""
+        return default_storage.open(self.stored_name, "rb")
 
     @property
     def sha256_prefix(self):

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ExportJob(models.Model):
-    """One requested export. The file lives under MEDIA_ROOT/exports/ and is served only to its requester."""
+    """One requested export. The file is kept in the default storage under exports/ and served only to its requester."""
 
     class Kind(models.TextChoices):
         APPLICATION = "application", _("Evaluation summary of an application")

@@ -5,15 +5,21 @@ A change is made as a new draft version (`certification.domain.standards.new_ver
 """
 
 from decimal import Decimal
-from fractions import Fraction
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from certification.metrics import METRICS
-
+from .standard_rules import (
+    INDICATOR_FIELDS,
+    Comparator,
+    EvidenceStage,
+    IndicatorMethod,
+    StandardAggregation,
+    indicator_errors,
+    parse_threshold,
+)
 from .tier import CERTIFIABLE, Tier
 
 
@@ -23,19 +29,6 @@ class StandardLocked(ValidationError):
 
 # Standard.Status values under which a standard and everything in it is frozen.
 LOCKED_STATUSES = ("published", "retired")
-
-
-def parse_threshold(text):
-    """A threshold is a decimal ("0.10", "5") or an exact fraction ("1/3"); returns a Fraction or raises ValueError."""
-    text = (text or "").strip()
-    if not text:
-        raise ValueError("empty")
-    if "/" in text:
-        numerator, denominator = text.split("/", 1)
-        value = Fraction(int(numerator.strip()), int(denominator.strip()))
-    else:
-        value = Fraction(Decimal(text))
-    return value
 
 
 def validate_threshold(text):
@@ -96,10 +89,7 @@ class Standard(models.Model):
         PUBLISHED = "published", _("Published")
         RETIRED = "retired", _("Retired")
 
-    class Aggregation(models.TextChoices):
-        MEAN = "mean", _("Mean")
-        MEDIAN = "median", _("Median")
-        TRIMMED_MEAN = "trimmed_mean", _("Trimmed mean (drop highest and lowest)")
+    Aggregation = StandardAggregation
 
     tier = models.CharField(_("tier"), max_length=20, choices=[c for c in Tier.choices if c[0] in CERTIFIABLE])
     version = models.PositiveIntegerField(_("version"))
@@ -220,20 +210,10 @@ class Dimension(models.Model):
         return super().delete(*args, **kwargs)
 
 
-class Comparator(models.TextChoices):
-    GTE = "gte", "≥"
-    GT = "gt", ">"
-    LTE = "lte", "≤"
-    LT = "lt", "<"
-    BETWEEN = "between", _("between (inclusive)")
-
-
 class Indicator(models.Model):
     """二级指标: computed from structured data against a threshold, or scored by evaluators against levels."""
 
-    class Method(models.TextChoices):
-        COMPUTED = "computed", _("Computed")
-        SCORED = "scored", _("Scored")
+    Method = IndicatorMethod
 
     dimension = models.ForeignKey(
         Dimension, verbose_name=_("dimension"), on_delete=models.CASCADE, related_name="indicators"
@@ -293,24 +273,10 @@ class Indicator(models.Model):
         return parse_threshold(self.threshold_high) if self.threshold_high else None
 
     def clean(self):
-        errors = {}
-        if self.method == self.Method.COMPUTED:
-            if self.metric not in METRICS:
-                errors["metric"] = _("Choose a known metric for a computed indicator.")
-            if not self.comparator:
-                errors["comparator"] = _("A computed indicator needs a comparator.")
-            if not self.threshold:
-                errors["threshold"] = _("A computed indicator needs a threshold.")
-            if self.comparator == Comparator.BETWEEN and not self.threshold_high:
-                errors["threshold_high"] = _("'Between' needs an upper threshold.")
-            if self.comparator != Comparator.BETWEEN and self.threshold_high:
-                errors["threshold_high"] = _("Only 'between' takes an upper threshold.")
-            if self.levels:
-                errors["levels"] = _("Only scored indicators have level descriptors.")
-        elif self.method == self.Method.SCORED and (
-            self.metric or self.comparator or self.threshold or self.threshold_high
-        ):
-            errors["metric"] = _("A scored indicator has no metric, comparator or threshold.")
+        """The rules the standards validator applies to an indicator, here for the admin's form."""
+        raw = {name: getattr(self, name) for name in INDICATOR_FIELDS}
+        raw["levels"] = self.levels or []
+        errors = indicator_errors(raw)
         if errors:
             raise ValidationError(errors)
 
@@ -324,12 +290,6 @@ class Indicator(models.Model):
             Comparator.LT: lambda: value < low,
             Comparator.BETWEEN: lambda: low <= value <= self.threshold_high_value,
         }[Comparator(self.comparator)]()
-
-
-class EvidenceStage(models.TextChoices):
-    BASIC = "basic", _("Basic materials")
-    PROCESS = "process", _("Process materials")
-    OUTCOME = "outcome", _("Outcome materials")
 
 
 class EvidenceRequirement(models.Model):

@@ -185,7 +185,7 @@ def content_disposition(name, *, attachment):
 
 def _file_response(evidence_file, *, attachment):
     try:
-        handle = evidence_file.path.open("rb")
+        handle = evidence_file.open()
     except FileNotFoundError:
         raise Http404(_("The stored file is missing. Tell the administrator.")) from None
     response = FileResponse(handle, content_type=evidence_file.content_type)

@@ -10,9 +10,9 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from certification.domain.standards import DATASETS, validate_standard_data
 from certification.models import AuditEvent, Indicator, Standard, Tier
 from certification.models.standard import parse_threshold
+from certification.models.standard_rules import DATASETS, validate_standard_data
 from tests.factories.standards import load_shipped_standards
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures" / "standards"

@@ -217,35 +217,35 @@ def test_sanitise_filename_strips_paths_controls_and_bidi(raw, safe):
     assert uploads.sanitise_filename(raw) == safe
 
 
-def test_copy_with_hash_streams_and_hashes(tmp_path):
+def test_keep_streams_and_hashes(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     content = samples.pdf_bytes("x" * 200_000)
-    destination = tmp_path / "copy.pdf"
 
-    sha256, size = uploads.copy_with_hash(io.BytesIO(content), destination, max_bytes=10**6)
+    stored = uploads.keep(io.BytesIO(content), "evidence/7", suffix=".pdf", max_bytes=10**6)
 
-    assert (sha256, size) == (hashlib.sha256(content).hexdigest(), len(content))
-    assert destination.read_bytes() == content
+    assert (stored.sha256, stored.size) == (hashlib.sha256(content).hexdigest(), len(content))
+    assert (tmp_path / stored.name).read_bytes() == content
 
 
-def test_copy_with_hash_over_limit_leaves_no_partial_file(tmp_path):
-    destination = tmp_path / "copy.pdf"
+def test_keep_over_limit_leaves_no_partial_file(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
 
     with pytest.raises(UploadRejected) as refused:
-        uploads.copy_with_hash(io.BytesIO(b"x" * 300_000), destination, max_bytes=100_000)
+        uploads.keep(io.BytesIO(b"x" * 300_000), "evidence/7", suffix=".pdf", max_bytes=100_000)
 
     assert refused.value.message == "文件超过允许的最大大小 97.7\xa0KB。请压缩或拆分后重新上传。"
 
     assert list(tmp_path.iterdir()) == []
 
 
-def test_copy_with_hash_never_overwrites(tmp_path):
-    destination = tmp_path / "copy.pdf"
-    destination.write_bytes(b"earlier")
+def test_keep_never_overwrites(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
 
-    with pytest.raises(FileExistsError):
-        uploads.copy_with_hash(io.BytesIO(b"later"), destination, max_bytes=100)
+    earlier = uploads.keep(io.BytesIO(b"earlier"), "evidence/7", max_bytes=100)
+    later = uploads.keep(io.BytesIO(b"later"), "evidence/7", max_bytes=100)
 
-    assert destination.read_bytes() == b"earlier"
+    assert earlier.name != later.name
+    assert (tmp_path / earlier.name).read_bytes() == b"earlier"
 
 
 def test_validate_upload_zip_entry_count_read_from_end_record_before_zipfile_parses():
