@@ -7,7 +7,7 @@ Tasks are queued with ``transaction.on_commit`` by the domain; beat runs the per
 from celery import shared_task
 
 from certification.datasets.tasks import task_import_dataset
-from certification.domain import notify
+from certification.domain import audit, notify
 from certification.excel.summary_export import task_build_export
 from certification.models import Notification
 
@@ -33,3 +33,8 @@ def task_fire_due_timers():
 @shared_task(name="certification.send_deadline_reminders")
 def task_send_deadline_reminders():
     return notify.send_deadline_reminders()
+
+
+@shared_task(name="certification.verify_and_anchor_audit")
+def task_verify_and_anchor_audit():
+    return len(audit.verify_and_anchor())
