@@ -64,7 +64,7 @@ def chain_label(chain):
         return _("audit anchors")
     kind, _sep, pk = chain.rpartition(":")
     if kind == "application":
-        return _("application %(id)s") % {"id": pk}
+        return _("application no. %(id)s") % {"id": pk}
     try:
         name = apps.get_model(kind)._meta.verbose_name
     except (LookupError, ValueError):
@@ -335,7 +335,8 @@ def _end_of_chain(chain, last, heads, checkpoints, problems):
     length = last.seq if last is not None else 0
     head = heads.pop(chain, None)
     if head is None:
-        problems.append(Problem(chain, gettext_lazy("%(chain)s has rows but no head row."), {}, last))
+        if last is not None:
+            problems.append(Problem(chain, gettext_lazy("%(chain)s has rows but no head row."), {}, last))
     elif head.length != length or (last is not None and head.last_hash != last.hash):
         problems.append(
             Problem(
