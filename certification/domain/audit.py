@@ -265,10 +265,18 @@ def anchor(*, now=None):
         lock.length = new.seq
         lock.last_hash = new.hash
         lock.save(update_fields=["length", "last_hash"])
+        # Only heads no writer holds now, and only this column: a head skipped or grown meanwhile simply appears in
+        # the next anchor again, and anchoring never waits for (or deadlocks with) a transition.
+        free = set(
+            AuditChainHead.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=[head.pk for head in grown])
+            .values_list("pk", flat=True)
+        )
         for head in grown:
             head.anchored_length = head.length
-        # Only this column: a writer appending meanwhile keeps its own length and hash, and the next anchor sees it.
-        AuditChainHead.objects.bulk_update(grown, ["anchored_length"], batch_size=1000)
+        AuditChainHead.objects.bulk_update(
+            [head for head in grown if head.pk in free], ["anchored_length"], batch_size=1000
+        )
         transaction.on_commit(lambda: write_anchor_file(new))
     return new
 
