@@ -12,13 +12,14 @@ import hashlib
 import hmac
 import json
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -384,11 +385,31 @@ def verify():
     Reads only the database, settings.AUDIT_KEYS and the anchor storage, so it works the same on a restored backup.
     At most one problem per chain is reported: after the first broken row, every later row is suspect anyway.
     """
-    keys = settings.AUDIT_KEYS
+    # The file first: an anchor it names committed before the snapshot below starts.
+    summary = latest_anchor_file()
+    with _snapshot():
+        return _verify(settings.AUDIT_KEYS, summary)
+
+
+@contextmanager
+def _snapshot():
+    """One consistent view of heads, anchors and rows, so transitions committing meanwhile are not taken for tampering.
+
+    (Inside a caller's transaction the caller's view is used as it is.)
+    """
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield
+
+
+def _verify(keys, summary):
     problems = []
     heads = {head.chain: head for head in AuditChainHead.objects.all()}
     checkpoints = _verify_anchors(keys, heads, problems)
-    problems.extend(_behind_anchor_file(latest_anchor_file()))
+    problems.extend(_behind_anchor_file(summary))
 
     chain, last, expected, prev_hash, broken = None, None, 1, GENESIS, False
     for event in AuditEvent.objects.order_by("chain", "seq").iterator(chunk_size=2000):
