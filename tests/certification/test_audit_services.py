@@ -149,3 +149,39 @@ def test_audit_records_on_different_applications_do_not_wait_for_each_other():
     assert parallel < WRITERS * HOLD / 2
     assert AuditEvent.objects.count() == 2 * WRITERS
     assert audit.verify() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_anchor_does_not_wait_for_a_transition_holding_its_chain():
+    application = ApplicationFactory()
+    audit.record("test.committed", application=application)
+    chain = f"application:{application.pk}"
+    recorded, release = threading.Event(), threading.Event()
+    errors = []
+
+    def transition():
+        try:
+            with transaction.atomic():
+                audit.record("test.in_flight", application=application)
+                recorded.set()
+                release.wait(timeout=30)
+        except Exception as error:  # collected and asserted below: a thread's exception would otherwise vanish
+            errors.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=transition)
+    thread.start()
+    assert recorded.wait(timeout=30)
+    started = time.perf_counter()
+    first = audit.anchor()
+    waited = time.perf_counter() - started
+    release.set()
+    thread.join()
+    second = audit.anchor()
+
+    assert errors == []
+    assert waited < 5  # the transition holds its head for up to 30 s: anchoring skipped it instead of waiting
+    assert first.heads[chain][0] == 1
+    assert second.heads[chain][0] == 2
+    assert audit.verify() == []
