@@ -56,5 +56,5 @@ bench: $(VENV)/.dev ## Benchmarks: 50,000-row import and 1,000-application expor
 	$(PY) manage.py compile_catalogue
 	$(PY) -m bench
 
-clean: ## Remove the virtualenv, the SQLite database and uploads
-	rm -rf $(VENV) db.sqlite3 media staticfiles
+clean: ## Remove the virtualenv, the SQLite database, uploads and its audit anchor files
+	rm -rf $(VENV) db.sqlite3 media staticfiles audit-anchors

@@ -26,6 +26,8 @@ def setup_database():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
     os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="xqrz-bench-media-"))
+    # Anchor files belong to one database: the throw-away one gets its own, never the project's audit-anchors/.
+    os.environ["AUDIT_ANCHOR_ROOT"] = tempfile.mkdtemp(prefix="xqrz-bench-anchors-")
     import django
     from django.conf import settings
 

@@ -7,7 +7,7 @@ Tasks are queued with ``transaction.on_commit`` by the domain; beat runs the per
 from celery import shared_task
 
 from certification.datasets.tasks import task_import_dataset
-from certification.domain import notify
+from certification.domain import audit, notify
 from certification.domain.retention import sweep_storage
 from certification.excel.summary_export import task_build_export
 from certification.models import Notification
@@ -33,3 +33,8 @@ def task_send_deadline_reminders():
 def task_sweep_storage():
     result = sweep_storage()
     return {"workbooks": len(result.workbooks_removed), "orphans": len(result.orphans_removed)}
+
+
+@shared_task(name="certification.verify_and_anchor_audit")
+def task_verify_and_anchor_audit():
+    return len(audit.verify_and_anchor())

@@ -5,7 +5,11 @@ folder, Celery tasks executed eagerly in-process, e-mail printed to the console.
 Production sets ``DEBUG=0`` and the variables that `_require` names.
 """
 
+import base64
+import binascii
+import hashlib
 import os
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -52,6 +56,39 @@ def _require(name):
     if not value:
         raise ImproperlyConfigured(f"{name} must be set when DEBUG is off")
     return value
+
+
+def audit_keys_from_env(raw, *, debug, secret_key):
+    """Parse ``AUDIT_KEYS=k2:base64secret,k1:oldsecret`` into {key id: secret bytes}, the current key first.
+
+    The audit chain's HMAC key must live outside the database, or whoever can write the database can rewrite the
+    chain. A development default is derived from SECRET_KEY; production must set the variable.
+    """
+    raw = (raw or "").strip()
+    if not raw:
+        if not debug:
+            raise ImproperlyConfigured(
+                "AUDIT_KEYS must be set when DEBUG is off, e.g. AUDIT_KEYS=k1:<base64 of 32 random bytes>"
+            )
+        return {"dev": hashlib.sha256(f"audit-chain:{secret_key}".encode()).digest()}
+    keys = {}
+    for item in raw.split(","):
+        key_id, sep, encoded = item.strip().partition(":")
+        if not sep or not re.fullmatch(r"[A-Za-z0-9_.-]{1,16}", key_id):
+            raise ImproperlyConfigured(
+                f"AUDIT_KEYS entries must read <key id>:<base64 secret> with a key id of 1-16 letters, digits, "
+                f"'_', '.' or '-', got {key_id or item.strip()!r}"
+            )
+        if key_id in keys:
+            raise ImproperlyConfigured(f"AUDIT_KEYS names key id {key_id!r} twice")
+        try:
+            secret = base64.b64decode(encoded.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            raise ImproperlyConfigured(f"AUDIT_KEYS key {key_id!r} is not valid base64") from None
+        if len(secret) < 16:
+            raise ImproperlyConfigured(f"AUDIT_KEYS key {key_id!r} must decode to at least 16 bytes")
+        keys[key_id] = secret
+    return keys
 
 
 def database_from_url(url):
@@ -280,6 +317,8 @@ CELERY_BEAT_SCHEDULE = {
     "task-deadline-reminders": {"task": "certification.send_deadline_reminders", "schedule": 3600.0},
     "sweep-storage": {"task": "certification.sweep_storage", "schedule": 86400.0},
 }
+# Daily: verify the audit chain against the last anchor, alert the administrators on failure, else anchor again.
+CELERY_BEAT_SCHEDULE["verify-and-anchor-audit"] = {"task": "certification.verify_and_anchor_audit", "schedule": 86400.0}
 
 _cache_url = os.environ.get("CACHE_URL", "").strip()
 if _cache_url:
@@ -300,6 +339,15 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
 if not DEBUG and not SITE_URL:
     raise ImproperlyConfigured("SITE_URL must be set when DEBUG is off, so e-mailed links work")
+
+# The audit chain's HMAC keys (never stored in the database); the first is used for new rows, the others verify
+# older rows. Anchors of the chain's head go to a storage apart from the database and from MEDIA_ROOT.
+AUDIT_KEYS = audit_keys_from_env(os.environ.get("AUDIT_KEYS"), debug=DEBUG, secret_key=SECRET_KEY)
+AUDIT_ANCHOR_ROOT = Path(os.environ.get("AUDIT_ANCHOR_ROOT") or BASE_DIR / "audit-anchors")
+STORAGES["audit_anchors"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": AUDIT_ANCHOR_ROOT, "file_permissions_mode": 0o640},
+}
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

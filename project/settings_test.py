@@ -12,3 +12,5 @@ MEDIA_ROOT = tempfile.mkdtemp(prefix="xqrz-test-media-")
 # eager mode off for its own duration (tests/certification/test_tasks.py).
 CELERY_TASK_ALWAYS_EAGER = True
 DEMO_MODE = True
+AUDIT_ANCHOR_ROOT = tempfile.mkdtemp(prefix="xqrz-test-anchors-")
+STORAGES = {**STORAGES, "audit_anchors": {**STORAGES["audit_anchors"], "OPTIONS": {"location": AUDIT_ANCHOR_ROOT}}}

@@ -6,6 +6,17 @@ import pytest
 from tests.factories import ClusterFactory, UserFactory, published_standard
 
 
+@pytest.fixture(autouse=True)
+def audit_anchor_dir(settings, tmp_path_factory):
+    """Each test's own anchor storage: anchor files outlive the database rows a test rolls back."""
+    location = tmp_path_factory.mktemp("audit-anchors")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "audit_anchors": {**settings.STORAGES["audit_anchors"], "OPTIONS": {"location": location}},
+    }
+    return location
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()

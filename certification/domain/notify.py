@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -216,3 +217,11 @@ def mark_read(notification, *, by):
 def mark_all_read(user):
     """Mark every unread notification of `user` read. Returns how many changed. No audit row (see mark_read)."""
     return Notification.objects.filter(recipient=user, read__isnull=True).update(read=timezone.now())
+
+
+def administrators():
+    """The active administrators (role grant) and superusers: who hears about faults of the system itself."""
+    grants = RoleGrant.objects.active().filter(role=Role.ADMINISTRATOR)
+    return list(
+        User.objects.filter(Q(role_grants__in=grants) | Q(is_superuser=True), is_active=True).distinct().order_by("pk")
+    )

@@ -1,5 +1,5 @@
 from .application import Application
-from .audit import AuditChainHead, AuditEvent
+from .audit import AuditAnchor, AuditChainHead, AuditEvent
 from .cluster import Cluster, ClusterMembership, CommitteeMember, TierChange
 from .dataset import (
     AcademicResult,

@@ -1,7 +1,11 @@
-"""A tamper-evident history: every transition, score and upload is one row chained by SHA-256.
+"""A tamper-evident history: every transition, score and upload is one row in a keyed hash chain.
 
-Each row's hash covers its own content and the previous row's hash, so changing or deleting any row
-breaks every hash after it; `certification.domain.audit.verify_chain` finds the first broken row.
+Rows form one chain per application (or per object, or the site chain for the rest): each row's hash is an
+HMAC-SHA256, under a key kept outside the database (settings.AUDIT_KEYS, recorded by `key_id`), of its own content
+and the previous row's hash. Changing or deleting a row breaks every hash after it, and nobody without the key can
+recompute them. Chains are independent, so unrelated applications never wait for one another; a periodic
+`AuditAnchor` seals every chain's head into one anchor chain, whose head is also written outside the database.
+`certification.domain.audit.verify` checks all of it. On PostgreSQL a trigger refuses UPDATE and DELETE on both tables.
 """
 
 from django.conf import settings
@@ -47,6 +51,8 @@ class AuditEvent(models.Model):
         DATASET_IMPORT_STARTED = "dataset.import_started", _("Data import started")
         DATASET_IMPORTED = "dataset.imported", _("Data imported")
         DATASET_IMPORT_FAILED = "dataset.import_failed", _("Data import failed")
+        DATASET_WORKBOOK_REMOVED = "dataset.workbook_removed", _("Import workbook removed after the retention period")
+        STORAGE_ORPHANS_REMOVED = "storage.orphans_removed", _("Orphan files removed")
         EXPORT_REQUESTED = "export.requested", _("Export requested")
         CLUSTER_TIER_RECORDED = "cluster.tier_recorded", _("Cluster tier recorded")
         DEMO_PUBLICITY_SHORTENED = "demo.publicity_shortened", _("Publicity period ended early (demo)")
@@ -82,6 +88,9 @@ class AuditEvent(models.Model):
     to_state = models.CharField(_("to"), max_length=40, blank=True)
     reason = models.TextField(_("reason"), blank=True)
     payload = models.JSONField(_("details"), default=dict, blank=True)
+    chain = models.CharField(_("chain"), max_length=120)
+    seq = models.PositiveBigIntegerField(_("position in chain"))
+    key_id = models.CharField(_("key id"), max_length=16)
     prev_hash = models.CharField(_("previous hash"), max_length=64)
     hash = models.CharField(_("hash"), max_length=64, unique=True)
 
@@ -89,6 +98,7 @@ class AuditEvent(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_event_unique_chain_seq")]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
@@ -103,12 +113,50 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """One row, locked while appending, so concurrent writers extend the chain one at a time."""
+    """The head of one chain, locked while appending to that chain only: writers on other chains never wait.
 
+    `anchored_length` is how much of the chain the last anchor sealed, so an anchor lists only the chains that grew.
+    """
+
+    chain = models.CharField(max_length=120, unique=True)
+    length = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64)
+    anchored_length = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         verbose_name = _("audit chain head")
 
     def __str__(self):
-        return self.last_hash
+        return f"{self.chain} #{self.length}"
+
+
+class AuditAnchor(models.Model):
+    """A seal of every chain's head at one moment, itself chained by HMAC; its head is also kept outside the database.
+
+    `heads` maps each chain that grew since the previous anchor to [length, last hash]; `events` is the number of
+    audit rows then. Truncating a chain below an anchored length, or the anchor chain below the anchor file, is found.
+    """
+
+    seq = models.PositiveBigIntegerField(_("anchor number"), unique=True)
+    at = models.DateTimeField(_("time"))
+    events = models.PositiveBigIntegerField(_("audit rows"))
+    heads = models.JSONField(_("chain heads"), default=dict)
+    key_id = models.CharField(_("key id"), max_length=16)
+    prev_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("audit anchor")
+        verbose_name_plural = _("audit anchors")
+        ordering = ["seq"]
+
+    def __str__(self):
+        return f"#{self.seq} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            raise ValueError("audit anchors are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("audit anchors are append-only")

@@ -28,8 +28,13 @@ SETTINGS_VARIABLES = {
     "EMAIL_BACKEND",
     "EMAIL_PORT",
     "DJANGO_SETTINGS_MODULE",
+    "AUDIT_KEYS",
+    "AUDIT_ANCHOR_ROOT",
 }
 PRODUCTION_KEY = "k7#Qx9!vR2@mL5$wT8^zN1&bY4*eH6(uJ3)pC0-sF9+dG2=aK5"
+PRODUCTION_AUDIT_KEYS = (
+    "k2:c2Vjb25kLWF1ZGl0LWtleS0zMi1ieXRlcy1sb25nISE=,k1:Zmlyc3QtYXVkaXQta2V5LTMyLWJ5dGVzLWxvbmchISE="
+)
 SHOW_SETTINGS = """
 import json
 import django
@@ -42,6 +47,7 @@ print(json.dumps({
     "eager": settings.CELERY_TASK_ALWAYS_EAGER, "broker": settings.CELERY_BROKER_URL,
     "debug": settings.DEBUG, "demo": settings.DEMO_MODE, "language": settings.LANGUAGE_CODE,
     "languages": [code for code, _name in settings.LANGUAGES], "time_zone": settings.TIME_ZONE,
+    "audit_keys": {key_id: len(secret) for key_id, secret in settings.AUDIT_KEYS.items()},
 }))
 """
 
@@ -129,6 +135,19 @@ def test_settings_with_broker_url_run_tasks_on_the_broker(broker):
             {"DEBUG": "0", "DEMO_MODE": "1", "SECRET_KEY": PRODUCTION_KEY, "ALLOWED_HOSTS": "xq.example.cn"},
             "DEMO_MODE cannot be on while DEBUG is off",
         ),
+        (
+            {"DEBUG": "0", "SECRET_KEY": PRODUCTION_KEY, "ALLOWED_HOSTS": "xq.example.cn", "SITE_URL": "https://x.cn"},
+            "AUDIT_KEYS must be set when DEBUG is off",
+        ),
+        ({"AUDIT_KEYS": "k1"}, "AUDIT_KEYS entries must read <key id>:<base64 secret>"),
+        ({"AUDIT_KEYS": "k1:not base64!"}, "AUDIT_KEYS key 'k1' is not valid base64"),
+        ({"AUDIT_KEYS": "k1:c2hvcnQ="}, "AUDIT_KEYS key 'k1' must decode to at least 16 bytes"),
+        (
+            {
+                "AUDIT_KEYS": "k1:Zmlyc3QtYXVkaXQta2V5LTMyLWJ5dGVzLWxvbmchISE=,k1:Zmlyc3QtYXVkaXQta2V5LTMyLWJ5dGVzLWxvbmchISE="
+            },
+            "AUDIT_KEYS names key id 'k1' twice",
+        ),
     ],
 )
 def test_settings_with_bad_value_stop_start_up_with_improperly_configured(env, message):
@@ -146,6 +165,7 @@ def test_settings_in_production_mode_pass_the_deploy_check():
         SECRET_KEY=PRODUCTION_KEY,
         ALLOWED_HOSTS="xuequ.example.cn",
         SITE_URL="https://xuequ.example.cn",
+        AUDIT_KEYS=PRODUCTION_AUDIT_KEYS,
         CSRF_TRUSTED_ORIGINS="https://xuequ.example.cn",
         DATABASE_URL="postgres://xqrz@127.0.0.1:5432/xqrz",
         CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
@@ -157,8 +177,22 @@ def test_settings_in_production_mode_pass_the_deploy_check():
 
 def test_settings_in_production_mode_turn_demo_mode_off():
     values = settings_with(
-        DEBUG="0", SECRET_KEY=PRODUCTION_KEY, ALLOWED_HOSTS="xuequ.example.cn", SITE_URL="https://xuequ.example.cn"
+        DEBUG="0",
+        SECRET_KEY=PRODUCTION_KEY,
+        ALLOWED_HOSTS="xuequ.example.cn",
+        SITE_URL="https://xuequ.example.cn",
+        AUDIT_KEYS=PRODUCTION_AUDIT_KEYS,
     )
 
     assert values["debug"] is False
     assert values["demo"] is False
+
+
+def test_settings_audit_keys_keep_their_order_the_first_is_current():
+    values = settings_with(AUDIT_KEYS=PRODUCTION_AUDIT_KEYS)
+
+    assert list(values["audit_keys"].items()) == [("k2", 32), ("k1", 32)]
+
+
+def test_settings_without_audit_keys_in_debug_derive_one_development_key():
+    assert settings_with()["audit_keys"] == {"dev": 32}
