@@ -15,6 +15,7 @@ from .evidence import EvidenceFile
 from .export import ExportJob
 from .notification import Notification
 from .people import ROLE_SCOPE, Role, RoleGrant, User
+from .plan import PlanTarget
 from .region import Region
 from .reminder import SentReminder
 from .review import ApplicationStage, Certificate, CorrectionRequest, EvaluatorAssignment, Objection
