@@ -157,7 +157,7 @@ def test_objection_attachment_of_a_refused_type_is_not_kept(in_publicity):
     )
 
     assert response.status_code == 400
-    assert "文件类型" in response.content.decode() or "不是" in response.content.decode()
+    assert "不接受此类文件。请上传以下类型之一：PDF" in response.content.decode()
     assert not Objection.objects.exists()
     assert not AuditEvent.objects.filter(action="objection.raised").exists()
 
