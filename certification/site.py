@@ -15,6 +15,7 @@ from viewflow.urls import Application, ReadonlyModelViewset, Site
 from viewflow.utils import Icon
 from viewflow.views import Action
 
+from certification.dashboard_app import DashboardApplication
 from certification.models import Cluster, Region, School, Standard
 from certification.views import reference
 from certification.work_app import WorkApplication
@@ -147,7 +148,7 @@ site = Site(
     primary_color="#1f4e79",
     secondary_color="#2e75b6",
     # The work pages come first: "/" lands on each person's own page. The flow's pages join in workflows.apps.
-    viewsets=[WorkApplication(), ReferenceApplication()],
+    viewsets=[WorkApplication(), DashboardApplication(), ReferenceApplication()],
 )
 
 # Viewflow's login page with our title and the language switch (routed in project/urls.py before AuthViewset).
