@@ -6,6 +6,7 @@ import segno
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -34,7 +35,7 @@ def certificate_page(request, pk):
             "certificate": certificate,
             "state_label": public.STATE_LABELS[public.certificate_state(certificate)],
             "printed_code": public.printed_check_code(certificate),
-            "verification_address": address,
+            "verification_page": request.build_absolute_uri(reverse("public:verify")),
             "qr_svg": qr_svg,
         },
     )
