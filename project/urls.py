@@ -9,6 +9,7 @@ from certification.views import computed as computed_views
 from certification.views import datasets as dataset_views
 from certification.views import evidence as evidence_views
 from certification.views import exports as export_views
+from certification.views import objections as objection_views
 from certification.views import public as public_views
 from certification.views import scoring as scoring_views
 from certification.views import standards as standards_views
@@ -23,6 +24,7 @@ public_urls = [
 urlpatterns = [
     path("public/", include((public_urls, "public"))),
     path("certificates/<int:pk>/", certificate_views.certificate_page, name="certificate"),
+    path("objections/<int:pk>/attachment/", objection_views.objection_attachment, name="objection_attachment"),
     path("admin/", admin.site.urls),
     path("accounts/login/", login_view, name="login"),
     path("accounts/", AuthViewset(with_profile_view=False).urls),

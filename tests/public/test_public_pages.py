@@ -14,7 +14,7 @@ from certification.domain.public import PUBLIC_FIELDS
 from certification.models import Application, AuditEvent, Certificate, Cluster, EvaluatorAssignment, Objection, Tier
 from tests.factories.evidence import pdf_bytes, upload
 from tests.factories.workflow import build_world, upload_all_evidence
-from tests.workflows.driver import do, end_publicity, scores, start
+from tests.workflows.driver import client_for, do, end_publicity, open_task, scores, start, take
 from workflows.flows import CertificationFlow as F
 
 # Every evaluator scores A2 below full marks, so each sheet carries a comment the public must never see.
@@ -146,6 +146,29 @@ def test_anonymous_objection_holds_the_certificate_as_a_signed_in_one_does(in_pu
     assert Cluster.objects.get(pk=world.cluster.pk).current_tier == (
         Tier.CLOSE_KNIT if outcome == "dismissed" else Tier.NONE
     )
+
+
+def test_office_reads_the_public_objection_and_opens_its_attachment(in_publicity):
+    world, application, process = in_publicity
+    Client().post(
+        reverse("public:objection", args=[application.pk]),
+        objection_data(attachment=upload(pdf_bytes("证明"), "证明材料.pdf")),
+    )
+    objection = Objection.objects.get(application=application)
+    end_publicity(process, world.standard.publicity_days)
+    url = reverse("objection_attachment", args=[objection.pk])
+
+    task = open_task(process, F.resolve_objections)
+    take(world.office, task)
+    page = client_for(world.office).get(F.resolve_objections.reverse("execute", args=[process.pk, task.pk]))
+    download = client_for(world.office).get(url)
+    lead = client_for(world.lead).get(url)
+
+    assert "王某（公众，13800000000）" in page.content.decode()
+    assert f'<a href="{url}">证明材料.pdf</a>' in page.content.decode()
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == pdf_bytes("证明")
+    assert lead.status_code == 403
 
 
 def test_objection_attachment_of_a_refused_type_is_not_kept(in_publicity):
