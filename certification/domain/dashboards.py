@@ -293,6 +293,14 @@ def dashboard_scope(user):
     """
     if not user.is_authenticated or not user.is_active:
         return DashboardScope(frozenset(), frozenset(), frozenset())
+    # The site menu asks on every page; the answer is kept on the request's user object.
+    cached = getattr(user, "_dashboard_scope", None)
+    if cached is None:
+        cached = user._dashboard_scope = _read_dashboard_scope(user)
+    return cached
+
+
+def _read_dashboard_scope(user):
     grants = list(
         RoleGrant.objects.active().filter(user=user).select_related("region").prefetch_related("region__districts")
     )

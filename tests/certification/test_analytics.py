@@ -102,3 +102,19 @@ def test_evaluator_analytics_page_is_for_the_city_office_only(city):
 
     assert (status(office), status(leader), status(other_city_office)) == (200, 403, 403)
     assert Client().get(url).status_code == 302
+
+
+def test_evaluator_analytics_reads_a_fixed_number_of_queries(city, django_assert_num_queries):
+    standard = scoring_standard([scored("A1", 10), scored("A2", 10)], tolerance="0.3")
+    district = DistrictFactory(parent=city)
+    people = [evaluator() for _ in range(3)]
+    for _ in range(3):
+        _score(
+            scoring_application(standard, cluster=ClusterFactory(district=district)), people, [(9, 8), (7, 8), (5, 8)]
+        )
+
+    # Scores, combined results, evaluators' names, standards' titles.
+    with django_assert_num_queries(4):
+        evaluators, standards = evaluator_analytics(city)
+
+    assert [e.sheets for e in evaluators] == [3, 3, 3] and standards[0].targets == 6

@@ -5,7 +5,9 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -13,6 +15,7 @@ from viewflow.workflow.status import STATUS
 from certification.domain.public import PUBLIC_FIELDS
 from certification.models import Application, AuditEvent, Certificate, Cluster, EvaluatorAssignment, Objection, Tier
 from tests.factories.evidence import pdf_bytes, upload
+from tests.factories.work import ApplicationFactory
 from tests.factories.workflow import build_world, upload_all_evidence
 from tests.workflows.driver import client_for, do, end_publicity, open_task, scores, start, take
 from workflows.flows import CertificationFlow as F
@@ -237,3 +240,17 @@ def test_objections_to_one_application_are_limited_whatever_the_address(in_publi
 
     assert codes == [200, 200, 429]
     assert Objection.objects.count() == 2
+
+
+def test_publicity_page_runs_the_same_queries_for_one_and_many_applications(db, django_assert_num_queries):
+    ApplicationFactory(status="publicity")
+    client = Client()
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("public:publicity"))
+    for _ in range(5):
+        ApplicationFactory(status="publicity")
+
+    with django_assert_num_queries(len(one)):
+        response = client.get(reverse("public:publicity"))
+
+    assert response.content.decode().count('<tr data-test="row">') == 6
