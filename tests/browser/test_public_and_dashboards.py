@@ -4,6 +4,7 @@ Screenshots go to tests/artifacts/."""
 
 import re
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from django.utils import timezone
 from certification.domain import plans
 from certification.domain.process import certificate_check_code
 from certification.domain.public import printed_check_code
-from certification.models import Certificate, Tier
+from certification.models import Certificate, Objection, Tier
 from tests.factories import ClusterFactory, DistrictFactory
 from tests.factories.plans import certify
 from tests.factories.work import ApplicationFactory, lead_of, office_of
@@ -104,18 +105,39 @@ def test_certificate_prints_on_one_a4_page(browser, live_server, transactional_d
 
 
 def test_public_pages_work_without_signing_in(browser, live_server, transactional_db):
+    application = ApplicationFactory(
+        cluster=ClusterFactory(name="天平-湖南学区"), status="publicity", total_score=Decimal("92.50"), vetoes_met=True
+    )
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
     page = context.new_page()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
     page.goto(f"{live_server.url}/public/publicity/")
     assert page.locator("h1").inner_text() == "公示中的认定结果"
-    assert page.locator("#id_website").count() == 0
-    page.click("text=证书验证")
+    assert page.locator("[data-field=cluster]").inner_text() == "天平-湖南学区"
+    page.screenshot(path=str(ARTIFACTS / "public-publicity-phone.png"), full_page=True)
+    page.locator("a", has_text="提出异议").click()
+    page.wait_for_url(f"**/public/publicity/{application.pk}/objection/")
+    # The honeypot is in the form but out of a person's sight.
+    trap = page.locator("#id_website").bounding_box()
+    assert trap["x"] + trap["width"] <= 0
+    page.fill("#id_name", "王某")
+    page.fill("#id_contact", "13800000000")
+    page.fill("#id_text", "轮岗名单与学校实际不符")
+    page.screenshot(path=str(ARTIFACTS / "public-objection-phone.png"), full_page=True)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").inner_text() == "异议已收到"
+    objection = Objection.objects.get(application=application)
+    assert (objection.raised_by, objection.objector_name) == (None, "王某")
+
+    page.locator("a", has_text="证书验证").first.click()
+    page.wait_for_url("**/public/verify/")
     page.fill("#id_serial", "XQRZ-2026-紧密-0001")
     page.fill("#id_code", "0000-0000-0000-0000")
     page.click("button[type=submit]")
+    page.wait_for_selector("[data-test=result]")
     assert page.locator("[data-test=result] h2").inner_text() == "没有与该证书编号和校验码相符的证书。"
     # At phone width nothing scrolls sideways.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "public-verify-phone.png"), full_page=True)

@@ -254,3 +254,10 @@ def test_publicity_page_runs_the_same_queries_for_one_and_many_applications(db, 
         response = client.get(reverse("public:publicity"))
 
     assert response.content.decode().count('<tr data-test="row">') == 6
+
+
+def test_login_page_links_the_public_pages(db):
+    page = Client().get(reverse("login")).content.decode()
+
+    assert f'<a href="{reverse("public:publicity")}">公示中的认定结果</a>' in page
+    assert f'<a href="{reverse("public:verify")}">证书验证</a>' in page
