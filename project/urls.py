@@ -3,15 +3,28 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from viewflow.contrib.auth import AuthViewset
 
+from certification.views import certificates as certificate_views
 from certification.views import computed as computed_views
 from certification.views import datasets as dataset_views
 from certification.views import evidence as evidence_views
 from certification.views import exports as export_views
+from certification.views import objections as objection_views
+from certification.views import public as public_views
 from certification.views import scoring as scoring_views
 from certification.views import standards as standards_views
 from certification.views.site import login_view, site
 
+# Pages anyone may open without signing in (公示, objections, certificate verification).
+public_urls = [
+    path("publicity/", public_views.publicity_list, name="publicity"),
+    path("publicity/<int:pk>/objection/", public_views.objection, name="objection"),
+    path("verify/", public_views.verify, name="verify"),
+]
+
 urlpatterns = [
+    path("public/", include((public_urls, "public"))),
+    path("certificates/<int:pk>/", certificate_views.certificate_page, name="certificate"),
+    path("objections/<int:pk>/attachment/", objection_views.objection_attachment, name="objection_attachment"),
     path("admin/", admin.site.urls),
     path("accounts/login/", login_view, name="login"),
     path("accounts/", AuthViewset(with_profile_view=False).urls),

@@ -43,19 +43,23 @@ def _start_publicity(application, *, by):
     )
 
 
-def raise_objection(application, text, *, by):
+def raise_objection(application, text, *, by, objector=None):
     """Someone who can see the application raises an objection (异议) during 公示; it holds the certificate.
 
-    Side effects: an Objection, audit row, a notification to the responsible office.
+    From the public 公示 page anyone may object: `by` is None and `objector` (a `certification.domain.public.
+    PublicObjector`) carries the name, contact and an optional attachment, checked as evidence is and stored
+    before the application is locked. Side effects: an Objection, audit row, a notification to the responsible office.
     """
     text = (text or "").strip()
+    public_fields = objector.store(application) if objector is not None else {}
     with transaction.atomic():
         application = _lock(application)
-        _require_permission(by, VIEW_APPLICATION, application, _("You may not raise an objection here."))
+        if objector is None:
+            _require_permission(by, VIEW_APPLICATION, application, _("You may not raise an objection here."))
         _require_status(application, Application.Status.PUBLICITY)
         if not text:
             raise InvalidInput(_("Write the objection."))
-        objection = Objection.objects.create(application=application, raised_by=by, text=text)
+        objection = Objection.objects.create(application=application, raised_by=by, text=text, **public_fields)
         audit.record(
             "objection.raised",
             actor=by,
@@ -63,6 +67,7 @@ def raise_objection(application, text, *, by):
             obj=objection,
             to_state="open",
             reason=text,
+            payload=objector.audit_payload(public_fields) if objector is not None else None,
         )
         _tell(
             deciding_office(application),

@@ -15,6 +15,7 @@ from .evidence import EvidenceFile
 from .export import ExportJob
 from .notification import Notification
 from .people import ROLE_APPLICATION_PATH, ROLE_SCOPE, Role, RoleGrant, User, grant_scope_field, scope_object_id
+from .plan import PlanTarget
 from .region import Region
 from .reminder import SentReminder
 from .review import ApplicationStage, Certificate, CorrectionRequest, EvaluatorAssignment, Objection

@@ -129,9 +129,20 @@ class Objection(models.Model):
     application = models.ForeignKey(
         "certification.Application", verbose_name=_("application"), on_delete=models.CASCADE, related_name="objections"
     )
+    # Empty for an objection raised on the public 公示 page by someone without an account (name and contact below).
     raised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("raised by"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("raised by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
     )
+    objector_name = models.CharField(_("objector's name"), max_length=100, blank=True)
+    objector_contact = models.CharField(_("objector's contact"), max_length=100, blank=True)
+    attachment_name = models.CharField(_("attachment"), max_length=200, blank=True)
+    attachment_stored = models.CharField(_("attachment stored as"), max_length=200, blank=True, editable=False)
+    attachment_sha256 = models.CharField(_("attachment SHA-256"), max_length=64, blank=True, editable=False)
     text = models.TextField(_("objection"))
     raised = models.DateTimeField(_("raised"), auto_now_add=True)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
@@ -153,6 +164,13 @@ class Objection(models.Model):
 
     def __str__(self):
         return f"{self.application} · {self.raised:%Y-%m-%d}"
+
+    @property
+    def objector(self):
+        """Who raised it, as the office reads it: the user, or the public objector's name and contact."""
+        if self.raised_by_id:
+            return str(self.raised_by)
+        return _("%(name)s (public, %(contact)s)") % {"name": self.objector_name, "contact": self.objector_contact}
 
 
 class Certificate(models.Model):

@@ -6,7 +6,6 @@ never as static or media URLs.
 """
 
 from collections import defaultdict
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -25,6 +24,7 @@ from certification.forms.evidence import EvidenceUploadForm, EvidenceWithdrawFor
 from certification.models import EvidenceFile, EvidenceStage
 from certification.permissions import get_application_for
 from certification.uploads import PREVIEWABLE_CONTENT_TYPES, EvidenceUploadLimitHandler, max_upload_bytes
+from certification.views.downloads import content_disposition
 from certification.views.site import site
 
 # The preview is embedded by the scoresheet (same origin). Nothing in the response may run or load anything else.
@@ -174,13 +174,6 @@ def evidence_withdraw(request, application_pk, file_pk):
         return redirect(stage_url(application, evidence_file.requirement.stage, evidence_file.requirement))
     form.file_pk = evidence_file.pk
     return _render_stage(request, application, evidence_file.requirement.stage, withdraw_form=form, status=400)
-
-
-def content_disposition(name, *, attachment):
-    """RFC 6266 Content-Disposition with an ASCII fallback and the UTF-8 name in RFC 5987 ``filename*``."""
-    fallback = "".join(ch if " " <= ch <= "~" and ch not in '"\\%;' else "_" for ch in name)
-    kind = "attachment" if attachment else "inline"
-    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def _file_response(evidence_file, *, attachment):

@@ -16,6 +16,7 @@ from viewflow.utils import Icon
 from viewflow.views import Action
 
 from certification.models import Cluster, Region, School, Standard
+from certification.views.dashboard_app import DashboardApplication
 
 from . import reference
 
@@ -148,7 +149,7 @@ site = Site(
     secondary_color="#2e75b6",
     # The work pages (workflows.work_app) join first, so "/" lands on each person's own page, and the flow's pages
     # join last: workflows.apps adds both, since this app does not import the workflow app.
-    viewsets=[ReferenceApplication()],
+    viewsets=[DashboardApplication(), ReferenceApplication()],
 )
 
 # Viewflow's login page with our title and the language switch (routed in project/urls.py before AuthViewset).

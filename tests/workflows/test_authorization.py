@@ -102,7 +102,15 @@ def test_authorization_matrix(scene, actor):
         "evidence_list": reverse("evidence_list", args=[application.pk, "basic"]),
         "evidence_download": reverse("evidence_download", args=[application.pk, evidence.pk]),
         "objection_form": reverse("workflow:objection_raise", args=[application.pk]),
+        "district_dashboard": reverse("dashboards:dashboard", args=["district", application.cluster.district_id]),
+        "district_dashboard_data": reverse("dashboards:data", args=["district", application.cluster.district_id]),
+        "plan_targets": reverse("dashboards:targets", args=[application.cluster.district_id]),
+        "city_dashboard": reverse("dashboards:dashboard", args=["city", application.cluster.district.parent_id]),
+        "evaluator_analytics": reverse("dashboards:evaluators", args=[application.cluster.district.parent_id]),
+        "public_publicity": reverse("public:publicity"),
+        "public_verify": reverse("public:verify"),
     }
+    district_viewers = {"office", "leader", "city_office", "city_leader"}
     expected = {
         "process": 200 if inside else 403,
         "chart": 200 if inside else 403,
@@ -112,6 +120,13 @@ def test_authorization_matrix(scene, actor):
         "evidence_list": 200 if inside else 404,
         "evidence_download": 200 if inside else 404,
         "objection_form": 200 if inside else 404,
+        "district_dashboard": 200 if actor in district_viewers else 403,
+        "district_dashboard_data": 200 if actor in district_viewers else 403,
+        "plan_targets": 200 if actor in district_viewers else 403,
+        "city_dashboard": 200 if actor in {"city_office", "city_leader"} else 403,
+        "evaluator_analytics": 200 if actor == "city_office" else 403,
+        "public_publicity": 200,
+        "public_verify": 200,
     }
     before = _snapshot(application)
 
