@@ -4,7 +4,8 @@ Each metric is computed from an application's structured data (see DOMAIN.md, "S
 indicators"). Rates are exact fractions of 1 (0.10 is 10%); thresholds are written the same way ("0.10", "1/3").
 A metric whose population is empty for a cluster (no kindergarten, no junior school, no weak school) is N/A.
 
-The computations live in `certification.domain.computed`; this module only names and describes them so that
+The computations live in `certification.domain.computed` (registered under these codes; a metric without one
+stops the app from starting); this module only names and describes them so that
 standards can be authored and validated without them.
 """
 

@@ -54,6 +54,14 @@ class Column:
     max_length: int = 100
     choices: dict = field(default_factory=dict)  # Chinese label -> code
     note: str = ""  # one line in the instructions sheet
+    field: str = ""  # the row model's field, when it is not `key` (or `<key>_id` for a school)
+
+    @property
+    def model_field(self):
+        """The row model's field that stores this column."""
+        if self.field:
+            return self.field
+        return f"{self.key}_id" if self.kind == "school" else self.key
 
     def parse(self, value, number_format, context):
         """The cell's value as Python data, None for an empty optional cell, or CellError."""
@@ -193,6 +201,13 @@ class Dataset:
     @property
     def headers(self):
         return [column.header for column in self.columns]
+
+    @property
+    def fields(self):
+        """The row model's fields that hold the sheet's data: the school year, then one per column."""
+        fields = ["year"]
+        fields += [column.model_field for column in self.columns if column.model_field not in fields]
+        return tuple(fields)
 
     def column(self, key):
         return next(column for column in self.columns if column.key == key)

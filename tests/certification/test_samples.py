@@ -10,7 +10,8 @@ from openpyxl import load_workbook
 
 from certification.datasets import DATASETS
 from certification.domain.application import open_application
-from certification.domain.computed import ApplicationData, compute_indicators, weak_school_improvement_min
+from certification.domain.computed import ApplicationData, compute_indicators
+from certification.domain.computed.outcomes import weak_school_improvement_min
 from certification.domain.datasets import dataset_requirements, datasets_of, start_import
 from certification.domain.demo import load_demo_data
 from certification.domain.evidence import UploadFrozen, check_can_upload
