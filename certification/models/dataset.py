@@ -240,6 +240,8 @@ class SatisfactionSurvey(DatasetRow):
         PARENTS = "parents", pgettext_lazy("survey group", "Parents")
         TEACHERS = "teachers", pgettext_lazy("survey group", "Teachers")
         STUDENTS = "students", pgettext_lazy("survey group", "Students")
+        # One survey of every respondent, for a standard that pools the groups (metric satisfaction_pooled).
+        EVERYONE = "everyone", pgettext_lazy("survey group", "All respondents")
 
     group = models.CharField(_("group"), max_length=20, choices=Group.choices)
     respondents = models.PositiveIntegerField(_("respondents"))

@@ -118,13 +118,14 @@ def test_samples_pass_every_close_knit_indicator_of_tianping_hunan(demo, django_
     assert _summary(results) == {
         "B1": (True, "15.13%"),
         "B2": (True, "6.09%"),
-        "B3": (True, "33.33%"),
+        "B3": (True, "33.77%"),  # backbone share of the same-stage rotations only (issue 9, rule 3)
         "B4": (None, "不适用：本学区/集团没有幼儿园。"),
         "B5": (None, "不适用：本学区/集团没有幼儿园。"),
         "B6": (True, "100%"),
         "C2": (True, "3"),
         "C3": (True, "42.04%"),
         "D1": (True, "100%"),
+        "B9": (True, "32.26%"),  # and of the cross-stage ones, separately ("均不低于")
     }
     assert (results["B1"].detail["numerator"], results["B1"].detail["denominator"]) == (77, 509)
     assert (results["C3"].detail["numerator"], results["C3"].detail["denominator"]) == (2652, 6308)
@@ -146,7 +147,7 @@ def test_samples_fail_three_close_knit_indicators_just_below_the_threshold(demo,
     assert (results["B6"].detail["numerator"], results["B6"].detail["denominator"]) == (769, 771)
     assert (results["C3"].detail["numerator"], results["C3"].detail["denominator"]) == (1890, 6308)
     assert len(results["B1"].rows) == 45 + 10  # the same-stage rotations and the eligible teachers behind the rate
-    assert {code for code, result in results.items() if result.passed} == {"B2", "B3", "C2", "D1"}
+    assert {code for code, result in results.items() if result.passed} == {"B2", "B3", "B9", "C2", "D1"}
 
 
 @pytest.mark.django_db
@@ -183,6 +184,7 @@ def test_samples_pass_every_district_model_indicator_where_the_cluster_has_a_lea
         "E4": (True, "100%"),
         "E5": (True, "+6.5 个百分点"),
         "E6": (True, "95.02%"),
+        "E8": (True, "+1.5 个百分点"),
     }
 
 
@@ -195,11 +197,12 @@ def test_samples_of_tianping_hunan_against_district_model_pass_all_but_core_memb
     _import_samples(application, "lead_tianping", "pass", django_capture_on_commit_callbacks)
     results = _by_code(application)
 
-    # Seed 003 names no lead school, so no rotation can be between a core and a member school.
+    # Seed 003 names no lead school, so no rotation can be between a core and a member school: the rate is 0%, and
+    # the backbone share and the term of that flow have nothing to count (issue 9, rule 3).
     assert _summary(results) == {
         "B1": (False, "0%"),
-        "B2": (True, "33.33%"),
-        "B3": (True, "3 年"),
+        "B2": (None, "无数据"),
+        "B3": (None, "无数据"),
         "B4": (True, "4"),
         "C2": (True, "7"),
         "C3": (True, "1"),
@@ -212,6 +215,7 @@ def test_samples_of_tianping_hunan_against_district_model_pass_all_but_core_memb
         "E4": (True, "100%"),
         "E5": (True, "+6.5 个百分点"),
         "E6": (True, "95%"),
+        "E8": (True, "+1.5 个百分点"),
     }
     assert (results["E4"].detail["numerator"], results["E4"].detail["denominator"]) == (138, 138)
     assert results["B4"].detail["breakdown"] == [{"label": "世界小学", "value": 4}]
@@ -289,6 +293,7 @@ def test_samples_pass_the_kindergarten_indicators_of_a_cluster_with_kindergarten
         "B4": (True, "6.25%"),  # 5 of the two kindergartens' 80
         "B5": (True, "40%"),  # 2 of those 5
         "B6": (True, "100%"),
+        "B9": (True, "33.33%"),
         "C2": (True, "3"),
         "C3": (True, "42.06%"),
         "D1": (True, "100%"),

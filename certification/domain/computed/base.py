@@ -12,6 +12,8 @@ from certification.metrics import METRICS
 from certification.models import ClusterMembership, DatasetImport, Indicator, School, Stage
 
 KINDERGARTEN, JUNIOR = Stage.KINDERGARTEN.value, Stage.JUNIOR.value
+# The 学段 a cluster may span (a nine-year school spans two); rotation between them is cross-stage.
+SCHOOL_STAGES = (Stage.KINDERGARTEN, Stage.PRIMARY, Stage.JUNIOR, Stage.SENIOR)
 STAGE_LABELS = {"kindergarten": "幼儿园", "primary": "小学", "junior": "初中", "senior": "高中"}
 
 

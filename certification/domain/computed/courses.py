@@ -27,6 +27,9 @@ def _distinct_courses(rows):
     return {(row["course"], row["provider_pk"]) for row in rows}
 
 
+SEMESTERS = (1, 2)
+
+
 @computes
 def shared_course_count(data):
     year, rows, problem = _courses_base(data)
@@ -60,7 +63,16 @@ def shared_courses_per_school_semester_min(data):
     year, rows, problem = _courses_base(data)
     if problem is not None:
         return problem
-    semesters = sorted({row["semester"] for row in rows})
+    # "每学期……每校至少有1门": both semesters of the school year, not only those present in the data.
+    semesters = [f"{year}-{number}" for number in SEMESTERS]
+    present = {row["semester"] for row in rows}
+    absent = [number for number, semester in zip(SEMESTERS, semesters, strict=True) if semester not in present]
+    if absent:
+        return Measure(
+            rows=rows,
+            missing=_("No data for semester %(semesters)s of %(year)s.")
+            % {"semesters": "、".join(str(number) for number in absent), "year": year},
+        )
     counts = defaultdict(int)
     for row in rows:
         for school_pk in row["participant_ids"]:

@@ -217,3 +217,22 @@ def satisfaction_min(data):
             "breakdown": [{"label": needed[group], "value": format_percent(rate)} for group, rate in rates.items()],
         },
     )
+
+
+@computes
+def satisfaction_pooled(data):
+    """Σ satisfied ÷ Σ respondents over every respondent of the year: a survey of everyone when there is one,
+    else every group's survey added up (a standard that pools the groups says so by naming this metric)."""
+    rows = data.rows("satisfaction")
+    if "satisfaction" not in data.imports:
+        return Measure(missing=_missing("satisfaction"))
+    year = _latest_year(rows)
+    chosen = [row for row in rows if row["year"] == year]
+    everyone = [row for row in chosen if row["group"] == SatisfactionSurvey.Group.EVERYONE]
+    chosen = everyone or chosen
+    satisfied, respondents = sum(row["satisfied"] for row in chosen), sum(row["respondents"] for row in chosen)
+    return Measure(
+        value=Fraction(satisfied, respondents),
+        rows=chosen,
+        detail=_ratio_detail(year, satisfied, respondents, counted=_("satisfied respondents")),
+    )
