@@ -32,7 +32,12 @@ DATASET = Dataset(
     code="rotation",
     title="交流轮岗名册",
     columns=(
-        Column("teacher", "教师姓名或工号", "text", note="同一教师同一起始日期只填一行。"),
+        Column(
+            "teacher",
+            "教师工号",
+            "text",
+            note="工号或其他稳定的唯一编号（姓名会重名，不能代替工号）；同一教师同一起始日期只填一行。",
+        ),
         Column("from_school", "调出学校", "school", note="从下拉列表选择本学区/集团的学校。"),
         Column("to_school", "调入学校", "school", note="从下拉列表选择，不能与调出学校相同。"),
         Column("from_stage", "调出学段", "choice", choices=STAGES, note="幼儿园、小学、初中或高中。"),

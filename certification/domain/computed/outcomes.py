@@ -43,6 +43,11 @@ def _weighted(rows, share_field, weight_field="students"):
     return sum(row[weight_field] * _percent(row[share_field]) for row in rows) / total
 
 
+def _pass_share(rows):
+    """Σ at pass level or above ÷ Σ tested: exact, from the counts the template asks for."""
+    return Fraction(sum(row["passed"] for row in rows), sum(row["students"] for row in rows))
+
+
 @computes
 def pass_share_margin(data):
     year, rows, problem = _results_base(data)
@@ -50,7 +55,7 @@ def pass_share_margin(data):
         return problem
     breakdown, margins = [], []
     for stage, stage_rows in _by_stage(rows).items():
-        cluster, district = _weighted(stage_rows, "pass_share"), _weighted(stage_rows, "district_pass_share")
+        cluster, district = _pass_share(stage_rows), _weighted(stage_rows, "district_pass_share")
         margins.append(cluster - district)
         breakdown.append(
             {
@@ -110,8 +115,19 @@ def junior_pass_rate(data):
     if not junior:
         return Measure(missing=_("No junior-stage results for %(year)s.") % {"year": year})
     tested = sum(row["students"] for row in junior)
-    passed = sum(row["students"] * _percent(row["pass_share"]) for row in junior)
-    return Measure(value=passed / tested, rows=junior, detail=_ratio_detail(year, passed, tested))
+    enrolled = sum(row["enrolled"] for row in junior)
+    if tested < enrolled:
+        # "在确保'应考尽考'的前提下" (seed 002 §12): the pass rate only counts when everyone who should sit the test did.
+        return Measure(
+            rows=junior,
+            missing=_(
+                "Not everyone who should be tested was tested (应考尽考): %(tested)s of %(enrolled)s junior "
+                "students in %(year)s, so the pass rate gives no verdict."
+            )
+            % {"tested": tested, "enrolled": enrolled, "year": year},
+        )
+    passed = sum(row["passed"] for row in junior)
+    return Measure(value=Fraction(passed, tested), rows=junior, detail=_ratio_detail(year, passed, tested))
 
 
 @computes
@@ -128,7 +144,7 @@ def weak_school_improvement_min(data):
         before = last.get((row["school_pk"], row["stage"]))
         if row["school_pk"] not in weak or before is None:
             continue
-        gain = _percent(row["pass_share"]) - _percent(before["pass_share"])
+        gain = _pass_share([row]) - _pass_share([before])
         gains.append(gain)
         behind += [row, before]
         breakdown.append(
