@@ -115,8 +115,15 @@ class Column:
         return number.quantize(quantum)
 
     def _parse_percent(self, value, number_format, context):
-        scale = 100 if isinstance(value, int | float) and "%" in (number_format or "") else 1
-        return self._parse_decimal(value, number_format, context, scale=scale)
+        formatted = isinstance(value, int | float) and "%" in (number_format or "")
+        number = self._parse_decimal(value, number_format, context, scale=100 if formatted else 1)
+        if not formatted and 0 < number <= 1:
+            # 0.99 typed for 99% would silently read as 0.99%: no share the templates ask for is that small.
+            raise CellError(
+                _("%(value)s looks like a fraction. Enter the percentage as a number from 0 to 100, e.g. 99 for 99%%.")
+                % {"value": value}
+            )
+        return number
 
     def _in_range(self, number):
         if (self.minimum is not None and number < self.minimum) or (self.maximum is not None and number > self.maximum):
@@ -197,6 +204,9 @@ class Dataset:
     check: object = None
     instructions: tuple = ()
     example: tuple = ()  # one example row for the instructions sheet
+    # Rules across rows and data sets, run once every row of an import is read: (dataset_import) -> a list of
+    # (row number, column key, reason). Rows of the import are in the database, not yet current.
+    check_import: object = None
 
     @property
     def headers(self):
@@ -211,6 +221,10 @@ class Dataset:
 
     def column(self, key):
         return next(column for column in self.columns if column.key == key)
+
+    def column_number(self, key):
+        """The 1-based position of the column `key` in the sheet."""
+        return next(number for number, column in enumerate(self.columns, 1) if column.key == key)
 
 
 def school_year_of(date):
