@@ -6,6 +6,12 @@ from django.utils.translation import gettext_lazy as _
 from .tier import Tier
 
 
+def full_years(start, end):
+    """Whole years from `start` to `end`: an anniversary not yet reached does not count."""
+    years = end.year - start.year
+    return years - 1 if (end.month, end.day) < (start.month, start.day) else years
+
+
 class ClusterQuerySet(models.QuerySet):
     def in_district(self, district):
         return self.filter(district=district)
@@ -66,6 +72,13 @@ class Cluster(models.Model):
         """{tier: the date the cluster last reached it}, from the tier history (TierChange rows), oldest first."""
         changes = self.tier_history.order_by("effective", "id").values_list("to_tier", "effective")
         return dict(changes)
+
+    def years_to_reach(self, tier):
+        """Full years from the founding date to the date the cluster reached `tier`; None when either is unknown."""
+        reached = self.reached_on().get(tier)
+        if self.founded_on is None or reached is None:
+            return None
+        return full_years(self.founded_on, reached)
 
     def lead_memberships(self):
         return [m for m in self.memberships.all() if m.role in ClusterMembership.LEAD_ROLES]

@@ -10,12 +10,13 @@ from openpyxl import load_workbook
 
 from certification.datasets import DATASETS
 from certification.domain.application import open_application
-from certification.domain.computed import ApplicationData, compute_indicators
+from certification.domain.computed import COMPUTATIONS, ApplicationData, compute_indicators
 from certification.domain.computed.outcomes import weak_school_improvement_min
 from certification.domain.datasets import dataset_requirements, datasets_of, start_import
 from certification.domain.demo import load_demo_data
 from certification.domain.evidence import UploadFrozen, check_can_upload
 from certification.domain.samples import build_sample_workbooks
+from certification.metrics import METRICS
 from certification.models import (
     ApplicationStage,
     Cluster,
@@ -187,6 +188,23 @@ def test_samples_pass_every_district_model_indicator_where_the_cluster_has_a_lea
         "E6": (True, "95.02%"),
         "E8": (True, "+1.11 个百分点"),
     }
+
+
+@pytest.mark.django_db
+def test_every_metric_has_one_computation_reading_only_the_data_sets_it_declares(
+    demo, django_capture_on_commit_callbacks
+):
+    application = _open(_cluster("东孚一学区"), Tier.DISTRICT_MODEL, "lead_dongfu1")
+    _import_samples(application, "lead_dongfu1", "pass", django_capture_on_commit_callbacks)
+
+    read = {}
+    for code, computation in COMPUTATIONS.items():
+        data = ApplicationData(application)
+        computation(data)
+        read[code] = data.read
+
+    assert set(COMPUTATIONS) == set(METRICS)
+    assert {code: datasets for code, datasets in read.items() if not datasets <= set(METRICS[code].datasets)} == {}
 
 
 @pytest.mark.django_db

@@ -110,6 +110,7 @@ class ApplicationData:
             for item in DatasetImport.objects.filter(application=application).current().order_by("created", "id")
         }
         self._cache = {}
+        self.read = set()  # the data sets read so far: a computation reads only those its metric declares
 
     def teaching(self, stage):
         return [school for school in self.members if school.teaches(stage)]
@@ -123,6 +124,7 @@ class ApplicationData:
 
     def rows(self, dataset):
         """The current rows of `dataset` as dicts (shared between results), [] when nothing is imported."""
+        self.read.add(dataset)
         if dataset not in self._cache:
             self._cache[dataset] = self._load(DATASETS[dataset]) if dataset in self.imports else []
         return self._cache[dataset]

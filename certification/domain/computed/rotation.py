@@ -47,7 +47,7 @@ def _rotation_base(data, *, eligible_schools=None, need_eligible=True):
     The year is the latest one in the roster and, for a rate, in the eligible teachers too: when the two are for
     different school years the figure names the year that is missing rather than dividing by the wrong year.
     """
-    rotations, eligible = data.rows("rotation"), data.rows("eligible_teachers")
+    rotations, eligible = data.rows("rotation"), (data.rows("eligible_teachers") if need_eligible else [])
     if "rotation" not in data.imports:
         return None, [], [], Measure(missing=_missing("rotation"))
     if need_eligible and "eligible_teachers" not in data.imports:

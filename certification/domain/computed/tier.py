@@ -6,16 +6,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certification.models import Tier, TierChange
+from certification.models.cluster import full_years
 
-from .base import (
-    Measure,
-    computes,
-)
-
-
-def _full_years(start, end):
-    years = end.year - start.year
-    return years - 1 if (end.month, end.day) < (start.month, start.day) else years
+from .base import Measure, computes
 
 
 @computes
@@ -39,4 +32,4 @@ def district_model_years_held(data):
     since = cluster.tier_since or (reached[-1] if reached else None)
     if since is None:
         return Measure(rows=rows, missing=_("The date the cluster became a district model is not recorded."))
-    return Measure(value=Fraction(max(_full_years(since, on), 0)), rows=rows, detail={"since": since, "on": on})
+    return Measure(value=Fraction(max(full_years(since, on), 0)), rows=rows, detail={"since": since, "on": on})
