@@ -21,14 +21,14 @@ from tests.factories.workbooks import (
     through_the_path,
 )
 
-pytestmark = pytest.mark.django_db
+# MEDIA_ROOT in a temporary folder (the `media` fixture of this package's conftest): imports keep their workbooks.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 HUNDRED = {"甲校": 50, "乙校": 30, "丙校": 20}
 
 
 @pytest.fixture(autouse=True)
-def chinese(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path)
+def chinese():
     with translation.override("zh-hans"):
         yield
 

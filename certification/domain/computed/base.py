@@ -42,6 +42,14 @@ class Measure:
     exact: object = None
 
 
+class Unmeasured(Exception):
+    """Raised by a computation's shared first steps when there is nothing to compute; carries the Measure to show."""
+
+    def __init__(self, measure):
+        super().__init__(measure.missing or measure.nothing_to_measure)
+        self.measure = measure
+
+
 class SquareRoot:
     """√q for a Fraction q ≥ 0, compared exactly with Fractions: √q < t ⇔ q < t² for t ≥ 0."""
 
@@ -153,6 +161,21 @@ class ApplicationData:
 
 def _missing(dataset):
     return _("No “%(dataset)s” data has been imported.") % {"dataset": DATASETS[dataset].title}
+
+
+def imported(data, dataset):
+    """The current rows of `dataset`; raises Unmeasured, naming the data set, when nothing is imported."""
+    rows = data.rows(dataset)
+    if dataset not in data.imports:
+        raise Unmeasured(Measure(missing=_missing(dataset)))
+    return rows
+
+
+def latest_year(data, dataset):
+    """(the latest school year in `dataset`, its rows of that year); raises Unmeasured when nothing is imported."""
+    rows = imported(data, dataset)
+    year = _latest_year(rows)
+    return year, [row for row in rows if row["year"] == year]
 
 
 def _latest_year(rows):

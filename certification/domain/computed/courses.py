@@ -7,20 +7,15 @@ from django.utils.translation import gettext as _
 
 from .base import (
     Measure,
-    _latest_year,
-    _missing,
     _missing_schools,
     _ratio_detail,
     computes,
+    latest_year,
 )
 
 
 def _courses_base(data):
-    rows = data.rows("shared_courses")
-    if "shared_courses" not in data.imports:
-        return None, [], Measure(missing=_missing("shared_courses"))
-    year = _latest_year(rows)
-    return year, [row for row in rows if row["year"] == year], None
+    return latest_year(data, "shared_courses")
 
 
 def _distinct_courses(rows):
@@ -32,17 +27,13 @@ SEMESTERS = (1, 2)
 
 @computes
 def shared_course_count(data):
-    year, rows, problem = _courses_base(data)
-    if problem is not None:
-        return problem
+    year, rows = _courses_base(data)
     return Measure(value=Fraction(len(_distinct_courses(rows))), rows=rows, detail={"year": year})
 
 
 @computes
 def shared_course_growth(data):
-    year, rows, problem = _courses_base(data)
-    if problem is not None:
-        return problem
+    year, rows = _courses_base(data)
     last = [row for row in data.rows("shared_courses") if row["year"] == year - 1]
     if not last:
         return Measure(
@@ -60,9 +51,7 @@ def shared_course_growth(data):
 
 @computes
 def shared_courses_per_school_semester_min(data):
-    year, rows, problem = _courses_base(data)
-    if problem is not None:
-        return problem
+    year, rows = _courses_base(data)
     # "每学期……每校至少有1门": both semesters of the school year, not only those present in the data.
     semesters = [f"{year}-{number}" for number in SEMESTERS]
     present = {row["semester"] for row in rows}
@@ -88,18 +77,14 @@ def shared_courses_per_school_semester_min(data):
 
 @computes
 def high_quality_course_count(data):
-    year, rows, problem = _courses_base(data)
-    if problem is not None:
-        return problem
+    year, rows = _courses_base(data)
     chosen = [row for row in rows if row["high_quality"]]
     return Measure(value=Fraction(len(_distinct_courses(chosen))), rows=chosen, detail={"year": year})
 
 
 @computes
 def high_quality_course_student_share(data):
-    year, rows, problem = _courses_base(data)
-    if problem is not None:
-        return problem
+    year, rows = _courses_base(data)
     chosen = [row for row in rows if row["high_quality"]]
     denominator = sum(row["grade_students"] or 0 for row in chosen)
     if not chosen or denominator == 0:
@@ -116,11 +101,8 @@ def high_quality_course_student_share(data):
 
 
 def _school_stats_ratio(data, numerator_field, denominator_field):
+    year, chosen = latest_year(data, "school_stats")
     rows = data.rows("school_stats")
-    if "school_stats" not in data.imports:
-        return Measure(missing=_missing("school_stats"))
-    year = _latest_year(rows)
-    chosen = [row for row in rows if row["year"] == year]
     absent = _missing_schools(data, rows, "school_stats", year)
     if absent:
         return Measure(rows=chosen, missing=absent)

@@ -13,22 +13,18 @@ from .base import (
     STAGE_LABELS,
     Measure,
     SquareRoot,
+    Unmeasured,
     _approx_sqrt,
-    _latest_year,
-    _missing,
     _missing_schools,
     _percent,
     _ratio_detail,
     computes,
+    latest_year,
 )
 
 
 def _results_base(data):
-    rows = data.rows("academic_results")
-    if "academic_results" not in data.imports:
-        return None, [], Measure(missing=_missing("academic_results"))
-    year = _latest_year(rows)
-    return year, [row for row in rows if row["year"] == year], None
+    return latest_year(data, "academic_results")
 
 
 def _by_stage(rows):
@@ -50,9 +46,7 @@ def _pass_share(rows):
 
 @computes
 def pass_share_margin(data):
-    year, rows, problem = _results_base(data)
-    if problem is not None:
-        return problem
+    year, rows = _results_base(data)
     breakdown, margins = [], []
     for stage, stage_rows in _by_stage(rows).items():
         cluster, district = _pass_share(stage_rows), _weighted(stage_rows, "district_pass_share")
@@ -69,9 +63,7 @@ def pass_share_margin(data):
 
 @computes
 def inter_school_difference_rate_max(data):
-    year, rows, problem = _results_base(data)
-    if problem is not None:
-        return problem
+    year, rows = _results_base(data)
     breakdown, squares = [], []
     for stage, stage_rows in _by_stage(rows).items():
         scores = [Fraction(row["mean_score"]) for row in stage_rows]
@@ -108,9 +100,7 @@ def inter_school_difference_rate_max(data):
 def junior_pass_rate(data):
     if not data.teaching(JUNIOR):
         return Measure(nothing_to_measure=_("The cluster has no junior school."))
-    year, rows, problem = _results_base(data)
-    if problem is not None:
-        return problem
+    year, rows = _results_base(data)
     junior = [row for row in rows if row["stage"] == JUNIOR]
     if not junior:
         return Measure(missing=_("No junior-stage results for %(year)s.") % {"year": year})
@@ -135,9 +125,7 @@ def weak_school_improvement_min(data):
     weak = data.weak_ids
     if not weak:
         return Measure(nothing_to_measure=_("The cluster has no relatively weak school."))
-    year, rows, problem = _results_base(data)
-    if problem is not None:
-        return problem
+    year, rows = _results_base(data)
     last = {(row["school_pk"], row["stage"]): row for row in data.rows("academic_results") if row["year"] == year - 1}
     gains, breakdown, behind = [], [], []
     for row in rows:
@@ -166,21 +154,18 @@ def weak_school_improvement_min(data):
 
 def _enrolment_base(data):
     if not data.teaching(JUNIOR):
-        return None, [], Measure(nothing_to_measure=_("The cluster has no junior school."))
+        raise Unmeasured(Measure(nothing_to_measure=_("The cluster has no junior school.")))
+    year, chosen = latest_year(data, "enrolment")
     rows = data.rows("enrolment")
-    if "enrolment" not in data.imports:
-        return None, [], Measure(missing=_missing("enrolment"))
-    year = _latest_year(rows)
-    chosen = [row for row in rows if row["year"] == year]
     absent = _missing_schools(data, rows, "enrolment", year, data.teaching(JUNIOR))
-    return year, chosen, (Measure(rows=chosen, missing=absent) if absent else None)
+    if absent:
+        raise Unmeasured(Measure(rows=chosen, missing=absent))
+    return year, chosen
 
 
 @computes
 def quota_plan_completion(data):
-    year, rows, problem = _enrolment_base(data)
-    if problem is not None:
-        return problem
+    year, rows = _enrolment_base(data)
     plan, filled = sum(row["quota_plan"] for row in rows), sum(row["quota_filled"] for row in rows)
     if plan == 0:
         return Measure(rows=rows, missing=_("The quota plan adds up to 0 in %(year)s.") % {"year": year})
@@ -189,9 +174,7 @@ def quota_plan_completion(data):
 
 @computes
 def quality_senior_entry_margin(data):
-    year, rows, problem = _enrolment_base(data)
-    if problem is not None:
-        return problem
+    year, rows = _enrolment_base(data)
     cluster = _weighted(rows, "quality_entry_rate", "graduates")
     district = _weighted(rows, "district_quality_entry_rate", "graduates")
     return Measure(
@@ -209,11 +192,8 @@ def quality_senior_entry_margin(data):
 
 @computes
 def satisfaction_min(data):
-    rows = data.rows("satisfaction")
-    if "satisfaction" not in data.imports:
-        return Measure(missing=_missing("satisfaction"))
-    year = _latest_year(rows)
-    groups = {row["group"]: row for row in rows if row["year"] == year}
+    year, rows = latest_year(data, "satisfaction")
+    groups = {row["group"]: row for row in rows}
     needed = {
         group: str(group.label) for group in (SatisfactionSurvey.Group.PARENTS, SatisfactionSurvey.Group.TEACHERS)
     }
@@ -239,11 +219,7 @@ def satisfaction_min(data):
 def satisfaction_pooled(data):
     """Σ satisfied ÷ Σ respondents over every respondent of the year: a survey of everyone when there is one,
     else every group's survey added up (a standard that pools the groups says so by naming this metric)."""
-    rows = data.rows("satisfaction")
-    if "satisfaction" not in data.imports:
-        return Measure(missing=_missing("satisfaction"))
-    year = _latest_year(rows)
-    chosen = [row for row in rows if row["year"] == year]
+    year, chosen = latest_year(data, "satisfaction")
     everyone = [row for row in chosen if row["group"] == SatisfactionSurvey.Group.EVERYONE]
     chosen = everyone or chosen
     satisfied, respondents = sum(row["satisfied"] for row in chosen), sum(row["respondents"] for row in chosen)

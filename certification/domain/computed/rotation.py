@@ -11,11 +11,12 @@ from .base import (
     KINDERGARTEN,
     SCHOOL_STAGES,
     Measure,
+    Unmeasured,
     _latest_year,
-    _missing,
     _missing_schools,
     _ratio_detail,
     computes,
+    imported,
 )
 
 
@@ -42,16 +43,13 @@ def _year_missing(dataset, year):
 
 
 def _rotation_base(data, *, eligible_schools=None, need_eligible=True):
-    """(year, rotations of the year, eligible rows of the year, Measure-with-missing or None).
+    """(year, rotations of the year, eligible rows of the year); raises Unmeasured when a figure needs more data.
 
     The year is the latest one in the roster and, for a rate, in the eligible teachers too: when the two are for
     different school years the figure names the year that is missing rather than dividing by the wrong year.
     """
-    rotations, eligible = data.rows("rotation"), (data.rows("eligible_teachers") if need_eligible else [])
-    if "rotation" not in data.imports:
-        return None, [], [], Measure(missing=_missing("rotation"))
-    if need_eligible and "eligible_teachers" not in data.imports:
-        return None, [], [], Measure(missing=_missing("eligible_teachers"))
+    rotations = imported(data, "rotation")
+    eligible = imported(data, "eligible_teachers") if need_eligible else []
     year = max(_latest_year(rotations) or 0, _latest_year(eligible) or 0) if need_eligible else _latest_year(rotations)
     year_rotations = [row for row in rotations if row["year"] == year]
     year_eligible = [row for row in eligible if row["year"] == year]
@@ -61,11 +59,11 @@ def _rotation_base(data, *, eligible_schools=None, need_eligible=True):
     if need_eligible:
         for dataset, rows in (("eligible_teachers", year_eligible), ("rotation", year_rotations)):
             if not rows:
-                return year, year_rotations, year_eligible, Measure(missing=_year_missing(dataset, year))
+                raise Unmeasured(Measure(missing=_year_missing(dataset, year)))
         absent = _missing_schools(data, eligible, "eligible_teachers", year, eligible_schools)
         if absent:
-            return year, year_rotations, year_eligible, Measure(missing=absent, rows=year_eligible)
-    return year, year_rotations, year_eligible, None
+            raise Unmeasured(Measure(missing=absent, rows=year_eligible))
+    return year, year_rotations, year_eligible
 
 
 def _over_eligible(data, counted, eligible):
@@ -89,9 +87,7 @@ def _over_eligible(data, counted, eligible):
 
 
 def _rotation_rate(data, selected, *, eligible_schools=None, label):
-    year, rotations, eligible, problem = _rotation_base(data, eligible_schools=eligible_schools)
-    if problem is not None:
-        return problem
+    year, rotations, eligible = _rotation_base(data, eligible_schools=eligible_schools)
     counted = [row for row in rotations if selected(row)]
     teachers = len({row["teacher"] for row in counted})
     denominator = sum(row["teachers"] for row in eligible)
@@ -128,18 +124,20 @@ def _from_kindergarten(row):
     return row["from_stage"] == KINDERGARTEN
 
 
-def _one_stage(data):
-    """Why cross-stage rotation has nothing to measure (every school of one 学段), or ""."""
+def _spans_stages(data):
+    """Cross-stage rotation needs a cluster of two 学段 or more: N/A (raises Unmeasured) when every school has one."""
     stages = {stage for school in data.schools for stage in SCHOOL_STAGES if school.teaches(stage)}
-    if len(stages) > 1:
-        return ""
-    return _("Every school of the cluster teaches one stage only, so there is no cross-stage rotation to measure.")
+    if len(stages) < 2:
+        reason = _(
+            "Every school of the cluster teaches one stage only, so there is no cross-stage rotation to measure."
+        )
+        raise Unmeasured(Measure(nothing_to_measure=reason))
 
 
-def _no_kindergarten(data):
+def _has_kindergarten(data):
+    """Kindergarten rotation needs a kindergarten: N/A (raises Unmeasured) without one."""
     if not data.teaching(KINDERGARTEN):
-        return _("The cluster has no kindergarten.")
-    return ""
+        raise Unmeasured(Measure(nothing_to_measure=_("The cluster has no kindergarten.")))
 
 
 @computes
@@ -149,9 +147,7 @@ def rotation_same_stage_rate(data):
 
 @computes
 def rotation_cross_stage_rate(data):
-    reason = _one_stage(data)
-    if reason:
-        return Measure(nothing_to_measure=reason)
+    _spans_stages(data)
     return _rotation_rate(data, _cross_stage, label=_("cross-stage rotations"))
 
 
@@ -162,9 +158,7 @@ def rotation_core_member_rate(data):
 
 @computes
 def kindergarten_rotation_rate(data):
-    reason = _no_kindergarten(data)
-    if reason:
-        return Measure(nothing_to_measure=reason)
+    _has_kindergarten(data)
     return _rotation_rate(
         data, _from_kindergarten, eligible_schools=data.teaching(KINDERGARTEN), label=_("kindergarten rotations")
     )
@@ -172,9 +166,7 @@ def kindergarten_rotation_rate(data):
 
 def _backbone_share(data, selected, label):
     """Backbone teachers ÷ rotated teachers, over the rotations `selected` (each teacher counted once)."""
-    year, rotations, _eligible, problem = _rotation_base(data, need_eligible=False)
-    if problem is not None:
-        return problem
+    year, rotations, _eligible = _rotation_base(data, need_eligible=False)
     rotated = [row for row in rotations if selected(row)]
     if not rotated:
         return Measure(missing=_("No %(what)s start in %(year)s.") % {"what": label, "year": year})
@@ -194,9 +186,7 @@ def backbone_share_same_stage(data):
 
 @computes
 def backbone_share_cross_stage(data):
-    reason = _one_stage(data)
-    if reason:
-        return Measure(nothing_to_measure=reason)
+    _spans_stages(data)
     return _backbone_share(data, _cross_stage, _("cross-stage rotations"))
 
 
@@ -207,18 +197,14 @@ def backbone_share_core_member(data):
 
 @computes
 def kindergarten_backbone_share(data):
-    reason = _no_kindergarten(data)
-    if reason:
-        return Measure(nothing_to_measure=reason)
+    _has_kindergarten(data)
     return _backbone_share(data, _from_kindergarten, _("kindergarten rotations"))
 
 
 @computes
 def rotation_term_min_years(data):
     """The shortest term among the rotations between core and member schools (seed 002 sets the term of that flow)."""
-    year, rotations, _eligible, problem = _rotation_base(data, need_eligible=False)
-    if problem is not None:
-        return problem
+    year, rotations, _eligible = _rotation_base(data, need_eligible=False)
     rotations = [row for row in rotations if _core_member(data)(row)]
     if not rotations:
         label = _("rotations between a core and a member school")
@@ -236,9 +222,7 @@ def weak_school_inflow_min(data):
     weak = [school for school in data.members if school.is_relatively_weak]
     if not weak:
         return Measure(nothing_to_measure=_("The cluster has no relatively weak school."))
-    year, rotations, _eligible, problem = _rotation_base(data, need_eligible=False)
-    if problem is not None:
-        return problem
+    year, rotations, _eligible = _rotation_base(data, need_eligible=False)
     inflow = {school.pk: [row for row in rotations if row["to_school_pk"] == school.pk] for school in weak}
     teams = {pk: len({row["teacher"] for row in rows}) for pk, rows in inflow.items()}
     breakdown = [{"label": data.name(school.pk), "value": teams[school.pk]} for school in weak]
