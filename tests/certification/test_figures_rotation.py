@@ -54,7 +54,7 @@ def test_rule_1_a_teacher_rotating_twice_counts_once(django_capture_on_commit_ca
     result = computed["C1"]
     assert (result.display, result.passed, result.detail["numerator"]) == (display, verdict, teachers)
     (twice,) = [row for row in result.rows if row.get("teacher") == "T000"]
-    assert (twice["rotations"], twice["row"]) == (2, f"2、{teachers + 2}")
+    assert (twice["rotations"], twice["row"], twice["from_school"]) == (2, f"2、{teachers + 2}", ("乙校", "丙校"))
     assert (scored["C1"].value, application.passed) == ((10 if verdict else 0), verdict)
 
 

@@ -21,7 +21,8 @@ from .base import (
 
 
 def _by_teacher(rows):
-    """One row per teacher (rule: people, not rows): a teacher's rotations merged, differing cells joined by "；"."""
+    """One row per teacher (rule: people, not rows): a teacher's rotations merged; a cell that differs between them
+    holds the tuple of its values, in row order, and "row" the rows' numbers."""
     teachers = {}
     for row in rows:
         teachers.setdefault(row["teacher"], []).append(row)
@@ -29,9 +30,9 @@ def _by_teacher(rows):
     for own in teachers.values():
         row = dict(own[0])
         for key in row:
-            values = list(dict.fromkeys(str(other[key]) for other in own))
-            if len(values) > 1:
-                row[key] = "；".join(values)
+            values = tuple(other[key] for other in own)
+            if len(set(values)) > 1:
+                row[key] = values
         row["row"] = "、".join(str(other["row"]) for other in own)
         row["rotations"] = len(own)
         merged.append(row)
