@@ -4,7 +4,8 @@ Each metric is computed from an application's structured data (see DOMAIN.md, "S
 indicators"). Rates are exact fractions of 1 (0.10 is 10%); thresholds are written the same way ("0.10", "1/3").
 A metric whose population is empty for a cluster (no kindergarten, no junior school, no weak school) is N/A.
 
-The computations live in `certification.domain.computed`; this module only names and describes them so that
+The computations live in `certification.domain.computed` (registered under these codes; a metric without one
+stops the app from starting); this module only names and describes them so that
 standards can be authored and validated without them.
 """
 
@@ -46,7 +47,20 @@ _ALL = [
         "ratio",
         ("rotation", "eligible_teachers"),
     ),
-    Metric("backbone_share_of_rotated", _("Backbone teachers ÷ rotated teachers"), "ratio", ("rotation",)),
+    # Backbone shares are per kind of rotation: seed 000 asks it of same-stage and of cross-stage rotation
+    # separately ("均不低于"), seed 002 of the flow between core and member schools.
+    Metric(
+        "backbone_share_same_stage", _("Backbone teachers ÷ teachers in same-stage rotation"), "ratio", ("rotation",)
+    ),
+    Metric(
+        "backbone_share_cross_stage", _("Backbone teachers ÷ teachers in cross-stage rotation"), "ratio", ("rotation",)
+    ),
+    Metric(
+        "backbone_share_core_member",
+        _("Backbone teachers ÷ teachers rotating between core and member schools"),
+        "ratio",
+        ("rotation",),
+    ),
     Metric(
         "kindergarten_rotation_rate",
         _("Kindergarten rotation ÷ eligible kindergarten teachers"),
@@ -54,7 +68,12 @@ _ALL = [
         ("rotation", "eligible_teachers"),
     ),
     Metric("kindergarten_backbone_share", _("Backbone share of rotated kindergarten teachers"), "ratio", ("rotation",)),
-    Metric("rotation_term_min_years", _("Shortest rotation term (years)"), "years", ("rotation",)),
+    Metric(
+        "rotation_term_min_years",
+        _("Shortest term of a rotation between core and member schools (years)"),
+        "years",
+        ("rotation",),
+    ),
     Metric("weak_school_inflow_min", _("Fewest teachers flowing into a receiving weak school"), "count", ("rotation",)),
     Metric("shared_course_count", _("Shared courses in the cluster"), "count", ("shared_courses",)),
     Metric("shared_course_growth", _("Shared courses compared with last year"), "count", ("shared_courses",)),
@@ -92,6 +111,7 @@ _ALL = [
         ("enrolment",),
     ),
     Metric("satisfaction_min", _("Lowest satisfaction of parents and teachers"), "ratio", ("satisfaction",)),
+    Metric("satisfaction_pooled", _("Satisfaction of all respondents taken together"), "ratio", ("satisfaction",)),
     Metric(
         "weak_school_improvement_min",
         _("Smallest year-on-year gain of a weak school's share at pass level or above"),

@@ -54,6 +54,14 @@ class Column:
     max_length: int = 100
     choices: dict = field(default_factory=dict)  # Chinese label -> code
     note: str = ""  # one line in the instructions sheet
+    field: str = ""  # the row model's field, when it is not `key` (or `<key>_id` for a school)
+
+    @property
+    def model_field(self):
+        """The row model's field that stores this column."""
+        if self.field:
+            return self.field
+        return f"{self.key}_id" if self.kind == "school" else self.key
 
     def parse(self, value, number_format, context):
         """The cell's value as Python data, None for an empty optional cell, or CellError."""
@@ -107,8 +115,15 @@ class Column:
         return number.quantize(quantum)
 
     def _parse_percent(self, value, number_format, context):
-        scale = 100 if isinstance(value, int | float) and "%" in (number_format or "") else 1
-        return self._parse_decimal(value, number_format, context, scale=scale)
+        formatted = isinstance(value, int | float) and "%" in (number_format or "")
+        number = self._parse_decimal(value, number_format, context, scale=100 if formatted else 1)
+        if not formatted and 0 < number <= 1:
+            # 0.99 typed for 99% would silently read as 0.99%: no share the templates ask for is that small.
+            raise CellError(
+                _("%(value)s looks like a fraction. Enter the percentage as a number from 0 to 100, e.g. 99 for 99%%.")
+                % {"value": value}
+            )
+        return number
 
     def _in_range(self, number):
         if (self.minimum is not None and number < self.minimum) or (self.maximum is not None and number > self.maximum):
@@ -189,13 +204,27 @@ class Dataset:
     check: object = None
     instructions: tuple = ()
     example: tuple = ()  # one example row for the instructions sheet
+    # Rules across rows and data sets, run once every row of an import is read: (dataset_import) -> a list of
+    # (row number, column key, reason). Rows of the import are in the database, not yet current.
+    check_import: object = None
 
     @property
     def headers(self):
         return [column.header for column in self.columns]
 
+    @property
+    def fields(self):
+        """The row model's fields that hold the sheet's data: the school year, then one per column."""
+        fields = ["year"]
+        fields += [column.model_field for column in self.columns if column.model_field not in fields]
+        return tuple(fields)
+
     def column(self, key):
         return next(column for column in self.columns if column.key == key)
+
+    def column_number(self, key):
+        """The 1-based position of the column `key` in the sheet."""
+        return next(number for number, column in enumerate(self.columns, 1) if column.key == key)
 
 
 def school_year_of(date):

@@ -1,10 +1,11 @@
 """交流轮岗名册: one row per teacher rotating from one school of the cluster to another (seed 000, seed 002)."""
 
+from collections import defaultdict
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from certification.models import RotationRecord
+from certification.models import EligibleTeachers, RotationRecord
 
 from .base import Column, Dataset, school_year_of, stage_choices
 
@@ -22,6 +23,30 @@ def check(values):
     return errors
 
 
+def check_import(dataset_import):
+    """A school cannot rotate more teachers in a year than it has eligible teachers (issue 9, rule 2): each teacher
+    beyond the eligible-teacher figure already imported is refused at their row. Without that figure, the computed
+    page says what is missing."""
+    figures = EligibleTeachers.objects.current(dataset_import.application)
+    eligible = {
+        (school, year): teachers for school, year, teachers in figures.values_list("school_id", "year", "teachers")
+    }
+    rotated, errors = defaultdict(set), []
+    rows = RotationRecord.objects.filter(dataset_import=dataset_import).order_by("row_number")
+    for row, school, name, year, teacher in rows.values_list(
+        "row_number", "from_school_id", "from_school__name", "year", "teacher"
+    ):
+        key = (school, year)
+        rotated[key].add(teacher)
+        if key in eligible and len(rotated[key]) > eligible[key]:
+            reason = _(
+                "More teachers of %(school)s rotate in %(year)s than its %(eligible)s eligible teachers; a rate "
+                "cannot exceed 100%%. Check the roster or the eligible teachers."
+            ) % {"school": name, "year": year, "eligible": eligible[key]}
+            errors.append((row, "from_school", reason))
+    return errors
+
+
 def to_fields(values):
     fields = dict(values)
     fields["year"] = school_year_of(values["start_date"])
@@ -32,7 +57,12 @@ DATASET = Dataset(
     code="rotation",
     title="交流轮岗名册",
     columns=(
-        Column("teacher", "教师姓名或工号", "text", note="同一教师同一起始日期只填一行。"),
+        Column(
+            "teacher",
+            "教师工号",
+            "text",
+            note="工号或其他稳定的唯一编号（姓名会重名，不能代替工号）；同一教师同一起始日期只填一行。",
+        ),
         Column("from_school", "调出学校", "school", note="从下拉列表选择本学区/集团的学校。"),
         Column("to_school", "调入学校", "school", note="从下拉列表选择，不能与调出学校相同。"),
         Column("from_stage", "调出学段", "choice", choices=STAGES, note="幼儿园、小学、初中或高中。"),
@@ -58,8 +88,9 @@ DATASET = Dataset(
     model=RotationRecord,
     to_fields=to_fields,
     check=check,
+    check_import=check_import,
     instructions=(
-        "每位参加交流轮岗的教师填写一行。",
+        "每位参加交流轮岗的教师填写一行；同一教师一年内轮岗两次只计一人。",
         "交流轮岗率 = 某学年开始轮岗的教师人数 ÷ 该学年符合交流条件教师总数（见“符合交流条件教师”数据）。",
         "核心校（牵头校）与成员校之间的流动按调出、调入学校在学区/集团中的角色自动识别。",
         "流入相对薄弱学校的教师按调入学校统计，每所接收教师的薄弱学校原则上不少于3人。",

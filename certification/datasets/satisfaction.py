@@ -10,6 +10,7 @@ GROUPS = {
     "家长": SatisfactionSurvey.Group.PARENTS,
     "教师": SatisfactionSurvey.Group.TEACHERS,
     "学生": SatisfactionSurvey.Group.STUDENTS,
+    "全体": SatisfactionSurvey.Group.EVERYONE,
 }
 
 
@@ -23,7 +24,13 @@ DATASET = Dataset(
     code="satisfaction",
     title="满意度",
     columns=(
-        Column("group", "调查群体", "choice", choices=GROUPS, note="家长、教师或学生；每个群体每学年一行。"),
+        Column(
+            "group",
+            "调查群体",
+            "choice",
+            choices=GROUPS,
+            note="家长、教师或学生，每个群体每学年一行；标准合并计算且只做了一次总体调查时填“全体”。",
+        ),
         Column("year", "学年", "year", note="四位数字，如 2025。"),
         Column("respondents", "有效问卷数", "integer", minimum=1, maximum=1000000),
         Column(
@@ -39,6 +46,10 @@ DATASET = Dataset(
     model=SatisfactionSurvey,
     to_fields=dict,
     check=check,
-    instructions=("满意度 = 满意人数 ÷ 有效问卷数；家长和教师的满意度均不低于 90%。",),
+    instructions=(
+        "满意度 = 满意人数 ÷ 有效问卷数。",
+        "按群体计算的标准（区级、市级示范性标准）要求家长和教师的满意度各自不低于 90%，请分别填写家长、教师两行。",
+        "合并计算的标准把各群体的问卷合在一起计算；只做了一次总体调查时，填一行“全体”。",
+    ),
     example=("家长", 2025, 850, 800),
 )

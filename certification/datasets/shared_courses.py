@@ -45,7 +45,13 @@ DATASET = Dataset(
         Column("course", "课程名称", "text", max_length=200, note="同一课程同一学期只填一行。"),
         Column("provider", "开设学校", "school", note="从下拉列表选择；开设学校自动算作参与学校。"),
         Column("semester", "学期", "semester", note="学年-学期，如 2025-1 表示 2025 学年第一学期，2025-2 为第二学期。"),
-        Column("participants", "参与学校", "schools", note="本学区/集团学校名称，多所学校用顿号“、”分隔。"),
+        Column(
+            "participants",
+            "参与学校",
+            "schools",
+            field="participant_ids",
+            note="本学区/集团学校名称，多所学校用顿号“、”分隔。",
+        ),
         Column("students", "参与学生数", "integer", minimum=0, maximum=100000, note="本学期学习该课程的学生人数。"),
         Column("high_quality", "是否高品质共享课程", "yes_no", note="填“是”或“否”。"),
         Column(

@@ -9,22 +9,28 @@ Rules (DOMAIN.md step 6; the sheets' rules are in `certification.domain.scoring`
   scored it. This way one evaluator cannot silently remove an indicator from the maximum, and one cannot force
   an indicator that most of the panel found has nothing to measure.
 * The combined score is the standard's aggregation of the numeric scores: mean, median, or trimmed mean (drop one
-  highest and one lowest when there are at least three scores, else the mean), rounded half-up to 0.01.
+  highest and one lowest when there are at least three scores, else the mean), kept exact (a Fraction); the
+  stored and shown value is its rounding half-up to 0.01.
 * Spread = highest − lowest numeric score. A spread greater than ``disagreement_tolerance × max_score`` is a
   disagreement, which the panel lead reconciles with a reason (`reconcile`); until then ``passed`` stays None.
 * Total, on the standard's scale:  ``total = total_score × Σ final(i) ÷ Σ max(i)`` over applicable indicators,
-  rounded half-up to 0.01. Rescaling keeps a cluster without, say, a kindergarten on the same scale as one with:
+  kept exact and compared with the pass score exactly; only the stored and shown total is rounded half-up to 0.01
+  (issue 9, rule 9: a total of 79.89 fails a pass score of 80 even if the rounded indicator scores add up to 80).
+  Rescaling keeps a cluster without, say, a kindergarten on the same scale as one with:
   leaving an N/A indicator out of the maximum without rescaling would lower the reachable total and fail it for
   having nothing to measure; counting it as 0 would do the same. When every indicator is N/A the total is 0.
-* A veto indicator is met when its final score is at least 60% of its maximum (``VETO_SHARE``). For computed
+* A veto indicator is met when its exact final score is at least 60% of its maximum (``VETO_SHARE``). For computed
   indicators whose pre-fills stand this is exactly the data's pass/fail (full marks or 0); where the panel
   overrode the data with written reasons, their combined judgement counts. An N/A veto indicator cannot fail.
 * ``passed`` = total ≥ pass score AND every veto met; None while a disagreement is unreconciled.
 """
 
+import math
 import statistics
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -71,42 +77,83 @@ class FailedItem:
     comments: list
 
 
-def combine(values, method):
-    """Combine evaluators' scores with the standard's aggregation method, rounded half-up to 0.01."""
-    values = sorted(values)
+def combine_exact(values, method):
+    """Combine evaluators' scores with the standard's aggregation method, exactly: a Fraction, never rounded."""
+    values = sorted(Fraction(value) for value in values)
     if method == "median":
-        combined = statistics.median(values)
-    elif method == "trimmed_mean" and len(values) >= 3:
-        trimmed = values[1:-1]
-        combined = sum(trimmed) / len(trimmed)
-    else:
-        combined = sum(values) / len(values)
-    return _quantize(Decimal(combined))
+        return Fraction(statistics.median(values))
+    if method == "trimmed_mean" and len(values) >= 3:
+        values = values[1:-1]
+    return sum(values, start=Fraction(0)) / len(values)
 
 
-def _veto_met(indicator, result):
+def for_display(exact):
+    """A non-negative exact score rounded half-up to 0.01, as stored and read: one rounding, from the exact value."""
+    return Decimal(math.floor(Fraction(exact) * 100 + Fraction(1, 2))) / 100
+
+
+def combine(values, method):
+    """Combine evaluators' scores with the standard's aggregation method, rounded half-up to 0.01 for reading."""
+    return _quantize(for_display(combine_exact(values, method)))
+
+
+def _veto_met(indicator, result, exact):
+    """Whether a veto indicator is met, from its exact final score `exact`; None for an indicator that is no veto."""
     if not indicator.veto:
         return None
     if result.not_applicable:
         return True
-    return result.final_value >= indicator.max_score * VETO_SHARE
+    return exact >= Fraction(indicator.max_score) * Fraction(VETO_SHARE)
 
 
-def _totals(application, results):
-    """(total, max_total, vetoes_met, passed) from IndicatorResult rows; see the module docstring."""
+def _exact_final(application, results):
+    """{indicator id: exact final score} of the applicable results: a reconciled score as the panel lead entered it,
+    otherwise the exact combination of the active panel's numeric scores (the stored value is only its rounding)."""
+    scores = defaultdict(list)
+    numeric = Score.objects.filter(
+        sheet__assignment__application=application,
+        sheet__assignment__status=EvaluatorAssignment.Status.ACTIVE,
+        not_applicable=False,
+        value__isnull=False,
+    )
+    for indicator_id, value in numeric.values_list("indicator_id", "value"):
+        scores[indicator_id].append(value)
+    return {
+        r.indicator_id: (
+            Fraction(r.reconciled_value)
+            if r.reconciled_value is not None
+            else combine_exact(scores[r.indicator_id], application.standard.aggregation)
+        )
+        for r in results
+        if not r.not_applicable
+    }
+
+
+def _totals(application, results, exact):
+    """(total, exact total, max_total, vetoes_met, passed) from IndicatorResult rows and their exact final scores.
+
+    The verdict compares the exact total with the pass score; the total returned for storing is its rounding.
+    """
     standard = application.standard
-    earned = sum((r.final_value for r in results if not r.not_applicable), start=Decimal("0"))
-    applicable_max = sum((r.indicator.max_score for r in results if not r.not_applicable), start=Decimal("0"))
-    total = _quantize(standard.total_score * earned / applicable_max) if applicable_max else Decimal("0.00")
+    applicable = [r for r in results if not r.not_applicable]
+    earned = sum((exact[r.indicator_id] for r in applicable), start=Fraction(0))
+    applicable_max = sum((Fraction(r.indicator.max_score) for r in applicable), start=Fraction(0))
+    exact_total = Fraction(standard.total_score) * earned / applicable_max if applicable_max else Fraction(0)
     vetoes_met = all(r.veto_met is not False for r in results)
     # A disagreement still open means the total may move: no verdict until the panel lead reconciles it.
     unreconciled = any(r.is_unreconciled for r in results)
-    passed = None if unreconciled else total >= standard.pass_score and vetoes_met
-    return total, standard.total_score, vetoes_met, passed
+    passed = None if unreconciled else exact_total >= Fraction(standard.pass_score) and vetoes_met
+    return _quantize(for_display(exact_total)), exact_total, standard.total_score, vetoes_met, passed
 
 
 def _save_totals(application, results, *, actor, action):
-    total, max_total, vetoes_met, passed = _totals(application, results)
+    exact = _exact_final(application, results)
+    for result in results:
+        veto_met = _veto_met(result.indicator, result, exact.get(result.indicator_id))
+        if veto_met != result.veto_met:
+            result.veto_met = veto_met
+            result.save(update_fields=["veto_met"])
+    total, exact_total, max_total, vetoes_met, passed = _totals(application, results, exact)
     application.total_score, application.vetoes_met, application.passed = total, vetoes_met, passed
     application.save(update_fields=["total_score", "vetoes_met", "passed"])
     audit.record(
@@ -114,7 +161,7 @@ def _save_totals(application, results, *, actor, action):
         actor=actor,
         application=application,
         obj=application,
-        payload={"total": total, "vetoes_met": vetoes_met, "passed": passed},
+        payload={"total": total, "exact_total": str(exact_total), "vetoes_met": vetoes_met, "passed": passed},
     )
     return AggregateResult(
         total=total,
@@ -172,7 +219,6 @@ def aggregate(application):
                 result.disagreement = result.spread > standard.disagreement_tolerance * indicator.max_score
             if not result.disagreement:
                 result.reconciled_value, result.reconciled_reason, result.reconciled_by = None, "", None
-            result.veto_met = _veto_met(indicator, result)
             result.save()
             results.append(result)
         IndicatorResult.objects.filter(application=application).exclude(pk__in=[r.pk for r in results]).delete()
@@ -226,8 +272,7 @@ def reconcile(result, value, reason, *, by):
             )
         previous = result.reconciled_value
         result.reconciled_value, result.reconciled_reason, result.reconciled_by = value, reason, by
-        result.veto_met = _veto_met(result.indicator, result)
-        result.save(update_fields=["reconciled_value", "reconciled_reason", "reconciled_by", "veto_met"])
+        result.save(update_fields=["reconciled_value", "reconciled_reason", "reconciled_by"])
         audit.record(
             "indicator_result.reconciled",
             actor=by,

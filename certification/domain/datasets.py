@@ -203,6 +203,18 @@ def _finish(dataset, dataset_import, years):
     return dataset_import
 
 
+def _refused_across_rows(dataset, dataset_import):
+    """The data set's rules across rows and data sets (`Dataset.check_import`) as error entries, [] when none."""
+    if dataset.check_import is None:
+        return []
+    return [
+        reader.error_entry(
+            reason, sheet=dataset.title, row=row, column=dataset.column_number(key), header=dataset.column(key).header
+        )
+        for row, key, reason in dataset.check_import(dataset_import)
+    ]
+
+
 def run_import(dataset_import):
     """Read every row of a pending import in one pass, write its rows and make them the data set's current data.
 
@@ -233,6 +245,10 @@ def run_import(dataset_import):
             dataset.model.objects.filter(dataset_import=dataset_import).delete()
             return _fail(dataset_import, outcome.listed_errors(), outcome.error_count, outcome.rows)
         writer.flush()
+        refused = _refused_across_rows(dataset, dataset_import)
+        if refused:
+            dataset.model.objects.filter(dataset_import=dataset_import).delete()
+            return _fail(dataset_import, refused[: reader.MAX_ERRORS_LISTED], len(refused), outcome.rows)
         dataset_import.rows_count = outcome.rows
         dataset_import.save(update_fields=["rows_count"])
         return _finish(dataset, dataset_import, outcome.years)

@@ -110,7 +110,7 @@ def _load_cluster(district, spec, schools, summary, *, by):
         defaults={
             "kind": spec["kind"],
             "group_model": spec.get("group_model", ""),
-            "founded": date.fromisoformat(spec["founded"]) if spec.get("founded") else None,
+            "founded_on": date.fromisoformat(spec["founded"]) if spec.get("founded") else None,
             "current_tier": tier,
             "tier_since": tier_since,
         },

@@ -241,7 +241,7 @@ def _percent(part, whole):
 
 def progress_on(target, day, clusters, history):
     """The progress of `target` on `day`, over `clusters` (the district's) and their `history` (a TierHistory)."""
-    existing = [c for c in clusters if c.founded is None or c.founded <= day]
+    existing = [c for c in clusters if c.founded_on is None or c.founded_on <= day]
     at_tier = sum(1 for c in existing if tier_rank(history.valid_tier(c.pk, day)) >= tier_rank(target.tier))
     if target.measure == Measure.SHARE_AT_TIER:
         value = _percent(at_tier, len(existing))
@@ -250,14 +250,14 @@ def progress_on(target, day, clusters, history):
         return Progress(target, day, Decimal(at_tier), at_tier, len(existing), at_tier >= target.low)
     # Years to the tier: clusters founded at least `high` years before the day must have reached it by then.
     years = int(target.high)
-    due = [c for c in existing if c.founded is not None and _add_years(c.founded, years) <= day]
-    in_time = sum(1 for c in due if history.first_reached(c.pk, target.tier, _add_years(c.founded, years)))
+    due = [c for c in existing if c.founded_on is not None and _add_years(c.founded_on, years) <= day]
+    in_time = sum(1 for c in due if history.first_reached(c.pk, target.tier, _add_years(c.founded_on, years)))
     value = _percent(in_time, len(due))
     return Progress(target, day, value, in_time, len(due), in_time == len(due))
 
 
 def district_clusters(districts):
-    return list(Cluster.objects.filter(district__in=districts).only("id", "district_id", "founded", "name"))
+    return list(Cluster.objects.filter(district__in=districts).only("id", "district_id", "founded_on", "name"))
 
 
 def targets_of(districts):

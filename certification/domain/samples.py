@@ -325,6 +325,11 @@ def _scores(schools, stage, outcome):
     return [mean * (1 + spread * (value - centre) / deviation) for value in shape]
 
 
+def _passed(tested, share):
+    """Students at pass level or above out of `tested` for a share in percent, rounded half-up to a person."""
+    return int((tested * share / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 def _academic_rows(info, year, outcome):
     rows = []
     for stage in ("primary", "junior", "senior"):
@@ -346,9 +351,10 @@ def _academic_rows(info, year, outcome):
                         school.name,
                         STAGE_LABELS[stage],
                         row_year,
+                        tested,  # everyone who should be tested was (应考尽考)
                         tested,
                         _two_places(row_score),
-                        _two_places(row_share),
+                        _passed(tested, row_share),
                         _two_places(DISTRICT_PASS_SHARE[stage] - (Decimal("0.3") if row_year < year else 0)),
                     ]
                 )

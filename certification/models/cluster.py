@@ -6,6 +6,12 @@ from django.utils.translation import gettext_lazy as _
 from .tier import Tier
 
 
+def full_years(start, end):
+    """Whole years from `start` to `end`: an anniversary not yet reached does not count."""
+    years = end.year - start.year
+    return years - 1 if (end.month, end.day) < (start.month, start.day) else years
+
+
 class ClusterQuerySet(models.QuerySet):
     def in_district(self, district):
         return self.filter(district=district)
@@ -36,7 +42,9 @@ class Cluster(models.Model):
         related_name="clusters",
         limit_choices_to={"kind": "district"},
     )
-    founded = models.DateField(_("founded"), null=True, blank=True)
+    # Seed 002 gives a new cluster 3–5 years to become close-knit ("新成立的学区和集团，力争3-5年成为紧密型"): the
+    # founding date and the tier history (`reached_on`) are what a district plan's targets are measured against.
+    founded_on = models.DateField(_("founded"), null=True, blank=True)
     current_tier = models.CharField(_("current tier"), max_length=20, choices=Tier.choices, default=Tier.NONE)
     tier_since = models.DateField(_("tier held since"), null=True, blank=True)
     schools = models.ManyToManyField(
@@ -59,6 +67,18 @@ class Cluster(models.Model):
             raise ValidationError({"group_model": _("An education group must be merged or alliance.")})
         if self.kind == self.Kind.XUEQU and self.group_model:
             raise ValidationError({"group_model": _("Only an education group has a group model.")})
+
+    def reached_on(self):
+        """{tier: the date the cluster last reached it}, from the tier history (TierChange rows), oldest first."""
+        changes = self.tier_history.order_by("effective", "id").values_list("to_tier", "effective")
+        return dict(changes)
+
+    def years_to_reach(self, tier):
+        """Full years from the founding date to the date the cluster reached `tier`; None when either is unknown."""
+        reached = self.reached_on().get(tier)
+        if self.founded_on is None or reached is None:
+            return None
+        return full_years(self.founded_on, reached)
 
     def lead_memberships(self):
         return [m for m in self.memberships.all() if m.role in ClusterMembership.LEAD_ROLES]

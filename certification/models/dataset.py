@@ -203,9 +203,12 @@ class AcademicResult(SchoolYearRow):
     """学业质量: a school's results in one stage and year of the city's academic quality monitoring."""
 
     stage = models.CharField(_("stage"), max_length=20, choices=TeacherStage.choices)
+    # Counts, not a typed percentage: the share at pass level is computed exactly from them, and 应考尽考
+    # (everyone who should sit the test did) is tested ÷ enrolled (seed 002 §12).
+    enrolled = models.PositiveIntegerField(_("students who should be tested"))
     students = models.PositiveIntegerField(_("students"))
     mean_score = models.DecimalField(_("mean score"), max_digits=7, decimal_places=2)
-    pass_share = models.DecimalField(_("share at pass level or above (%)"), max_digits=5, decimal_places=2)
+    passed = models.PositiveIntegerField(_("students at pass level or above"))
     district_pass_share = models.DecimalField(_("district average share (%)"), max_digits=5, decimal_places=2)
 
     class Meta(DatasetRow.Meta):
@@ -240,6 +243,8 @@ class SatisfactionSurvey(DatasetRow):
         PARENTS = "parents", pgettext_lazy("survey group", "Parents")
         TEACHERS = "teachers", pgettext_lazy("survey group", "Teachers")
         STUDENTS = "students", pgettext_lazy("survey group", "Students")
+        # One survey of every respondent, for a standard that pools the groups (metric satisfaction_pooled).
+        EVERYONE = "everyone", pgettext_lazy("survey group", "All respondents")
 
     group = models.CharField(_("group"), max_length=20, choices=Group.choices)
     respondents = models.PositiveIntegerField(_("respondents"))

@@ -3,6 +3,7 @@ and the application's data sets with their import status, template and upload fo
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.utils.formats import localize
 from django.views.decorators.http import require_GET
 
 from certification.datasets import DATASETS
@@ -19,6 +20,8 @@ TIER_HISTORY_COLUMNS = (("from_tier", "原等级"), ("to_tier", "新等级"), ("
 
 
 def _cell(value):
+    if isinstance(value, tuple):  # one teacher's rotations that differ in this column (domain.computed.rotation)
+        return "；".join(str(localize(_cell(part))) for part in value)
     if isinstance(value, bool):
         return "是" if value else "否"
     labels = dict(TeacherStage.choices) | dict(SatisfactionSurvey.Group.choices)

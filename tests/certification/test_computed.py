@@ -160,9 +160,9 @@ def test_rotation_core_member_rate_counts_only_rotations_between_core_and_member
 
 
 @pytest.mark.parametrize(("backbone", "passed"), [(2, True), (1, False), (3, True)])
-def test_backbone_share_of_rotated_at_and_around_twenty_percent(backbone, passed):
+def test_backbone_share_same_stage_at_and_around_twenty_percent(backbone, passed):
     cluster = _cluster()
-    application = _application(cluster, ("backbone_share_of_rotated", "gte", "0.20"))
+    application = _application(cluster, ("backbone_share_same_stage", "gte", "0.20"))
     load_rows(application, "rotation", rotations(cluster, 10, "甲校", "乙校", backbone=backbone))
 
     result = result_of(application)
@@ -236,7 +236,11 @@ def test_rotation_term_min_years_at_and_around_three_years(term, passed, display
     load_rows(
         application,
         "rotation",
-        rotations(cluster, 4, "甲校", "乙校", term="5") + rotations(cluster, 1, "乙校", "丙校", term=term),
+        # Seed 002 sets the term of the flow between core (甲校) and member schools: a member ↔ member rotation
+        # has no say (issue 9, rule 3), so the short one here runs from a member school to the core school.
+        rotations(cluster, 4, "甲校", "乙校", term="5")
+        + rotations(cluster, 1, "丙校", "甲校", term=term)
+        + rotations(cluster, 1, "乙校", "丙校", term="1"),
     )
 
     result = result_of(application)
@@ -428,32 +432,33 @@ def test_school_stats_missing_a_school_is_missing_data_not_a_pass():
 # Academic results (seed 002 第12条) --------------------------------------------------------------------------------
 
 
-def academic(cluster, name, stage, mean, *, share="98", district="97", students=100, year=2025):
+def academic(cluster, name, stage, mean, *, passed=98, district="97", students=100, enrolled=None, year=2025):
     return {
         "school": school(cluster, name),
         "stage": stage,
         "year": year,
+        "enrolled": students if enrolled is None else enrolled,
         "students": students,
         "mean_score": Decimal(mean),
-        "pass_share": Decimal(share),
+        "passed": passed,
         "district_pass_share": Decimal(district),
     }
 
 
-@pytest.mark.parametrize(("share", "passed"), [("97", True), ("96.99", False), ("97.01", True)])
-def test_pass_share_margin_against_the_district_average(share, passed):
+@pytest.mark.parametrize(("passed_a", "passed"), [(194, True), (193, False), (195, True)])
+def test_pass_share_margin_against_the_district_average(passed_a, passed):
     cluster = _cluster()
     application = _application(cluster, ("pass_share_margin", "gte", "0"))
     rows = [
-        academic(cluster, "甲校", "primary", "90", share=share, students=200),
-        academic(cluster, "乙校", "primary", "90", share="97", students=100),
+        academic(cluster, "甲校", "primary", "90", passed=passed_a, students=200),
+        academic(cluster, "乙校", "primary", "90", passed=97, students=100),
     ]
     load_rows(application, "academic_results", rows)
 
     result = result_of(application)
 
-    # Weighted by students: (200·share + 100·97) / 300 − 97 = 2/3·(share − 97) percentage points.
-    assert (result.value, result.passed) == (Fraction(2, 3) * (Fraction(Decimal(share)) - 97) / 100, passed)
+    # From the counts (issue 9, rule 8): (passed_a + 97) / 300 − 97%; 194 is exactly the district average.
+    assert (result.value, result.passed) == (Fraction(passed_a + 97, 300) - Fraction(97, 100), passed)
 
 
 @pytest.mark.parametrize(
@@ -494,19 +499,19 @@ def test_inter_school_difference_rate_takes_the_largest_stage_and_compares_exact
     assert (result.value, result.passed, result.display) == (Fraction("0.081649658093"), True, "0.0816")
 
 
-@pytest.mark.parametrize(("share", "passed"), [("99", True), ("98.99", False), ("99.01", True)])
-def test_junior_pass_rate_at_and_around_ninety_nine_percent(share, passed):
+@pytest.mark.parametrize(("junior_passed", "passed"), [(990, True), (989, False), (991, True)])
+def test_junior_pass_rate_at_and_around_ninety_nine_percent(junior_passed, passed):
     cluster = _cluster()
     application = _application(cluster, ("junior_pass_rate", "gte", "0.99", True))
     rows = [
-        academic(cluster, "甲校", "junior", "80", share=share),
-        academic(cluster, "乙校", "primary", "80", share="50"),
+        academic(cluster, "甲校", "junior", "80", passed=junior_passed, students=1000),
+        academic(cluster, "乙校", "primary", "80", passed=50),
     ]
     load_rows(application, "academic_results", rows)
 
     result = result_of(application)
 
-    assert (result.value, result.passed) == (Fraction(Decimal(share)) / 100, passed)
+    assert (result.value, result.passed) == (Fraction(junior_passed, 1000), passed)
 
 
 def test_junior_pass_rate_is_not_applicable_without_a_junior_school():
@@ -519,20 +524,20 @@ def test_junior_pass_rate_is_not_applicable_without_a_junior_school():
     assert (result.not_applicable, result.passed, result.display) == (True, None, "不适用：本学区/集团没有初中学校。")
 
 
-@pytest.mark.parametrize(("this_year", "passed"), [("95", False), ("95.01", True), ("94.99", False)])
+@pytest.mark.parametrize(("this_year", "passed"), [(9500, False), (9501, True), (9499, False)])
 def test_weak_school_improvement_min_must_be_above_zero(this_year, passed):
     cluster = _cluster(weak=True)
     application = _application(cluster, ("weak_school_improvement_min", "gt", "0", True))
     rows = [
-        academic(cluster, "丙校", "primary", "80", share="95", year=2024),
-        academic(cluster, "丙校", "primary", "81", share=this_year),
-        academic(cluster, "乙校", "primary", "81", share="50"),
+        academic(cluster, "丙校", "primary", "80", passed=95, year=2024),
+        academic(cluster, "丙校", "primary", "81", passed=this_year, students=10000),
+        academic(cluster, "乙校", "primary", "81", passed=50),
     ]
     load_rows(application, "academic_results", rows)
 
     result = result_of(application)
 
-    assert (result.value, result.passed) == ((Fraction(Decimal(this_year)) - 95) / 100, passed)
+    assert (result.value, result.passed) == (Fraction(this_year, 10000) - Fraction(95, 100), passed)
 
 
 def test_weak_school_improvement_is_not_applicable_without_a_weak_school():
@@ -673,7 +678,7 @@ def test_community_schools_are_not_asked_for_courses_or_school_data():
         ("shared_courses_per_school_semester_min", "gte", "1"),
         ("shared_resource_student_coverage", "gte", "1"),
     )
-    load_rows(application, "shared_courses", [course(cluster, "课程一", "2025-1")])
+    load_rows(application, "shared_courses", [course(cluster, "课程一", "2025-1"), course(cluster, "课程一", "2025-2")])
     load_rows(application, "school_stats", [stats(cluster, "甲校"), stats(cluster, "乙校"), stats(cluster, "丙校")])
 
     results = list(compute_indicators(application).values())

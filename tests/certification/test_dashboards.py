@@ -43,7 +43,7 @@ def grow(district, count, standard, opened_by):
     """`count` more clusters, each with a set-up tier change and an application in evidence collection."""
     start = Cluster.objects.count()
     clusters = Cluster.objects.bulk_create(
-        Cluster(name=f"批量学区{start + i}", kind="xuequ", district=district, founded=date(2019, 9, 1))
+        Cluster(name=f"批量学区{start + i}", kind="xuequ", district=district, founded_on=date(2019, 9, 1))
         for i in range(count)
     )
     TierChange.objects.bulk_create(
@@ -96,9 +96,9 @@ def table_rows(html, chart_id):
 
 def test_data_endpoint_equals_the_tables_beside_the_charts(district, office):
     plans.record_seed_targets(district, by=office)
-    cluster = ClusterFactory(district=district, founded=date(2018, 1, 1))
+    cluster = ClusterFactory(district=district, founded_on=date(2018, 1, 1))
     certify(cluster, Tier.CLOSE_KNIT, date(2021, 3, 1), date(2030, 3, 1))
-    ClusterFactory(district=district, founded=date(2019, 1, 1))
+    ClusterFactory(district=district, founded_on=date(2019, 1, 1))
     client = signed_in(office)
 
     page = client.get(reverse("dashboards:dashboard", args=["district", district.pk])).content.decode()

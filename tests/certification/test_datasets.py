@@ -227,8 +227,8 @@ def test_import_duplicate_rows_are_refused_pointing_at_the_first(application, by
             "sheet": SHEET,
             "row": 4,
             "column": "A",
-            "header": "教师姓名或工号",
-            "message": "本行与第 2 行重复（教师姓名或工号“教师1”、轮岗起始日期“2025-09-01”相同），请只保留一行。",
+            "header": "教师工号",
+            "message": "本行与第 2 行重复（教师工号“教师1”、轮岗起始日期“2025-09-01”相同），请只保留一行。",
         }
     ]
 
@@ -344,10 +344,9 @@ def test_import_percent_cells_read_as_numbers_or_percentage_format(application, 
     sheet = workbook.active
     sheet.title = "学业质量"
     sheet.append(DATASETS["academic_results"].headers)
-    sheet.append(["天平中学", "初中", 2025, 300, 86.5, 99.2, 97.8])
-    sheet.append(["天平路小学", "小学", 2025, 300, 90, 0.985, 0.97])
-    for cell in (sheet["F3"], sheet["G3"]):
-        cell.number_format = "0.0%"
+    sheet.append(["天平中学", "初中", 2025, 300, 300, 86.5, 298, 97.8])
+    sheet.append(["天平路小学", "小学", 2025, 300, 300, 90, 296, 0.97])
+    sheet["H3"].number_format = "0.0%"
     stream = BytesIO()
     workbook.save(stream)
 
@@ -356,9 +355,9 @@ def test_import_percent_cells_read_as_numbers_or_percentage_format(application, 
     )
 
     assert dataset_import.status == "done"
-    assert list(AcademicResult.objects.current(application).values_list("pass_share", "district_pass_share")) == [
-        (Decimal("99.20"), Decimal("97.80")),
-        (Decimal("98.50"), Decimal("97.00")),
+    assert list(AcademicResult.objects.current(application).values_list("passed", "district_pass_share")) == [
+        (298, Decimal("97.80")),
+        (296, Decimal("97.00")),
     ]
 
 

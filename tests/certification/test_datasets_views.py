@@ -37,7 +37,7 @@ def cluster():
 
 @pytest.fixture
 def application(cluster):
-    return data_application(cluster, computed_standard(("backbone_share_of_rotated", "gte", "0.20")))
+    return data_application(cluster, computed_standard(("backbone_share_same_stage", "gte", "0.20")))
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ def test_computed_page_runs_the_same_queries_for_three_and_thirty_indicators(cli
     counts = []
     for size in (3, 30):
         other = data_cluster(("甲校", ["primary"]), ("乙校", ["primary"]))
-        application = data_application(other, computed_standard(*[("backbone_share_of_rotated", "gte", "0.20")] * size))
+        application = data_application(other, computed_standard(*[("backbone_share_same_stage", "gte", "0.20")] * size))
         client.force_login(lead(other))
         with CaptureQueriesContext(connection) as queries:
             response = client.get(reverse("application_computed", args=[application.pk]))

@@ -33,17 +33,17 @@ def office(district):
 @pytest.fixture
 def world(district, office):
     """Five clusters whose valid tiers, worked out by hand, are in the test below."""
-    c1 = ClusterFactory(district=district, founded=date(2018, 9, 1))
+    c1 = ClusterFactory(district=district, founded_on=date(2018, 9, 1))
     change(c1, Tier.CLOSE_KNIT, date(2019, 1, 1), TierChange.Reason.INITIAL)  # paper certificate, counts
     change(c1, Tier.NONE, date(2024, 9, 1), TierChange.Reason.DOWNGRADED, from_tier=Tier.CLOSE_KNIT)
-    c2 = ClusterFactory(district=district, founded=date(2016, 1, 1))
+    c2 = ClusterFactory(district=district, founded_on=date(2016, 1, 1))
     certify(c2, Tier.CLOSE_KNIT, date(2021, 6, 1), date(2024, 6, 1))  # late (after 5 years), lapses in 2024
-    c3 = ClusterFactory(district=district, founded=date(2020, 1, 1))
+    c3 = ClusterFactory(district=district, founded_on=date(2020, 1, 1))
     certify(c3, Tier.CLOSE_KNIT, date(2020, 12, 1), date(2023, 12, 1))
     certify(c3, Tier.DISTRICT_MODEL, date(2023, 6, 1), date(2026, 6, 1))
-    c4 = ClusterFactory(district=district, founded=date(2022, 3, 1))
+    c4 = ClusterFactory(district=district, founded_on=date(2022, 3, 1))
     certify(c4, Tier.CLOSE_KNIT, date(2025, 3, 1), date(2028, 3, 1), revoked=date(2025, 10, 1))
-    ClusterFactory(district=district, founded=date(2024, 1, 1))
+    ClusterFactory(district=district, founded_on=date(2024, 1, 1))
     ClusterFactory(district=DistrictFactory())  # another district's cluster never counts
     plans.record_seed_targets(district, by=office)
     return district

@@ -49,7 +49,7 @@ def application():
     standard = computed_standard(
         ("rotation_same_stage_rate", "between", "0.10", "0.20"),
         ("kindergarten_rotation_rate", "gte", "0.05", True),
-        ("backbone_share_of_rotated", "gte", "0.20"),
+        ("backbone_share_same_stage", "gte", "0.20"),
     )
     application = data_application(cluster, standard, status=Application.Status.SCORING)
     teachers = {"甲校": 40, "乙校": 30, "丙校": 30}

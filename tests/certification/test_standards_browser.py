@@ -33,7 +33,7 @@ def test_administrator_imports_fixes_and_publishes_in_browser(page, live_server,
     sheet[f"I{bad_row}"] = "rotation_rate"
     broken, fixed = tmp_path / "broken.xlsx", tmp_path / "fixed.xlsx"
     workbook.save(broken)
-    sheet[f"I{bad_row}"] = "backbone_share_of_rotated"
+    sheet[f"I{bad_row}"] = "backbone_share_same_stage"
     workbook.save(fixed)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.goto(f"{live_server.url}/accounts/login/")

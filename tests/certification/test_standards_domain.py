@@ -47,7 +47,7 @@ def test_load_standard_draft_with_audit_row(db, data, user):
     standard = domain.load_standard(data, by=user)
 
     assert (standard.tier, standard.version, standard.status) == (Tier.CLOSE_KNIT, 1, "draft")
-    assert standard.indicators().count() == 22
+    assert standard.indicators().count() == 23  # B9: the cross-stage backbone share, apart (issue 9, rule 3)
     assert EvidenceRequirement.objects.filter(indicator__dimension__standard=standard).count() == sum(
         len(i["evidence"]) for d in data["dimensions"] for i in d["indicators"]
     )

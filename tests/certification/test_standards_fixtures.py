@@ -26,7 +26,9 @@ SEEDS = Path(settings.BASE_DIR).parent / "shared" / "seeds"
 CLOSE_KNIT_RULES = {
     ("rotation_same_stage_rate", "between", "0.10", "0.20"),  # 10–20%
     ("rotation_cross_stage_rate", "gte", "0.05", ""),  # ≥5%
-    ("backbone_share_of_rotated", "gte", "0.20", ""),  # ≥20%
+    # "其中骨干教师比例均不低于……20%": same-stage and cross-stage rotation each (issue 9, rule 3).
+    ("backbone_share_same_stage", "gte", "0.20", ""),  # ≥20%
+    ("backbone_share_cross_stage", "gte", "0.20", ""),  # ≥20%
     ("kindergarten_rotation_rate", "gte", "0.05", ""),  # ≥5%
     ("kindergarten_backbone_share", "gte", "0.30", ""),  # ≥30%
     ("high_quality_course_count", "gte", "2", ""),  # 2–3
@@ -36,7 +38,7 @@ CLOSE_KNIT_RULES = {
 }
 DISTRICT_MODEL_RULES = {
     ("rotation_core_member_rate", "gte", "0.10", ""),  # ≥10% core ↔ member
-    ("backbone_share_of_rotated", "gte", "0.20", ""),  # ≥20%
+    ("backbone_share_core_member", "gte", "0.20", ""),  # ≥20% of the core ↔ member flow ("其中")
     ("rotation_term_min_years", "gte", "3", ""),  # ≥3 years
     ("weak_school_inflow_min", "gte", "3", ""),  # ≥3 per receiving weak school
     ("shared_course_count", "gte", "5", ""),  # ≥5
@@ -50,11 +52,11 @@ DISTRICT_MODEL_RULES = {
     ("quota_plan_completion", "gte", "1", ""),  # 100%
     ("quality_senior_entry_margin", "gte", "0", ""),  # ≥ district average
     ("satisfaction_min", "gte", "0.90", ""),  # ≥90%
+    ("weak_school_improvement_min", "gt", "0", ""),  # "相对薄弱学校进步明显" (issue 9, rule 11)
 }
 # The reference city standard: every district-model rule plus the city-level expectations of DOMAIN.md.
 CITY_MODEL_RULES = DISTRICT_MODEL_RULES | {
     ("district_model_years_held", "gte", "1", ""),  # held 区级示范性 ≥ 1 year
-    ("weak_school_improvement_min", "gt", "0", ""),  # weak schools improving year on year
 }
 EXPECTED_RULES = {
     Tier.CLOSE_KNIT: CLOSE_KNIT_RULES,
@@ -106,18 +108,36 @@ def test_shipped_standards_published_with_pass_scores_rising_by_tier(shipped):
     }
 
 
-def test_shipped_standards_veto_only_the_hard_conditions_of_seed_002(shipped):
+# Seed 002 §12 states every condition with a number as a must ("不低于……，且……低于0.15……；涉及初中学段的，……；
+# ……不低于90%"): each is a veto. "相对薄弱学校进步明显" has no number, so its computed floor is scored, not a veto.
+SECTION_12_VETOES = {
+    "pass_share_margin",
+    "inter_school_difference_rate_max",
+    "junior_pass_rate",
+    "quota_plan_completion",
+    "quality_senior_entry_margin",
+    "satisfaction_min",
+}
+
+
+def test_shipped_standards_veto_the_numbered_conditions_of_seed_002_section_12(shipped):
     vetoes = {tier: {i.metric for i in s.indicators().filter(veto=True)} for tier, s in shipped.items()}
 
     assert vetoes == {
         Tier.CLOSE_KNIT: set(),
-        Tier.DISTRICT_MODEL: {"pass_share_margin", "inter_school_difference_rate_max", "satisfaction_min"},
-        Tier.CITY_MODEL: {
-            "pass_share_margin",
-            "inter_school_difference_rate_max",
-            "satisfaction_min",
-            "district_model_years_held",
-        },
+        Tier.DISTRICT_MODEL: SECTION_12_VETOES,
+        Tier.CITY_MODEL: SECTION_12_VETOES | {"district_model_years_held"},
+    }
+
+
+def test_shipped_vetoes_that_may_be_na_say_what_happens_then(shipped):
+    vetoes = [i for s in shipped.values() for i in s.indicators().filter(veto=True)]
+
+    assert all("一票否决" in i.description for i in vetoes)
+    assert {(i.code, "不适用" in i.description and "不否决" in i.description) for i in vetoes if i.na_allowed} == {
+        ("E3", True),
+        ("E4", True),
+        ("E5", True),
     }
 
 

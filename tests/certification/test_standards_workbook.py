@@ -102,7 +102,7 @@ def test_export_sheets_headers_and_drop_downs(close_knit):
     assert indicators.max_row == 1 + close_knit.indicators().count()
     assert validations["H2:H1000"] == '"computed,scored"'
     assert validations["J2:J1000"] == '"gte,gt,lte,lt,between"'
-    assert validations["I2:I1000"] == "'代码表'!$A$2:$A$24"
+    assert validations["I2:I1000"] == "'代码表'!$A$2:$A$27"
     assert validations["M2:M1000"] == '"是,否"'
     row = row_of(indicators, "B1")
     assert [indicators.cell(row=row, column=c).value for c in (9, 10, 11, 12, 13)] == [
@@ -203,7 +203,7 @@ def test_import_missing_header_refused(close_knit):
 def test_import_bad_indicator_cell_refused_at_its_cell(close_knit, column, value, expected):
     workbook = editable_workbook(close_knit)
     sheet = workbook[INDICATORS]
-    row = row_of(sheet, "B3")  # backbone_share_of_rotated ≥ 0.20, a computed indicator
+    row = row_of(sheet, "B3")  # backbone_share_same_stage ≥ 0.20, a computed indicator
     sheet[f"{column}{row}"] = value
 
     where, messages = refused(workbook)

@@ -228,15 +228,19 @@ def test_demo_takes_tianping_hunan_from_new_to_city_model(demo, django_capture_o
         Tier.CITY_MODEL,
     ]
     # Only what the demo itself makes fail needed an override: seed 003 names no lead school (B1, core↔member
-    # rotation), and 区级示范性 was certified the same day the 市级 application opened (F1, held ≥ 1 year).
+    # rotation; B2 and B3, its backbone share and term, then have no rotation to count), and 区级示范性 was
+    # certified the same day the 市级 application opened (F1, held ≥ 1 year).
+    no_core_school = [("B1", "0%"), ("B2", "无数据"), ("B3", "无数据")]
     assert climbed == {
         Tier.CLOSE_KNIT: [],
-        Tier.DISTRICT_MODEL: [("B1", "0%")],
-        Tier.CITY_MODEL: [("B1", "0%"), ("F1", "0 年")],
+        Tier.DISTRICT_MODEL: no_core_school,
+        Tier.CITY_MODEL: [*no_core_school, ("F1", "0 年")],
     }
     overrides = Score.objects.filter(sheet__assignment__application__cluster=cluster).exclude(override_reason="")
     assert set(overrides.values_list("indicator__code", "override_reason")) == {
         ("B1", DEMO_REASON),
+        ("B2", DEMO_REASON),
+        ("B3", DEMO_REASON),
         ("F1", DEMO_REASON),
     }
-    assert overrides.count() == 3 * (1 + 2)  # three evaluators each, on 区级 (B1) and 市级 (B1, F1)
+    assert overrides.count() == 3 * (3 + 4)  # three evaluators each, on 区级 (B1–B3) and 市级 (B1–B3, F1)

@@ -1,0 +1,199 @@
+"""What every computation shares: the result types, the application's rows loaded once, and the registry."""
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from math import isqrt
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext as _
+
+from certification.datasets import DATASETS
+from certification.metrics import METRICS
+from certification.models import ClusterMembership, DatasetImport, Indicator, School, Stage
+
+KINDERGARTEN, JUNIOR = Stage.KINDERGARTEN.value, Stage.JUNIOR.value
+# The 学段 a cluster may span (a nine-year school spans two); rotation between them is cross-stage.
+SCHOOL_STAGES = (Stage.KINDERGARTEN, Stage.PRIMARY, Stage.JUNIOR, Stage.SENIOR)
+STAGE_LABELS = {"kindergarten": "幼儿园", "primary": "小学", "junior": "初中", "senior": "高中"}
+
+
+@dataclass(frozen=True)
+class ComputedResult:
+    indicator: Indicator
+    value: Fraction | None
+    not_applicable: bool
+    passed: bool | None
+    display: str
+    threshold_display: str
+    rows: list
+    detail: dict
+    missing_data: str
+
+
+@dataclass
+class Measure:
+    """What a metric function found. `exact` stands in for `value` in the comparison when the value is irrational."""
+
+    value: Fraction | None = None
+    rows: list = field(default_factory=list)
+    detail: dict = field(default_factory=dict)
+    missing: str = ""
+    nothing_to_measure: str = ""  # why the metric is N/A for this cluster
+    exact: object = None
+
+
+class Unmeasured(Exception):
+    """Raised by a computation's shared first steps when there is nothing to compute; carries the Measure to show."""
+
+    def __init__(self, measure):
+        super().__init__(measure.missing or measure.nothing_to_measure)
+        self.measure = measure
+
+
+class SquareRoot:
+    """√q for a Fraction q ≥ 0, compared exactly with Fractions: √q < t ⇔ q < t² for t ≥ 0."""
+
+    def __init__(self, square):
+        self.square = square
+
+    def _key(self, other):
+        other = Fraction(other)
+        return (other < 0, other * other)
+
+    def __lt__(self, other):
+        negative, squared = self._key(other)
+        return not negative and self.square < squared
+
+    def __le__(self, other):
+        negative, squared = self._key(other)
+        return not negative and self.square <= squared
+
+    def __gt__(self, other):
+        negative, squared = self._key(other)
+        return negative or self.square > squared
+
+    def __ge__(self, other):
+        negative, squared = self._key(other)
+        return negative or self.square >= squared
+
+
+def _approx_sqrt(square, places=12):
+    """√square rounded half-up to `places` decimals, as a Fraction. Only for showing: comparisons use SquareRoot."""
+    scaled = square * 10 ** (2 * places)
+    root = isqrt(scaled.numerator // scaled.denominator)
+    if 4 * scaled >= (2 * root + 1) ** 2:  # √scaled ≥ root + ½
+        root += 1
+    return Fraction(root, 10**places)
+
+
+def _percent(decimal_value):
+    return Fraction(decimal_value) / 100
+
+
+COMPUTATIONS = {}
+
+
+def computes(function):
+    """Register `function` as the computation of the metric it is named after (one registry: `METRICS`)."""
+    if function.__name__ not in METRICS:
+        raise ImproperlyConfigured(f"{function.__name__} computes no metric of certification.metrics")
+    COMPUTATIONS[function.__name__] = function
+    return function
+
+
+class ApplicationData:
+    """The application's current rows, loaded once per data set as dicts, and its cluster's schools."""
+
+    def __init__(self, application):
+        self.application = application
+        self.cluster = application.cluster
+        memberships = list(ClusterMembership.objects.filter(cluster=self.cluster).select_related("school"))
+        self.members = [membership.school for membership in memberships]
+        # Community schools (社区学校, seed 003) are members without pupils or teachers of their own to count.
+        self.schools = [school for school in self.members if school.kind != School.Kind.COMMUNITY]
+        self.lead_ids = {m.school_id for m in memberships if m.role in ClusterMembership.LEAD_ROLES}
+        self.names = {school.pk: school.name for school in self.members}
+        self.imports = {
+            item.dataset: item
+            for item in DatasetImport.objects.filter(application=application).current().order_by("created", "id")
+        }
+        self._cache = {}
+        self.read = set()  # the data sets read so far: a computation reads only those its metric declares
+
+    def teaching(self, stage):
+        return [school for school in self.members if school.teaches(stage)]
+
+    @property
+    def weak_ids(self):
+        return {school.pk for school in self.members if school.is_relatively_weak}
+
+    def name(self, school_id):
+        return self.names.get(school_id, str(school_id))
+
+    def rows(self, dataset):
+        """The current rows of `dataset` as dicts (shared between results), [] when nothing is imported."""
+        self.read.add(dataset)
+        if dataset not in self._cache:
+            self._cache[dataset] = self._load(DATASETS[dataset]) if dataset in self.imports else []
+        return self._cache[dataset]
+
+    def _load(self, dataset):
+        """The rows with the fields the data set declares; a school column gives its name and `<key>_pk`."""
+        records = dataset.model.objects.current(self.application).order_by("row_number")
+        rows = []
+        for record in records.values("dataset_import_id", "row_number", *dataset.fields):
+            row = {name: record[name] for name in dataset.fields}
+            row |= {
+                "dataset": dataset.code,
+                "import_id": record["dataset_import_id"],
+                "row": record["row_number"],
+                "source": _("%(sheet)s, row %(row)s") % {"sheet": dataset.title, "row": record["row_number"]},
+            }
+            for column in dataset.columns:
+                if column.kind == "school":
+                    row[f"{column.key}_pk"] = row.pop(column.model_field)
+                    row[column.key] = self.name(row[f"{column.key}_pk"])
+                elif column.kind == "schools":
+                    row[column.key] = "、".join(self.name(pk) for pk in row[column.model_field])
+            rows.append(row)
+        return rows
+
+
+def _missing(dataset):
+    return _("No “%(dataset)s” data has been imported.") % {"dataset": DATASETS[dataset].title}
+
+
+def imported(data, dataset):
+    """The current rows of `dataset`; raises Unmeasured, naming the data set, when nothing is imported."""
+    rows = data.rows(dataset)
+    if dataset not in data.imports:
+        raise Unmeasured(Measure(missing=_missing(dataset)))
+    return rows
+
+
+def latest_year(data, dataset):
+    """(the latest school year in `dataset`, its rows of that year); raises Unmeasured when nothing is imported."""
+    rows = imported(data, dataset)
+    year = _latest_year(rows)
+    return year, [row for row in rows if row["year"] == year]
+
+
+def _latest_year(rows):
+    return max((row["year"] for row in rows), default=None)
+
+
+def _missing_schools(data, rows, dataset, year, schools=None):
+    """A message naming the schools with no row in `year`, or ""."""
+    present = {row["school_pk"] for row in rows if row["year"] == year}
+    absent = [school.name for school in (schools if schools is not None else data.schools) if school.pk not in present]
+    if not absent:
+        return ""
+    return _("“%(dataset)s” has no row for %(year)s for: %(schools)s.") % {
+        "dataset": DATASETS[dataset].title,
+        "year": year,
+        "schools": "、".join(absent),
+    }
+
+
+def _ratio_detail(year, numerator, denominator, **extra):
+    return {"year": year, "numerator": numerator, "denominator": denominator, **extra}

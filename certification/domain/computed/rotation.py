@@ -1,0 +1,235 @@
+"""Teacher rotation (交流轮岗, seeds 000 and 002): rates over the eligible teachers, backbone shares, terms, teams."""
+
+from collections import defaultdict
+from fractions import Fraction
+
+from django.utils.translation import gettext as _
+
+from certification.datasets import DATASETS
+
+from .base import (
+    KINDERGARTEN,
+    SCHOOL_STAGES,
+    Measure,
+    Unmeasured,
+    _latest_year,
+    _missing_schools,
+    _ratio_detail,
+    computes,
+    imported,
+)
+
+
+def _by_teacher(rows):
+    """One row per teacher (rule: people, not rows): a teacher's rotations merged; a cell that differs between them
+    holds the tuple of its values, in row order, and "row" the rows' numbers."""
+    teachers = {}
+    for row in rows:
+        teachers.setdefault(row["teacher"], []).append(row)
+    merged = []
+    for own in teachers.values():
+        row = dict(own[0])
+        for key in row:
+            values = tuple(other[key] for other in own)
+            if len(set(values)) > 1:
+                row[key] = values
+        row["row"] = "、".join(str(other["row"]) for other in own)
+        row["rotations"] = len(own)
+        merged.append(row)
+    return merged
+
+
+def _year_missing(dataset, year):
+    return _("No “%(dataset)s” data for the %(year)s school year.") % {"dataset": DATASETS[dataset].title, "year": year}
+
+
+def _rotation_base(data, *, eligible_schools=None, need_eligible=True):
+    """(year, rotations of the year, eligible rows of the year); raises Unmeasured when a figure needs more data.
+
+    The year is the latest one in the roster and, for a rate, in the eligible teachers too: when the two are for
+    different school years the figure names the year that is missing rather than dividing by the wrong year.
+    """
+    rotations = imported(data, "rotation")
+    eligible = imported(data, "eligible_teachers") if need_eligible else []
+    year = max(_latest_year(rotations) or 0, _latest_year(eligible) or 0) if need_eligible else _latest_year(rotations)
+    year_rotations = [row for row in rotations if row["year"] == year]
+    year_eligible = [row for row in eligible if row["year"] == year]
+    if eligible_schools is not None:
+        ids = {school.pk for school in eligible_schools}
+        year_eligible = [row for row in year_eligible if row["school_pk"] in ids]
+    if need_eligible:
+        for dataset, rows in (("eligible_teachers", year_eligible), ("rotation", year_rotations)):
+            if not rows:
+                raise Unmeasured(Measure(missing=_year_missing(dataset, year)))
+        absent = _missing_schools(data, eligible, "eligible_teachers", year, eligible_schools)
+        if absent:
+            raise Unmeasured(Measure(missing=absent, rows=year_eligible))
+    return year, year_rotations, year_eligible
+
+
+def _over_eligible(data, counted, eligible):
+    """A message naming each school whose rotated teachers outnumber its eligible teachers, or "".
+
+    A numerator can never exceed its denominator: such data are wrong, and a rate above 100% is never shown.
+    """
+    teachers_by_school = defaultdict(set)
+    for row in counted:
+        teachers_by_school[row["from_school_pk"]].add(row["teacher"])
+    limits = {row["school_pk"]: row["teachers"] for row in eligible}
+    over = [
+        _("%(school)s: %(rotated)s rotated, %(eligible)s eligible")
+        % {"school": data.name(pk), "rotated": len(teachers), "eligible": limits.get(pk, 0)}
+        for pk, teachers in teachers_by_school.items()
+        if len(teachers) > limits.get(pk, 0)
+    ]
+    if not over:
+        return ""
+    return _("More teachers rotated than were eligible (%(schools)s); correct the data.") % {"schools": "；".join(over)}
+
+
+def _rotation_rate(data, selected, *, eligible_schools=None, label):
+    year, rotations, eligible = _rotation_base(data, eligible_schools=eligible_schools)
+    counted = [row for row in rotations if selected(row)]
+    teachers = len({row["teacher"] for row in counted})
+    denominator = sum(row["teachers"] for row in eligible)
+    if denominator == 0:
+        return Measure(rows=eligible, missing=_("The eligible teachers add up to 0 in %(year)s.") % {"year": year})
+    too_many = _over_eligible(data, counted, eligible)
+    if too_many:
+        return Measure(rows=_by_teacher(counted) + eligible, missing=too_many)
+    return Measure(
+        value=Fraction(teachers, denominator),
+        rows=_by_teacher(counted) + eligible,
+        detail=_ratio_detail(year, teachers, denominator, counted=label),
+    )
+
+
+def _same_stage(row):
+    return row["from_stage"] == row["to_stage"]
+
+
+def _cross_stage(row):
+    return row["from_stage"] != row["to_stage"]
+
+
+def _core_member(data):
+    leads = data.lead_ids
+
+    def between_core_and_member(row):
+        return (row["from_school_pk"] in leads) != (row["to_school_pk"] in leads)
+
+    return between_core_and_member
+
+
+def _from_kindergarten(row):
+    return row["from_stage"] == KINDERGARTEN
+
+
+def _spans_stages(data):
+    """Cross-stage rotation needs a cluster of two 学段 or more: N/A (raises Unmeasured) when every school has one."""
+    stages = {stage for school in data.schools for stage in SCHOOL_STAGES if school.teaches(stage)}
+    if len(stages) < 2:
+        reason = _(
+            "Every school of the cluster teaches one stage only, so there is no cross-stage rotation to measure."
+        )
+        raise Unmeasured(Measure(nothing_to_measure=reason))
+
+
+def _has_kindergarten(data):
+    """Kindergarten rotation needs a kindergarten: N/A (raises Unmeasured) without one."""
+    if not data.teaching(KINDERGARTEN):
+        raise Unmeasured(Measure(nothing_to_measure=_("The cluster has no kindergarten.")))
+
+
+@computes
+def rotation_same_stage_rate(data):
+    return _rotation_rate(data, _same_stage, label=_("same-stage rotations"))
+
+
+@computes
+def rotation_cross_stage_rate(data):
+    _spans_stages(data)
+    return _rotation_rate(data, _cross_stage, label=_("cross-stage rotations"))
+
+
+@computes
+def rotation_core_member_rate(data):
+    return _rotation_rate(data, _core_member(data), label=_("rotations between a core and a member school"))
+
+
+@computes
+def kindergarten_rotation_rate(data):
+    _has_kindergarten(data)
+    return _rotation_rate(
+        data, _from_kindergarten, eligible_schools=data.teaching(KINDERGARTEN), label=_("kindergarten rotations")
+    )
+
+
+def _backbone_share(data, selected, label):
+    """Backbone teachers ÷ rotated teachers, over the rotations `selected` (each teacher counted once)."""
+    year, rotations, _eligible = _rotation_base(data, need_eligible=False)
+    rotated = [row for row in rotations if selected(row)]
+    if not rotated:
+        return Measure(missing=_("No %(what)s start in %(year)s.") % {"what": label, "year": year})
+    teachers = {row["teacher"] for row in rotated}
+    backbone = {row["teacher"] for row in rotated if row["backbone"]}
+    return Measure(
+        value=Fraction(len(backbone), len(teachers)),
+        rows=_by_teacher(rotated),
+        detail=_ratio_detail(year, len(backbone), len(teachers), counted=_("backbone teachers")),
+    )
+
+
+@computes
+def backbone_share_same_stage(data):
+    return _backbone_share(data, _same_stage, _("same-stage rotations"))
+
+
+@computes
+def backbone_share_cross_stage(data):
+    _spans_stages(data)
+    return _backbone_share(data, _cross_stage, _("cross-stage rotations"))
+
+
+@computes
+def backbone_share_core_member(data):
+    return _backbone_share(data, _core_member(data), _("rotations between a core and a member school"))
+
+
+@computes
+def kindergarten_backbone_share(data):
+    _has_kindergarten(data)
+    return _backbone_share(data, _from_kindergarten, _("kindergarten rotations"))
+
+
+@computes
+def rotation_term_min_years(data):
+    """The shortest term among the rotations between core and member schools (seed 002 sets the term of that flow)."""
+    year, rotations, _eligible = _rotation_base(data, need_eligible=False)
+    rotations = [row for row in rotations if _core_member(data)(row)]
+    if not rotations:
+        label = _("rotations between a core and a member school")
+        return Measure(missing=_("No %(what)s start in %(year)s.") % {"what": label, "year": year})
+    shortest = min(rotations, key=lambda row: row["term_years"])
+    return Measure(
+        value=Fraction(shortest["term_years"]),
+        rows=sorted(rotations, key=lambda row: row["term_years"]),
+        detail={"year": year, "rotations": len(rotations), "shortest": shortest["source"]},
+    )
+
+
+@computes
+def weak_school_inflow_min(data):
+    weak = [school for school in data.members if school.is_relatively_weak]
+    if not weak:
+        return Measure(nothing_to_measure=_("The cluster has no relatively weak school."))
+    year, rotations, _eligible = _rotation_base(data, need_eligible=False)
+    inflow = {school.pk: [row for row in rotations if row["to_school_pk"] == school.pk] for school in weak}
+    teams = {pk: len({row["teacher"] for row in rows}) for pk, rows in inflow.items()}
+    breakdown = [{"label": data.name(school.pk), "value": teams[school.pk]} for school in weak]
+    value = min((size for size in teams.values() if size), default=0)
+    return Measure(
+        value=Fraction(value),
+        rows=_by_teacher([row for rows in inflow.values() for row in rows]),
+        detail={"year": year, "breakdown": breakdown},
+    )
