@@ -135,7 +135,7 @@ def _storage_dir(application):
     return Path(settings.MEDIA_ROOT) / "evidence" / str(application.pk)
 
 
-def upload_evidence(application, requirement, uploaded_file, *, by):
+def upload_evidence(application, requirement, uploaded_file, *, by, types=None):
     """Keep `uploaded_file` as the next version of the evidence for `requirement` of `application`.
 
     Refuses (DomainError, nothing stored): a user who is not the cluster's lead (403); a requirement outside the
@@ -149,7 +149,8 @@ def upload_evidence(application, requirement, uploaded_file, *, by):
     check_can_upload(application, requirement)
     display_name = uploads.sanitise_filename(getattr(uploaded_file, "name", "") or "")
     max_bytes = uploads.max_upload_bytes()
-    file_type = uploads.validate_upload(uploaded_file, display_name, uploaded_file.size)
+    # `types`: a data set import keeps its .ods workbook too (uploads.SPREADSHEET_TYPES).
+    file_type = uploads.validate_upload(uploaded_file, display_name, uploaded_file.size, types=types)
 
     directory = _storage_dir(application)
     directory.mkdir(parents=True, exist_ok=True)

@@ -48,6 +48,12 @@ class DatasetImport(models.Model):
     progress = models.PositiveSmallIntegerField(_("progress"), default=0)
     errors = models.JSONField(_("errors"), default=list, blank=True)
     error_count = models.PositiveIntegerField(_("errors found"), default=0)
+    # The claim of the worker running the import: a live worker refreshes heartbeat_at with every batch it writes,
+    # so a stale heartbeat means the worker died and the import can be restarted (certification.domain.datasets).
+    claimed_by = models.CharField(_("claimed by"), max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    restarts = models.PositiveSmallIntegerField(_("restarts after an interruption"), default=0)
     evidence_files = models.ManyToManyField(
         "certification.EvidenceFile",
         verbose_name=_("kept as evidence"),
@@ -67,7 +73,10 @@ class DatasetImport(models.Model):
         verbose_name = _("data set import")
         verbose_name_plural = _("data set imports")
         ordering = ["application", "dataset", "-created", "-id"]
-        indexes = [models.Index(fields=["application", "dataset", "status"], name="datasetimport_current")]
+        indexes = [
+            models.Index(fields=["application", "dataset", "status"], name="datasetimport_current"),
+            models.Index(fields=["status", "heartbeat_at"], name="datasetimport_claims"),
+        ]
 
     def __str__(self):
         return f"{self.application} · {self.dataset} · {self.created:%Y-%m-%d %H:%M}"
