@@ -6,13 +6,13 @@ Tasks are queued with ``transaction.on_commit`` by the domain; beat runs the per
 
 from celery import shared_task
 
-from certification.datasets.tasks import task_import_dataset
+from certification.datasets.tasks import task_import_dataset, task_sweep_stale_claims
 from certification.domain import notify
 from certification.excel.summary_export import task_build_export
 from certification.models import Notification
 
 # Celery's autodiscovery loads this module only: tasks defined beside their domain are registered by importing them.
-__all__ = ["task_build_export", "task_import_dataset"]
+__all__ = ["task_build_export", "task_import_dataset", "task_sweep_stale_claims"]
 
 
 @shared_task(name="certification.send_notification_email")

@@ -223,7 +223,9 @@ def _fail(dataset_import, errors, error_count, rows, *, worker=None):
 def _fail_interrupted(dataset_import):
     """Inside the caller's transaction, with the row locked: fail an import whose workers kept dying."""
     dataset_import.status = DatasetImport.Status.FAILED
-    dataset_import.errors = [reader.error_entry(_("Import failed; upload the workbook again."))]
+    dataset_import.errors = [
+        {**reader.error_entry(_("Import failed; upload the workbook again.")), "interrupted": True}
+    ]
     dataset_import.error_count = 1
     dataset_import.progress = 100
     dataset_import.claimed_by = ""

@@ -7,12 +7,17 @@ as a formula, and Excel would run it. Text that starts with =, +, -, @, a tab or
 LF) is also quote-prefixed, so that Excel keeps treating it as text when someone edits the cell.
 """
 
+import datetime
+import os
+import socket
+import time
 import uuid
 from pathlib import Path
 
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -28,6 +33,9 @@ EXPORT_DIR = "exports"
 # A1's triggers, plus LF: a CR is stored as LF (XML turns a bare CR into LF when the file is read anyway).
 QUOTE_PREFIX_TRIGGERS = (*FORMULA_TRIGGERS, "\n")
 PROGRESS_STEP = 5
+HEARTBEAT_SECONDS = 5
+# An export whose workers died this many times fails instead of starting over.
+MAX_ATTEMPTS = 3
 
 
 def text_cell(cell, text, *, text_format=True):
@@ -311,44 +319,100 @@ def write_export(job, path, report=lambda done, total: None):
     workbook.save(path)
 
 
+def _claim(job, worker, path):
+    """Claim a queued job, or a running one whose worker died (stale heartbeat). One UPDATE; True when claimed."""
+    stale_before = timezone.now() - datetime.timedelta(seconds=settings.CLAIM_STALE_SECONDS)
+    return bool(
+        ExportJob.objects.filter(pk=job.pk)
+        .filter(
+            Q(status=ExportJob.Status.QUEUED)
+            | Q(status=ExportJob.Status.RUNNING, heartbeat_at__lt=stale_before)
+            | Q(status=ExportJob.Status.RUNNING, heartbeat_at__isnull=True)
+        )
+        .update(
+            status=ExportJob.Status.RUNNING,
+            progress=0,
+            claimed_by=worker,
+            heartbeat_at=timezone.now(),
+            attempts=F("attempts") + 1,
+            file_path=path,
+        )
+    )
+
+
 def build_export(job):
     """Build the file of `job` under MEDIA_ROOT/exports/, reporting progress on the job row as it goes.
 
-    Safe to run twice: a finished job is left alone. A failure marks the job failed with a message and removes the
-    half-written file. Side effects: the file; the job's status, progress, file_path, finished.
+    Safe to run twice and after a worker died: only a queued job, or a running one whose heartbeat is older than
+    CLAIM_STALE_SECONDS, is claimed; anything else is left alone. Progress updates refresh the heartbeat. A failure
+    marks the job failed with a message and removes the half-written file. Side effects: the file; the job's status,
+    progress, file_path, claim, finished.
     """
-    if job.status == ExportJob.Status.DONE:
-        return job
-    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, progress=0)
     relative = f"{EXPORT_DIR}/{uuid.uuid4().hex}.xlsx"
+    worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    if not _claim(job, worker, relative):
+        job.refresh_from_db()
+        return job
     path = Path(settings.MEDIA_ROOT) / relative
     path.parent.mkdir(parents=True, exist_ok=True)
-    last = [0]
+    mine = ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.RUNNING, claimed_by=worker)
+    last = [0, time.monotonic()]
 
     def report(done, total):
         percent = min(99, done * 100 // max(total, 1))
-        if percent >= last[0] + PROGRESS_STEP:
-            last[0] = percent
-            ExportJob.objects.filter(pk=job.pk).update(progress=percent)
+        if percent >= last[0] + PROGRESS_STEP or time.monotonic() - last[1] > HEARTBEAT_SECONDS:
+            last[:] = [percent, time.monotonic()]
+            mine.update(progress=percent, heartbeat_at=timezone.now())
 
     try:
         write_export(job, path, report)
     except Exception:
         path.unlink(missing_ok=True)
-        ExportJob.objects.filter(pk=job.pk).update(
+        mine.update(
             status=ExportJob.Status.FAILED,
             error=_("The export could not be built. Try again; if it fails again, tell the administrator."),
+            claimed_by="",
             finished=timezone.now(),
         )
         raise
-    ExportJob.objects.filter(pk=job.pk).update(
-        status=ExportJob.Status.DONE, progress=100, file_path=relative, finished=timezone.now()
-    )
+    if not mine.update(status=ExportJob.Status.DONE, progress=100, claimed_by="", finished=timezone.now()):
+        path.unlink(missing_ok=True)  # the sweep gave the job to another worker meanwhile
     job.refresh_from_db()
     return job
 
 
-@shared_task(name="certification.build_export")
+def sweep_stale_exports():
+    """Re-queue (or after MAX_ATTEMPTS fail) every export whose worker died, removing its half-written file.
+
+    Beat runs this with the import sweep (`certification.sweep_stale_claims`); so do `manage.py fire_timers` and the
+    office's button. Returns (restarted, failed) counts.
+    """
+    stale_before = timezone.now() - datetime.timedelta(seconds=settings.CLAIM_STALE_SECONDS)
+    restarted = failed = 0
+    stale = ExportJob.objects.filter(status=ExportJob.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, created__lt=stale_before)
+    )
+    for job in stale:
+        still_stale = ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.RUNNING, claimed_by=job.claimed_by)
+        if job.attempts >= MAX_ATTEMPTS:
+            changed = still_stale.update(
+                status=ExportJob.Status.FAILED,
+                error=_("The export was interrupted. Request it again."),
+                claimed_by="",
+                finished=timezone.now(),
+            )
+            failed += changed
+        else:
+            changed = still_stale.update(status=ExportJob.Status.QUEUED, claimed_by="", heartbeat_at=None, progress=0)
+            if changed:
+                queue_export(job)
+            restarted += changed
+        if changed and job.file_path:
+            (Path(settings.MEDIA_ROOT) / job.file_path).unlink(missing_ok=True)
+    return restarted, failed
+
+
+@shared_task(name="certification.build_export", acks_late=True, reject_on_worker_lost=True)
 def task_build_export(*, job_id):
     job = ExportJob.objects.filter(pk=job_id).select_related("application__standard", "district").first()
     if job is None:

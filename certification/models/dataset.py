@@ -7,6 +7,7 @@ finishes, the older import becomes `replaced` and its rows are deleted (the work
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -84,6 +85,18 @@ class DatasetImport(models.Model):
     @property
     def is_finished(self):
         return self.status in {self.Status.DONE, self.Status.FAILED, self.Status.REPLACED}
+
+    @property
+    def is_interrupted(self):
+        """Failed because its workers kept dying, not because of its content."""
+        return self.status == self.Status.FAILED and any(error.get("interrupted") for error in self.errors[:1])
+
+    @property
+    def is_stalled(self):
+        """Running with a heartbeat older than CLAIM_STALE_SECONDS: its worker died and the sweep has not run yet."""
+        if self.status != self.Status.RUNNING or self.heartbeat_at is None:
+            return False
+        return (timezone.now() - self.heartbeat_at).total_seconds() > settings.CLAIM_STALE_SECONDS
 
 
 class DatasetRowQuerySet(models.QuerySet):

@@ -93,10 +93,20 @@ def _dataset_import(request, pk, code, limit):
     return render_page(request, application, upload_form=form, status=status)
 
 
+def _notice(dataset_import):
+    """What the lead is told when a worker died under the import: it started again, or it failed for good."""
+    if dataset_import.is_finished:
+        return _("Import failed; upload the workbook again.") if dataset_import.is_interrupted else ""
+    if dataset_import.is_stalled:
+        return _("The import is not progressing; it will be restarted within a few minutes.")
+    return _("Import interrupted; restarted.") if dataset_import.restarts else ""
+
+
 def _status(dataset_import):
     return {
         "status": dataset_import.status,
         "status_display": dataset_import.get_status_display(),
+        "notice": _notice(dataset_import),
         "progress": dataset_import.progress,
         "rows": dataset_import.rows_count,
         "finished": dataset_import.is_finished,

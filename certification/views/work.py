@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
+from certification.datasets.tasks import recover_interrupted_work
 from certification.domain.eligibility import check_eligibility
 from certification.domain.errors import NotEligible
 from certification.domain.scoring import may_export
@@ -388,6 +389,13 @@ class FireTimersView(LoginRequiredMixin, View):
         fired = fire_due_timers()
         count = fired if isinstance(fired, int) else len(fired or [])
         messages.success(request, _("Due timers fired: %(count)s") % {"count": count})
+        restarted, failed = recover_interrupted_work()
+        if restarted or failed:
+            messages.info(
+                request,
+                _("Interrupted imports and exports: %(restarted)s restarted, %(failed)s failed.")
+                % {"restarted": restarted, "failed": failed},
+            )
         return redirect("work:office")
 
 
