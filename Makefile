@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
+BENCH_REPETITIONS ?= 5
 
 .DEFAULT_GOAL := help
 
@@ -50,9 +51,9 @@ format: $(VENV)/.dev ## Apply ruff's formatting and safe fixes
 ci: ## What CI runs: the tests on SQLite, then again on PostgreSQL and Redis
 	bash .ci/run
 
-bench: $(VENV)/.dev ## Benchmarks: 50,000-row import and 1,000-application export, time and peak memory
+bench: $(VENV)/.dev ## Benchmarks: 50,000-row import and 1,000-application export, ABAB against openpyxl alone
 	$(PY) manage.py compile_catalogue
-	$(PY) -m bench
+	$(PY) -m bench.abab $(BENCH_REPETITIONS) bench.import_roster bench.export
 
 clean: ## Remove the virtualenv, the SQLite database and uploads
 	rm -rf $(VENV) db.sqlite3 media staticfiles

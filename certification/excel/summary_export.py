@@ -16,8 +16,9 @@ from pathlib import Path
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import F, FloatField, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -57,16 +58,25 @@ def text_cell(cell, text, *, text_format=True):
     return cell
 
 
+# A str starting with one of these needs a cell object: a formula trigger (quote prefix), "#" (an error code such as
+# #N/A would be written as an error) or a line break (normalised to LF).
+_NEEDS_CELL = frozenset((*QUOTE_PREFIX_TRIGGERS, "#", "\r"))
+
+
 class _RowWriter:
-    """Appends rows to a write-only sheet: str values become escaped text cells, others are written as they are."""
+    """Appends rows to a write-only sheet, passing every value that is safe as it is.
+
+    openpyxl takes a plain str as a string cell unless it starts with "=", is an error code or holds an illegal
+    control character; a str that starts with none of `_NEEDS_CELL` and is printable (no control character, no line
+    break) is passed plain. Only the rest becomes an escaped `text_cell`: handing openpyxl a cell object costs a
+    ValueError it raises and catches per cell (bench/export.py).
+    """
 
     def __init__(self, ws):
         self.ws = ws
         self.bold = Font(bold=True)
 
-    def cell(self, value, *, bold=False):
-        if not bold and not isinstance(value, str):
-            return value  # numbers and blanks need no cell object: openpyxl writes them as they are
+    def _cell(self, value, bold):
         cell = WriteOnlyCell(self.ws)
         if isinstance(value, str):
             text_cell(cell, value, text_format=False)
@@ -77,7 +87,18 @@ class _RowWriter:
         return cell
 
     def row(self, values, *, bold=False):
-        self.ws.append([self.cell(value, bold=bold) for value in values])
+        if bold:
+            self.ws.append([self._cell(value, True) for value in values])
+            return
+        needs_cell = _NEEDS_CELL
+        self.ws.append(
+            [
+                self._cell(value, False)
+                if isinstance(value, str) and value and (value[0] in needs_cell or not value.isprintable())
+                else value
+                for value in values
+            ]
+        )
 
 
 def _number(value):
@@ -201,22 +222,39 @@ def district_summary_rows(district):
             "indicator__dimension__order",
             "indicator__order",
         )
+        # Numbers leave the database as floats, what the sheet holds: no Decimal built per cell to be converted back.
+        .annotate(
+            maximum=Cast("indicator__max_score", FloatField()),
+            combined=Cast("value", FloatField()),
+            spread_float=Cast("spread", FloatField()),
+            reconciled=Cast("reconciled_value", FloatField()),
+        )
         .values_list(
             "application__cluster__name",
             "application__year",
             "indicator__code",
             "indicator__title",
-            "indicator__max_score",
-            "value",
+            "maximum",
+            "combined",
             "not_applicable",
-            "spread",
+            "spread_float",
             "disagreement",
-            "reconciled_value",
+            "reconciled",
             "reconciled_reason",
             "veto_met",
         )
     )
     return applications, details
+
+
+def _raw_rows(queryset, size=2000):
+    """The rows of a values_list queryset straight from the cursor: no per-row converters (booleans may come back
+    as 0/1 and numbers as the database's floats; the callers' lookups and cells take both)."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(size):
+            yield from rows
 
 
 def _write_district(workbook, district, report):
@@ -241,15 +279,28 @@ def _write_district(workbook, district, report):
         ],
         bold=True,
     )
+    # Labels translated once per value, not per row: get_FOO_display() hashes lazy choices on every call.
+    labels = {}
+
+    def label(instance, name):
+        value = getattr(instance, name)
+        key = (type(instance), name, value)
+        if key not in labels:
+            labels[key] = str(getattr(instance, f"get_{name}_display")())
+        return labels[key]
+
+    standards = {}
     for application in applications.iterator(chunk_size=500):
+        if application.standard_id not in standards:
+            standards[application.standard_id] = str(application.standard)
         writer.row(
             [
                 application.cluster.name,
-                application.cluster.get_kind_display(),
-                application.get_target_tier_display(),
+                label(application.cluster, "kind"),
+                label(application, "target_tier"),
                 application.year,
-                str(application.standard),
-                application.get_status_display(),
+                standards[application.standard_id],
+                label(application, "status"),
                 _number(application.total_score),
                 _number(application.standard.pass_score),
                 _yes_no(application.vetoes_met),
@@ -260,6 +311,7 @@ def _write_district(workbook, district, report):
         report(done, total)
     ws = workbook.create_sheet(_("Indicator details")[:31])
     writer = _RowWriter(ws)
+    yes_no = {value: _yes_no(value) for value in (True, False, None)}  # translated once, not per cell
     writer.row(
         [
             _("Cluster"),
@@ -289,20 +341,20 @@ def _write_district(workbook, district, report):
         reconciled,
         reason,
         veto,
-    ) in details.iterator(chunk_size=2000):
+    ) in _raw_rows(details):
         writer.row(
             [
                 cluster,
                 year,
                 code,
                 title,
-                _number(maximum),
-                "N/A" if na else _number(value),
-                _number(spread),
-                _yes_no(disagreement),
-                _number(reconciled),
+                maximum,
+                "N/A" if na else value,
+                spread,
+                yes_no[disagreement],
+                reconciled,
                 reason,
-                _yes_no(veto),
+                yes_no[veto],
             ]
         )
         done += 1
