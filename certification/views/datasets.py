@@ -19,7 +19,7 @@ from certification.datasets import DATASETS
 from certification.datasets.template import build_template
 from certification.domain.datasets import datasets_of, start_import
 from certification.domain.errors import DomainError
-from certification.forms.evidence import EvidenceUploadForm
+from certification.forms.evidence import DatasetUploadForm
 from certification.models import DatasetImport
 from certification.permissions import get_application_for
 from certification.uploads import EvidenceUploadLimitHandler, max_upload_bytes
@@ -79,7 +79,7 @@ def _dataset_import(request, pk, code, limit):
     dataset = _dataset_or_404(application, code)
     data, files = request.POST, request.FILES
     refusal = limit.refusal().message if limit.too_large else None
-    form = EvidenceUploadForm(data, files, requirement_pk=dataset.code, refusal=refusal)
+    form = DatasetUploadForm(data, files, requirement_pk=dataset.code, refusal=refusal)
     status = 400
     if form.is_valid():
         try:
