@@ -391,6 +391,15 @@ def run_import(dataset_import):
     context = _context(dataset_import.application)
     writer = _RowWriter(dataset, dataset_import, worker)
     try:
+        return _read_and_write(dataset, dataset_import, context, writer, worker)
+    except _ClaimLost:  # also when raised while failing the import: the new claimant owns it now
+        logger.warning("Import %s was taken from worker %s; it stops here", dataset_import.pk, worker)
+        dataset_import.refresh_from_db()
+        return dataset_import
+
+
+def _read_and_write(dataset, dataset_import, context, writer, worker):
+    try:
         path = dataset_import.workbook.path
         outcome = reader.read(dataset, path, context, on_progress=writer.report, on_record=writer)
         if not outcome.ok:
@@ -399,11 +408,10 @@ def run_import(dataset_import):
         dataset_import.rows_count = outcome.rows
         return _finish(dataset, dataset_import, outcome.years, worker)
     except _ClaimLost:
-        logger.warning("Import %s was taken from worker %s; it stops here", dataset_import.pk, worker)
-        dataset_import.refresh_from_db()
-        return dataset_import
+        raise
     except DomainError as refused:
-        return _fail(dataset_import, [reader.error_entry(refused.message)], 1, dataset_import.rows_count, worker=worker)
+        entry = reader.error_entry(refused.message)
+        return _fail(dataset_import, [entry], 1, dataset_import.rows_count, worker=worker)
     except Exception:
         logger.exception("Import %s of %s failed", dataset_import.pk, dataset.code)
         entry = reader.error_entry(_("The import stopped because of a server error. Upload the workbook again."))
@@ -415,8 +423,8 @@ def sweep_stale_imports():
 
     Beat runs this every minute (`certification.sweep_stale_claims`); without beat, `manage.py fire_timers` and the
     office's button do. Each import is handled in its own transaction with its row locked and its partial rows
-    deleted in it. A pending import whose message was lost (never claimed, older than the stale time) is queued
-    again. Side effects: "dataset.import_restarted" or "dataset.import_failed" audit rows, tasks queued on commit.
+    deleted in it. (A pending import's message is not lost: it waits in the broker, acknowledged only once run.)
+    Side effects: "dataset.import_restarted" or "dataset.import_failed" audit rows, tasks queued on commit.
     Returns (restarted, failed) counts.
     """
     restarted = failed = 0
@@ -455,11 +463,6 @@ def sweep_stale_imports():
             )
             transaction.on_commit(partial(_queue, current.pk))
             restarted += 1
-    lost = DatasetImport.objects.filter(
-        status=DatasetImport.Status.PENDING, attempts=0, created__lt=stale_before
-    ).values_list("pk", flat=True)
-    for pk in list(lost):
-        _queue(pk)
     return restarted, failed
 
 
