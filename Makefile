@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
-BENCH_REPETITIONS ?= 5
+BENCH_REPETITIONS ?= 3
 
 .DEFAULT_GOAL := help
 

@@ -7,6 +7,7 @@ part lists ``CASES`` (ours first, the anchor last), ``GOAL`` (the ratio to meet,
 (process time of the measured run) beside ``seconds`` from ``run_case``.
 """
 
+import os
 import statistics
 import sys
 import time
@@ -14,15 +15,21 @@ import tracemalloc
 
 from bench.__main__ import _spawn
 
-REPETITIONS = 5
+REPETITIONS = 3
 MODULES = ["bench.import_roster", "bench.export"]
 
 
 def timed(function, *args):
-    """(wall seconds, CPU seconds) of one call, then the tracemalloc peak of a second call (it slows what it sees)."""
+    """(wall seconds, CPU seconds) of one call, then the tracemalloc peak of a second call (it slows what it sees).
+
+    With BENCH_TRACEMALLOC=0 the second call is skipped and the peak is None: `alternate` measures it in its first
+    round only, so the later rounds cost one run each and their peak RSS is that of one run.
+    """
     wall, cpu = time.perf_counter(), time.process_time()
     function(*args)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    if os.environ.get("BENCH_TRACEMALLOC", "1") == "0":
+        return wall, cpu, None
     tracemalloc.start()
     try:
         function(*args)
@@ -43,9 +50,11 @@ def alternate(module_name, repetitions=REPETITIONS):
 
     module = importlib.import_module(module_name)
     runs = {case: [] for case in module.CASES}
-    for _round in range(repetitions):
+    for number in range(repetitions):
+        os.environ["BENCH_TRACEMALLOC"] = "1" if number == 0 else "0"
         for case in module.CASES:
             runs[case] += _spawn(module_name, case)
+    os.environ.pop("BENCH_TRACEMALLOC")
     ours, anchor = runs[module.CASES[0]], runs[module.CASES[-1]]
     wall_ratios = [a["seconds"] / b["seconds"] for a, b in zip(ours, anchor, strict=True)]
     cpu_ratios = [a["cpu"] / b["cpu"] for a, b in zip(ours, anchor, strict=True)]
@@ -55,8 +64,8 @@ def alternate(module_name, repetitions=REPETITIONS):
         print(f"  {results[0]['label']}")
         print(
             f"    wall s {_spread([r['seconds'] for r in results])}   cpu s {_spread([r['cpu'] for r in results])}   "
-            f"peak RSS MiB {_spread([r['maxrss'] for r in results], mib, 0)}   "
-            f"tracemalloc MiB {_spread([r['peak'] for r in results], mib, 1)}"
+            f"peak RSS MiB {_spread([r['maxrss'] for r in results[1:] or results], mib, 0)} (one run)   "
+            f"tracemalloc peak MiB {results[0]['peak'] / mib:.1f} (first round)"
         )
     print(
         f"  ratio ours / anchor (pairwise): wall {_spread(wall_ratios)}   cpu {_spread(cpu_ratios)}   "
