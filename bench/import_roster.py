@@ -13,10 +13,11 @@ two cases in fresh processes (see bench/abab.py).
 """
 
 import datetime
+import os
 import random
 from pathlib import Path
 
-ROWS = 50_000
+ROWS = int(os.environ.get("BENCH_ROWS", "50000"))  # the roster of issue 11; other sizes show memory is flat
 CASES = ["ours", "openpyxl"]
 GOAL = 1.0  # issue 11: faster than openpyxl read-only alone
 RESULTS = Path(__file__).resolve().parent / "results"
