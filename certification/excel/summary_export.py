@@ -26,7 +26,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
-from certification.models import Application, ExportJob, IndicatorResult, Score, ScoreSheet
+from certification.models import Application, Cluster, ExportJob, IndicatorResult, Score, ScoreSheet, Standard, Tier
 
 from .cells import FORMULA_TRIGGERS, write_text
 
@@ -279,32 +279,49 @@ def _write_district(workbook, district, report):
         ],
         bold=True,
     )
-    # Labels translated once per value, not per row: get_FOO_display() hashes lazy choices on every call.
-    labels = {}
-
-    def label(instance, name):
-        value = getattr(instance, name)
-        key = (type(instance), name, value)
-        if key not in labels:
-            labels[key] = str(getattr(instance, f"get_{name}_display")())
-        return labels[key]
-
-    standards = {}
-    for application in applications.iterator(chunk_size=500):
-        if application.standard_id not in standards:
-            standards[application.standard_id] = str(application.standard)
+    # Straight from the cursor, with every label translated once per value rather than per row (get_FOO_display()
+    # hashes lazy choices on every call): the same cells as the model instances would give.
+    kinds = {value: str(label) for value, label in Cluster.Kind.choices}
+    tiers = {value: str(label) for value, label in Tier.choices}
+    statuses = {value: str(label) for value, label in Application.Status.choices}
+    standards = {
+        standard.pk: str(standard) for standard in Standard.objects.filter(pk__in=applications.values("standard"))
+    }
+    yes_no = {value: _yes_no(value) for value in (True, False, None)}
+    verdicts = {
+        (True, True): _("Passed"),
+        (True, False): _("Failed"),
+        (False, True): _("Pending"),
+        (False, False): _("Not scored"),
+    }
+    rows = applications.annotate(
+        total=Cast("total_score", FloatField()), pass_score=Cast("standard__pass_score", FloatField())
+    ).values_list(
+        "cluster__name",
+        "cluster__kind",
+        "target_tier",
+        "year",
+        "standard",
+        "status",
+        "total",
+        "pass_score",
+        "vetoes_met",
+        "passed",
+    )
+    for name, kind, tier, year, standard, status, total_score, pass_score, vetoes_met, passed in _raw_rows(rows):
+        decided = passed is not None
         writer.row(
             [
-                application.cluster.name,
-                label(application.cluster, "kind"),
-                label(application, "target_tier"),
-                application.year,
-                standards[application.standard_id],
-                label(application, "status"),
-                _number(application.total_score),
-                _number(application.standard.pass_score),
-                _yes_no(application.vetoes_met),
-                _verdict(application),
+                name,
+                kinds[kind],
+                tiers[tier],
+                year,
+                standards[standard],
+                statuses[status],
+                total_score,
+                pass_score,
+                yes_no[vetoes_met],
+                verdicts[(decided, bool(passed) if decided else total_score is not None)],
             ]
         )
         done += 1
