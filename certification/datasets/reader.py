@@ -142,16 +142,59 @@ def _parse_small(archive, name):
         raise _not_a_workbook() from None
 
 
-def _count(archive, name, *tags):
-    """How many times any of `tags` opens in part `name`, streamed: the part is never held whole."""
-    count, carry = 0, b""
+def _count(archive, name, groups):
+    """How many times any tag of each group in `groups` opens in part `name`, streamed: never held whole."""
+    counts, carry = [0] * len(groups), b""
     with archive.open(name) as part:
         while chunk := part.read(CHUNK_BYTES):
             data = carry + chunk
             cut = data.rfind(b"<")  # a tag split between chunks is counted with the next one
             done, carry = (data, b"") if cut < 0 else (data[:cut], data[cut:])
-            count += sum(done.count(tag) for tag in tags)
-    return count + sum(carry.count(tag) for tag in tags)
+            for index, tags in enumerate(groups):
+                counts[index] += sum(done.count(tag) for tag in tags)
+    return [count + sum(carry.count(tag) for tag in tags) for count, tags in zip(counts, groups, strict=True)]
+
+
+_ODS_ROW = re.compile(rb"<table:table-row\b([^>]*?)(?:/>|>(.*?)</table:table-row>)", re.S)
+_ODS_CELL = re.compile(rb"<table:(?:covered-)?table-cell\b([^>]*)>")
+_ODS_ROWS_REPEATED = re.compile(rb'table:number-rows-repeated="(\d+)"')
+_ODS_COLUMNS_REPEATED = re.compile(rb'table:number-columns-repeated="(\d+)"')
+# Cells of the sheet's range: 20 per row of the limit (a data set has at most a dozen columns), ~70 MiB in calamine.
+MAX_CELLS = MAX_ROWS * 20
+MAX_ODS_ROW_BYTES = 8 * 1024 * 1024
+
+
+def _repeat(pattern, attributes):
+    found = pattern.search(attributes)
+    return int(found.group(1)) if found else 1
+
+
+def _ods_extent(archive):
+    """(rows, cells) the reader would lay out for content.xml, streamed: repeats counted as they will be expanded.
+
+    An OpenDocument row or cell can say "repeated a million times"; calamine lays out every repeat up to the last
+    cell holding a value, so that is what is counted (a trailing block of empty rows, as LibreOffice writes, is not).
+    """
+    rows = last_rows = width = 0
+    carry = b""
+    with archive.open("content.xml") as part:
+        while chunk := part.read(CHUNK_BYTES):
+            data, end = carry + chunk, 0
+            for row in _ODS_ROW.finditer(data):
+                end = row.end()
+                position = row_width = 0
+                for cell in _ODS_CELL.finditer(row.group(2) or b""):
+                    position += _repeat(_ODS_COLUMNS_REPEATED, cell.group(1))
+                    if b"office:value-type" in cell.group(1):
+                        row_width = position
+                rows += _repeat(_ODS_ROWS_REPEATED, row.group(1))
+                if row_width:
+                    last_rows, width = rows, max(width, row_width)
+            rest = data.find(b"<table:table-row", end)
+            carry = data[rest:] if rest >= 0 else data[max(end, len(data) - 32) :]
+            if len(carry) > MAX_ODS_ROW_BYTES:
+                raise _too_large_unpacked()
+    return last_rows, last_rows * width
 
 
 def _sheet_part(archive, title):
@@ -222,8 +265,10 @@ def check_archive(dataset, path):
                 if "content.xml" not in names:
                     raise _not_a_workbook()
                 _refuse_dtd(archive, entries)
-                rows = _count(archive, "content.xml", b"<table:table-row ", b"<table:table-row>")
+                rows, cells = _ods_extent(archive)
                 _refuse_over_limit(dataset, rows)
+                if cells > MAX_CELLS:
+                    raise _too_large_unpacked()
                 return _Archive("ods", rows)
             if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
                 raise _not_a_workbook()
@@ -235,8 +280,10 @@ def check_archive(dataset, path):
             declared = _DIMENSION.search(_read_part(archive, part, PROLOG_BYTES))
             if declared and declared.group(1):
                 _refuse_over_limit(dataset, int(declared.group(1)))
-            rows = _count(archive, part, b"<row ", b"<row>", b":row ", b":row>")
+            rows, cells = _count(archive, part, [(b"<row ", b"<row>", b":row ", b":row>"), (b"<c ", b"<c>", b":c ")])
             _refuse_over_limit(dataset, rows)
+            if cells > MAX_CELLS:  # calamine lays out rows × columns: a wide sheet costs memory as a long one does
+                raise _too_large_unpacked()
             percent = any(column.kind == "percent" for column in dataset.columns)
             return _Archive("xlsx", rows, percent and _has_percent_styles(archive, names))
         except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, RuntimeError):

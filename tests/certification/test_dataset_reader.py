@@ -151,3 +151,46 @@ def test_import_of_an_ods_roster_stores_its_rows(settings, tmp_path, cluster, dj
         ("T00002", datetime.date(2025, 9, 1), 3),
     ]
     assert dataset_import.evidence_files.get().content_type == "application/vnd.oasis.opendocument.spreadsheet"
+
+
+EMPTY_ROWS = (
+    b'<table:table-row table:number-rows-repeated="1048000">'
+    b'<table:table-cell table:number-columns-repeated="1024"/></table:table-row>'
+)
+VALUED_ROW = b'<table:table-row><table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row>'
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("tail", "refusal"),
+    [
+        # LibreOffice ends a sheet with one repeated empty row: it holds nothing and is not laid out.
+        (EMPTY_ROWS, None),
+        # Repeated empty rows before a value are laid out, a million cells each column (588 MiB in calamine).
+        (
+            EMPTY_ROWS + VALUED_ROW,
+            "工作表有 1048004 行，交流轮岗名册 工作簿最多只能有 100000 行数据。请拆分为多个文件后上传。",
+        ),
+        # One valued cell repeated across 16,384 columns for each of 200 rows.
+        (
+            b'<table:table-row table:number-rows-repeated="200"><table:table-cell office:value-type="float" '
+            b'office:value="1" table:number-columns-repeated="16384"/></table:table-row>',
+            "工作簿解压后过大，请把数据拆分成几个较小的文件。",
+        ),
+    ],
+    ids=["trailing-empty-rows", "empty-rows-before-a-value", "repeated-columns"],
+)
+def test_reader_counts_ods_repeats_as_they_would_be_laid_out(tmp_path, cluster, tail, refusal):
+    content = rewrite(
+        ods_bytes("rotation", roster(2)),
+        "content.xml",
+        lambda xml: xml.replace(b"</table:table>", tail + b"</table:table>"),
+    )
+    context = ImportContext(schools_by_name={school.name: school for school in cluster.schools.all()})
+
+    outcome = reader.read(ROTATION, write(tmp_path, content, "book.ods"), context)
+
+    if refusal is None:
+        assert (outcome.ok, outcome.rows) == (True, 2)
+    else:
+        assert [error["message"] for error in outcome.errors] == [refusal]
