@@ -8,8 +8,9 @@ from celery import shared_task
 
 from certification.datasets.tasks import task_import_dataset
 from certification.domain import audit, notify
+from certification.domain.datasets import sweep_stale_imports
 from certification.domain.retention import sweep_storage
-from certification.excel.summary_export import task_build_export
+from certification.excel.summary_export import sweep_stale_exports, task_build_export
 from certification.models import Notification
 
 # Celery's autodiscovery loads this module only: tasks defined beside their domain are registered by importing them.
@@ -38,3 +39,15 @@ def task_sweep_storage():
 @shared_task(name="certification.verify_and_anchor_audit")
 def task_verify_and_anchor_audit():
     return len(audit.verify_and_anchor())
+
+
+def recover_interrupted_work():
+    """Sweep stale imports and exports; (restarted, failed) counts summed. Beat, `fire_timers` and the button."""
+    counts = [sweep_stale_imports(), sweep_stale_exports()]
+    return sum(count[0] for count in counts), sum(count[1] for count in counts)
+
+
+@shared_task(name="certification.sweep_stale_claims")
+def task_sweep_stale_claims():
+    """Restart or fail the imports and exports whose workers died (beat, every minute)."""
+    return recover_interrupted_work()

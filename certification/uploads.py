@@ -91,6 +91,9 @@ FILE_TYPES = {
         FileType("mp4", "MP4", "video/mp4", (".mp4",)),
     )
 }
+# Data set imports also take OpenDocument spreadsheets (LibreOffice, WPS); evidence keeps them only from an import.
+ODS = FileType("ods", "OpenDocument (.ods)", "application/vnd.oasis.opendocument.spreadsheet", (".ods",))
+SPREADSHEET_TYPES = {file_type.key: file_type for file_type in (FILE_TYPES["xlsx"], ODS)}
 OFFICE_MAIN_TYPES = {file_type.office_main: file_type for file_type in FILE_TYPES.values() if file_type.office_main}
 
 # Compound File Binary: .doc/.xls/.ppt, WPS's own formats, and Office Open XML files encrypted with a password.
@@ -101,8 +104,8 @@ MP4_BRANDS = {b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"mp41", b"m
 JPEG_MARKERS = set(range(0xE0, 0xF0)) | {0xDB, 0xC0, 0xC2, 0xFE}
 
 
-def allowed_types_text():
-    return "、".join(file_type.label for file_type in FILE_TYPES.values())
+def allowed_types_text(types=None):
+    return "、".join(file_type.label for file_type in (types or FILE_TYPES).values())
 
 
 def max_upload_bytes():
@@ -293,7 +296,7 @@ def _office_type(fileobj):
         try:
             info = archive.getinfo("[Content_Types].xml")
         except KeyError:
-            return None
+            return _opendocument_type(archive, lowered)
         if info.file_size > CONTENT_TYPES_MAX_BYTES:
             return None
         try:
@@ -322,6 +325,20 @@ def _office_type(fileobj):
             if file_type is not None and part_name.lstrip("/") in names:
                 return file_type
     return None
+
+
+def _opendocument_type(archive, lowered):
+    """ODS for an OpenDocument spreadsheet (its first part, `mimetype`, names it), else None."""
+    if "mimetype" not in lowered:
+        return None
+    if any(name.startswith(("basic/", "scripts/")) for name in lowered):
+        raise _macro_refusal()
+    try:
+        with archive.open("mimetype") as part:
+            declared = part.read(100).strip()
+    except (KeyError, zipfile.BadZipFile, NotImplementedError, OSError, EOFError, ValueError, RuntimeError):
+        return None
+    return ODS if declared == ODS.content_type.encode() else None
 
 
 def detect_type(fileobj):
@@ -360,15 +377,21 @@ def too_large(limit):
     )
 
 
-def validate_upload(fileobj, name, size):
+def validate_upload(fileobj, name, size, *, types=None):
     """Return the FileType of an upload that may be kept, or raise UploadRejected saying why it may not.
 
     `fileobj` must be seekable (Django's uploaded files are). Checks, in order: size, type by content (with the
     zip checks before any part is parsed), macros, then that the name's extension agrees with the content.
+    `types` are the accepted FileTypes by key (FILE_TYPES, evidence's, by default).
     """
+    types = types or FILE_TYPES
     check_size(size)
     file_type = detect_type(fileobj)
     fileobj.seek(0)
+    if file_type is not None and file_type.key not in types:
+        raise UploadRejected(
+            _("This kind of file is not accepted. Upload one of: %(types)s.") % {"types": allowed_types_text(types)}
+        )
     if file_type is None:
         if _read_at(fileobj, 0, 8) == OLE2_MAGIC:
             fileobj.seek(0)
@@ -379,7 +402,7 @@ def validate_upload(fileobj, name, size):
                 )
             )
         raise UploadRejected(
-            _("This kind of file is not accepted. Upload one of: %(types)s.") % {"types": allowed_types_text()}
+            _("This kind of file is not accepted. Upload one of: %(types)s.") % {"types": allowed_types_text(types)}
         )
     extension = extension_of(name)
     if extension not in file_type.extensions:

@@ -312,8 +312,11 @@ CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "") or None
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# Imports and exports refresh a heartbeat as they write; one silent for this long belonged to a worker that died.
+CLAIM_STALE_SECONDS = _env_int("CLAIM_STALE_SECONDS", 120, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "fire-due-timers": {"task": "certification.fire_due_timers", "schedule": 60.0},
+    "sweep-stale-claims": {"task": "certification.sweep_stale_claims", "schedule": 60.0},
     "task-deadline-reminders": {"task": "certification.send_deadline_reminders", "schedule": 3600.0},
     "sweep-storage": {"task": "certification.sweep_storage", "schedule": 86400.0},
 }

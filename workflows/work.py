@@ -58,6 +58,7 @@ from certification.scope import (
     sees_panel,
     sees_results,
 )
+from certification.tasks import recover_interrupted_work
 
 from .engine import end_publicity_now_for_demo, fire_due_timers, remove_from_running_panel
 from .flows import CertificationFlow
@@ -375,6 +376,13 @@ class FireTimersView(LoginRequiredMixin, View):
         fired = fire_due_timers()
         count = fired if isinstance(fired, int) else len(fired or [])
         messages.success(request, _("Due timers fired: %(count)s") % {"count": count})
+        restarted, failed = recover_interrupted_work()
+        if restarted or failed:
+            messages.info(
+                request,
+                _("Interrupted imports and exports: %(restarted)s restarted, %(failed)s failed.")
+                % {"restarted": restarted, "failed": failed},
+            )
         return redirect("work:office")
 
 

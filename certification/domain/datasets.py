@@ -14,10 +14,17 @@ Two steps, so that a 50,000-row roster never holds up a request:
    becomes `done`. (One pass rather than validate-then-write: openpyxl's parsing is most of the cost.)
 """
 
+import datetime
 import logging
+import os
+import socket
+import time
+import uuid
 
+from django.conf import settings
 from django.core.files import File
-from django.db import transaction
+from django.db import connection, models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,7 +39,11 @@ from .evidence import can_upload, check_can_upload, check_may_manage, upload_evi
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 2000
+# An import whose workers died this many times fails with "upload it again" instead of starting over.
+MAX_ATTEMPTS = 3
+# A worker refreshes its claim at least this often while it reads (and with every batch it writes).
+HEARTBEAT_SECONDS = 5
 
 
 def dataset_requirements(application, dataset_code):
@@ -73,8 +84,8 @@ def start_import(application, dataset_code, uploaded_file, *, by):
     Refuses (DomainError, nothing stored): a user who is not the cluster's lead (403); a data set the standard does
     not ask for (400); when none of the data set's evidence takes uploads now, e.g. its stage is submitted (409);
     a file that is not an .xlsx workbook by content, too large, a zip bomb or macro-enabled (400).
-    Side effects: the workbook stored as datasets/<application>/<uuid>.xlsx, a DatasetImport row, a "dataset.import_started" audit
-    row, and `certification.import_dataset` queued on commit.
+    Side effects: the workbook stored as datasets/<application>/<uuid>.<xlsx|ods>, a DatasetImport row, a
+    "dataset.import_started" audit row, and `certification.import_dataset` queued on commit.
     """
     check_may_manage(by, application)
     dataset = DATASETS.get(dataset_code)
@@ -84,12 +95,9 @@ def start_import(application, dataset_code, uploaded_file, *, by):
     _check_takes_uploads(application, requirements)
 
     name = uploads.sanitise_filename(getattr(uploaded_file, "name", "") or "")
-    file_type = uploads.validate_upload(uploaded_file, name, uploaded_file.size)
-    if file_type.key != "xlsx":
-        raise InvalidInput(
-            _("The file is not an Excel workbook (.xlsx). Download the template, fill it in and upload it.")
-        )
-    with uploads.keeping(uploaded_file, f"datasets/{application.pk}", suffix=".xlsx") as stored, transaction.atomic():
+    file_type = uploads.validate_upload(uploaded_file, name, uploaded_file.size, types=uploads.SPREADSHEET_TYPES)
+    folder = f"datasets/{application.pk}"
+    with uploads.keeping(uploaded_file, folder, suffix=file_type.extensions[0]) as stored, transaction.atomic():
         dataset_import = DatasetImport.objects.create(
             application=application,
             dataset=dataset_code,
@@ -110,19 +118,85 @@ def start_import(application, dataset_code, uploaded_file, *, by):
     return dataset_import
 
 
-def _set_progress(dataset_import, percent):
-    DatasetImport.objects.filter(pk=dataset_import.pk).update(progress=percent)
+class _ClaimLost(Exception):
+    """The import was taken from this worker (its heartbeat went stale and the sweep restarted or failed it)."""
 
 
-def _fail(dataset_import, errors, error_count, rows):
-    dataset_import.status = DatasetImport.Status.FAILED
-    dataset_import.errors = errors
-    dataset_import.error_count = error_count
-    dataset_import.rows_count = rows
-    dataset_import.progress = 100
-    dataset_import.finished = timezone.now()
+def _worker_name():
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _stale_before():
+    return timezone.now() - datetime.timedelta(seconds=settings.CLAIM_STALE_SECONDS)
+
+
+def _delete_rows(dataset_import):
+    DATASETS[dataset_import.dataset].model.objects.filter(dataset_import_id=dataset_import.pk).delete()
+
+
+def _claim(dataset_import, worker):
+    """Claim a pending import, or a running one whose worker died (stale heartbeat) after deleting its rows.
+
+    One transaction with the import row locked, so that a sweep or a second delivery cannot claim it too. Returns
+    the claimed import, or None when it is finished or claimed by a live worker.
+    """
     with transaction.atomic():
-        dataset_import.save(update_fields=["status", "errors", "error_count", "rows_count", "progress", "finished"])
+        current = DatasetImport.objects.select_for_update().filter(pk=dataset_import.pk).first()
+        if current is None:
+            return None
+        stale = current.status == DatasetImport.Status.RUNNING and (
+            current.heartbeat_at is None or current.heartbeat_at < _stale_before()
+        )
+        if current.status != DatasetImport.Status.PENDING and not stale:
+            return None
+        if stale:
+            _delete_rows(current)
+            if current.attempts >= MAX_ATTEMPTS:
+                _fail_interrupted(current)
+                return None
+            current.restarts += 1
+            audit.record(
+                "dataset.import_restarted",
+                actor=current.created_by,
+                application=current.application,
+                obj=current,
+                from_state=DatasetImport.Status.RUNNING,
+                to_state=DatasetImport.Status.RUNNING,
+                payload={"dataset": current.dataset, "attempt": current.attempts + 1, "worker": worker},
+            )
+        current.status = DatasetImport.Status.RUNNING
+        current.claimed_by = worker
+        current.heartbeat_at = timezone.now()
+        current.attempts += 1
+        current.progress = 0
+        current.rows_count = 0
+        current.save(
+            update_fields=["status", "claimed_by", "heartbeat_at", "attempts", "restarts", "progress", "rows_count"]
+        )
+    return current
+
+
+def _fail(dataset_import, errors, error_count, rows, *, worker=None):
+    """Mark the import failed and delete its rows, in one transaction; only while `worker` holds the claim."""
+    with transaction.atomic():
+        claimed = DatasetImport.objects.select_for_update().filter(
+            pk=dataset_import.pk, status=DatasetImport.Status.RUNNING
+        )
+        if worker is not None:
+            claimed = claimed.filter(claimed_by=worker)
+        if not claimed.exists():
+            raise _ClaimLost
+        _delete_rows(dataset_import)
+        dataset_import.status = DatasetImport.Status.FAILED
+        dataset_import.errors = errors
+        dataset_import.error_count = error_count
+        dataset_import.rows_count = rows
+        dataset_import.progress = 100
+        dataset_import.claimed_by = ""
+        dataset_import.finished = timezone.now()
+        dataset_import.save(
+            update_fields=["status", "errors", "error_count", "rows_count", "progress", "claimed_by", "finished"]
+        )
         audit.record(
             "dataset.import_failed",
             actor=dataset_import.created_by,
@@ -135,29 +209,109 @@ def _fail(dataset_import, errors, error_count, rows):
     return dataset_import
 
 
-class _BatchWriter:
-    """Collects the rows the reader hands on and writes them in committed batches tagged with the import."""
+def _fail_interrupted(dataset_import):
+    """Inside the caller's transaction, with the row locked: fail an import whose workers kept dying."""
+    dataset_import.status = DatasetImport.Status.FAILED
+    dataset_import.errors = [
+        {**reader.error_entry(_("Import failed; upload the workbook again.")), "interrupted": True}
+    ]
+    dataset_import.error_count = 1
+    dataset_import.progress = 100
+    dataset_import.claimed_by = ""
+    dataset_import.finished = timezone.now()
+    dataset_import.save(update_fields=["status", "errors", "error_count", "progress", "claimed_by", "finished"])
+    audit.record(
+        "dataset.import_failed",
+        actor=dataset_import.created_by,
+        application=dataset_import.application,
+        obj=dataset_import,
+        from_state=DatasetImport.Status.RUNNING,
+        to_state=DatasetImport.Status.FAILED,
+        payload={"dataset": dataset_import.dataset, "interrupted": dataset_import.attempts},
+    )
 
-    def __init__(self, dataset, dataset_import):
-        self.model = dataset.model
-        self.common = {"application_id": dataset_import.application_id, "dataset_import_id": dataset_import.pk}
+
+class _RowWriter:
+    """Writes the rows the reader hands on in batches, each in one transaction with the claim's heartbeat.
+
+    The INSERT is built once from the model's concrete fields and run with `executemany`: no model instance and
+    no per-row SQL compilation (bulk_create spent most of the import's time there). Values pass through as the
+    database adapters take them; a related object becomes its key and a JSON field is prepared by the field.
+    """
+
+    def __init__(self, dataset, dataset_import, worker):
+        model = dataset.model
+        self.fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+        quote = connection.ops.quote_name
+        self.sql = "INSERT INTO {} ({}) VALUES ({})".format(
+            quote(model._meta.db_table),
+            ", ".join(quote(field.column) for field in self.fields),
+            ", ".join(["%s"] * len(self.fields)),
+        )
+        self.fixed = {"application": dataset_import.application_id, "dataset_import": dataset_import.pk}
+        self.names = [field.name for field in self.fields]
+        self.defaults = [None if field.name in self.fixed else field.get_default() for field in self.fields]
+        self.prepare = [self._preparer(field) for field in self.fields]
+        self.import_pk = dataset_import.pk
+        self.worker = worker
         self.batch = []
+        self.written = 0
+        self.progress = 0
+        self.beaten = time.monotonic()
+
+    @staticmethod
+    def _preparer(field):
+        if field.is_relation:
+            return lambda value: getattr(value, "pk", value)
+        if isinstance(field, models.JSONField):
+            return lambda value: field.get_db_prep_save(value, connection)
+        return None
 
     def __call__(self, row_number, fields):
-        self.batch.append(self.model(row_number=row_number, **self.common, **fields))
+        fields = {**fields, **self.fixed, "row_number": row_number}
+        values = [fields.get(name, default) for name, default in zip(self.names, self.defaults, strict=True)]
+        for index, prepare in enumerate(self.prepare):
+            if prepare is not None:
+                values[index] = prepare(values[index])
+        self.batch.append(values)
         if len(self.batch) >= BATCH_SIZE:
             self.flush()
 
+    def report(self, done, total):
+        """The reader's progress: shown with the next batch, or at once when no row was written for a while (the
+        rows after a first error are only checked), so that the heartbeat never stops while the worker lives."""
+        self.progress = min(99, 99 * done // total)
+        if time.monotonic() - self.beaten > HEARTBEAT_SECONDS:
+            self.flush()
+
     def flush(self):
-        if self.batch:
-            self.model.objects.bulk_create(self.batch)
-            self.batch = []
+        """Write the batch and refresh the heartbeat and progress in one transaction; _ClaimLost if taken."""
+        self.beaten = time.monotonic()
+        with transaction.atomic():
+            update = {
+                "heartbeat_at": timezone.now(),
+                "rows_count": self.written + len(self.batch),
+                "progress": self.progress,
+            }
+            if not DatasetImport.objects.filter(
+                pk=self.import_pk, status=DatasetImport.Status.RUNNING, claimed_by=self.worker
+            ).update(**update):
+                raise _ClaimLost
+            if self.batch:
+                with connection.cursor() as cursor:
+                    cursor.executemany(self.sql, self.batch)
+        self.written += len(self.batch)
+        self.batch = []
 
 
-def _finish(dataset, dataset_import, years):
+def _finish(dataset, dataset_import, years, worker):
     """Keep the workbook as evidence, retire the previous import and make this one current. One transaction."""
     with transaction.atomic():
         application = Application.objects.select_for_update().get(pk=dataset_import.application_id)
+        if not DatasetImport.objects.select_for_update().filter(
+            pk=dataset_import.pk, status=DatasetImport.Status.RUNNING, claimed_by=worker
+        ):
+            raise _ClaimLost
         requirements = dataset_requirements(application, dataset.code)
         open_now = _check_takes_uploads(application, requirements)
         kept = []
@@ -169,6 +323,7 @@ def _finish(dataset, dataset_import, years):
                         requirement,
                         File(workbook, name=dataset_import.original_name),
                         by=dataset_import.created_by,
+                        types=uploads.SPREADSHEET_TYPES,
                     )
                 )
         previous = list(
@@ -181,8 +336,9 @@ def _finish(dataset, dataset_import, years):
         dataset_import.status = DatasetImport.Status.DONE
         dataset_import.progress = 100
         dataset_import.years = sorted(years)
+        dataset_import.claimed_by = ""
         dataset_import.finished = timezone.now()
-        dataset_import.save(update_fields=["status", "progress", "years", "finished"])
+        dataset_import.save(update_fields=["status", "progress", "years", "rows_count", "claimed_by", "finished"])
         dataset_import.evidence_files.set(kept)
         audit.record(
             "dataset.imported",
@@ -218,45 +374,97 @@ def _refused_across_rows(dataset, dataset_import):
 def run_import(dataset_import):
     """Read every row of a pending import in one pass, write its rows and make them the data set's current data.
 
-    Safe to run twice: only a pending import is claimed (pending → running, one UPDATE); any other state returns
-    the import untouched. A wrong workbook ends `failed` with every error listed (at most
-    `reader.MAX_ERRORS_LISTED`, then a count) and none of its rows kept. Side effects: rows of the data set's model, evidence
-    files (see `upload_evidence`), the previous import's rows deleted and its status `replaced`, audit rows
-    "dataset.imported" or "dataset.import_failed".
+    Safe to run twice and after a worker died: the import is claimed (see `_claim`) when pending, or when running
+    with a heartbeat older than CLAIM_STALE_SECONDS (its partial rows are deleted in the claiming transaction and
+    it starts again, "dataset.import_restarted"); otherwise it is returned untouched. Each batch of rows is written
+    with the heartbeat in one transaction; a worker that lost its claim stops without touching anything. A wrong
+    workbook ends `failed` with every error listed (at most `reader.MAX_ERRORS_LISTED`, then a count) and none of
+    its rows kept. Side effects: rows of the data set's model, evidence files (see `upload_evidence`), the previous
+    import's rows deleted and its status `replaced`, audit rows "dataset.imported" or "dataset.import_failed".
     """
-    claimed = DatasetImport.objects.filter(pk=dataset_import.pk, status=DatasetImport.Status.PENDING).update(
-        status=DatasetImport.Status.RUNNING, progress=0
-    )
-    dataset_import.refresh_from_db()
-    if not claimed:
+    worker = _worker_name()
+    claimed = _claim(dataset_import, worker)
+    if claimed is None:
+        dataset_import.refresh_from_db()
         return dataset_import
+    dataset_import = claimed
     dataset = DATASETS[dataset_import.dataset]
-    application = dataset_import.application
-    context = _context(application)
+    context = _context(dataset_import.application)
+    writer = _RowWriter(dataset, dataset_import, worker)
+    try:
+        return _read_and_write(dataset, dataset_import, context, writer, worker)
+    except _ClaimLost:  # also when raised while failing the import: the new claimant owns it now
+        logger.warning("Import %s was taken from worker %s; it stops here", dataset_import.pk, worker)
+        dataset_import.refresh_from_db()
+        return dataset_import
 
-    def on_progress(done, total):
-        _set_progress(dataset_import, min(99, 99 * done // total))
 
-    writer = _BatchWriter(dataset, dataset_import)
+def _read_and_write(dataset, dataset_import, context, writer, worker):
     try:
         with uploads.local_path(dataset_import.workbook.name) as path:
-            outcome = reader.read(dataset, path, context, on_progress=on_progress, on_record=writer)
+            outcome = reader.read(dataset, path, context, on_progress=writer.report, on_record=writer)
         if not outcome.ok:
-            dataset.model.objects.filter(dataset_import=dataset_import).delete()
-            return _fail(dataset_import, outcome.listed_errors(), outcome.error_count, outcome.rows)
+            return _fail(dataset_import, outcome.listed_errors(), outcome.error_count, outcome.rows, worker=worker)
         writer.flush()
         refused = _refused_across_rows(dataset, dataset_import)
         if refused:
-            dataset.model.objects.filter(dataset_import=dataset_import).delete()
-            return _fail(dataset_import, refused[: reader.MAX_ERRORS_LISTED], len(refused), outcome.rows)
+            return _fail(dataset_import, refused[: reader.MAX_ERRORS_LISTED], len(refused), outcome.rows, worker=worker)
         dataset_import.rows_count = outcome.rows
-        dataset_import.save(update_fields=["rows_count"])
-        return _finish(dataset, dataset_import, outcome.years)
+        return _finish(dataset, dataset_import, outcome.years, worker)
+    except _ClaimLost:
+        raise
     except DomainError as refused:
-        dataset.model.objects.filter(dataset_import=dataset_import).delete()
-        return _fail(dataset_import, [reader.error_entry(refused.message)], 1, dataset_import.rows_count)
+        entry = reader.error_entry(refused.message)
+        return _fail(dataset_import, [entry], 1, dataset_import.rows_count, worker=worker)
     except Exception:
         logger.exception("Import %s of %s failed", dataset_import.pk, dataset.code)
-        dataset.model.objects.filter(dataset_import=dataset_import).delete()
         entry = reader.error_entry(_("The import stopped because of a server error. Upload the workbook again."))
-        return _fail(dataset_import, [entry], 1, dataset_import.rows_count)
+        return _fail(dataset_import, [entry], 1, dataset_import.rows_count, worker=worker)
+
+
+def sweep_stale_imports():
+    """Recover every import whose worker died: restart it (pending, re-queued) or, after MAX_ATTEMPTS, fail it.
+
+    Beat runs this every minute (`certification.sweep_stale_claims`); without beat, `manage.py fire_timers` and the
+    office's button do. Each import is handled in its own transaction with its row locked and its partial rows
+    deleted in it. (A pending import's message is not lost: it waits in the broker, acknowledged only once run.)
+    Side effects: "dataset.import_restarted" or "dataset.import_failed" audit rows, tasks queued on commit.
+    Returns (restarted, failed) counts.
+    """
+    restarted = failed = 0
+    stale_before = _stale_before()
+    stale = DatasetImport.objects.filter(
+        Q(status=DatasetImport.Status.RUNNING, heartbeat_at__lt=stale_before)
+        | Q(status=DatasetImport.Status.RUNNING, heartbeat_at__isnull=True, created__lt=stale_before)
+    ).values_list("pk", flat=True)
+    for pk in list(stale):
+        with transaction.atomic():
+            current = DatasetImport.objects.select_for_update().filter(pk=pk).first()
+            if current is None or current.status != DatasetImport.Status.RUNNING:
+                continue
+            if current.heartbeat_at is not None and current.heartbeat_at >= stale_before:
+                continue
+            _delete_rows(current)
+            if current.attempts >= MAX_ATTEMPTS:
+                _fail_interrupted(current)
+                failed += 1
+                continue
+            current.status = DatasetImport.Status.PENDING
+            current.claimed_by = ""
+            current.heartbeat_at = None
+            current.progress = 0
+            current.rows_count = 0
+            current.restarts += 1
+            current.save(update_fields=["status", "claimed_by", "heartbeat_at", "progress", "rows_count", "restarts"])
+            audit.record(
+                "dataset.import_restarted",
+                actor=current.created_by,
+                application=current.application,
+                obj=current,
+                from_state=DatasetImport.Status.RUNNING,
+                to_state=DatasetImport.Status.PENDING,
+                payload={"dataset": current.dataset, "attempts": current.attempts},
+            )
+            queue.after_commit("certification.import_dataset", import_id=current.pk)
+            restarted += 1
+    return restarted, failed

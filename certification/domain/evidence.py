@@ -128,7 +128,7 @@ def missing_requirements(application, stage):
     return list(requirements_of(application, stage).filter(required=True).exclude(pk__in=present))
 
 
-def upload_evidence(application, requirement, uploaded_file, *, by):
+def upload_evidence(application, requirement, uploaded_file, *, by, types=None):
     """Keep `uploaded_file` as the next version of the evidence for `requirement` of `application`.
 
     Refuses (DomainError, nothing stored): a user who is not the cluster's lead (403); a requirement outside the
@@ -141,7 +141,8 @@ def upload_evidence(application, requirement, uploaded_file, *, by):
     check_may_manage(by, application)
     check_can_upload(application, requirement)
     display_name = uploads.sanitise_filename(getattr(uploaded_file, "name", "") or "")
-    file_type = uploads.validate_upload(uploaded_file, display_name, uploaded_file.size)
+    # `types`: a data set import keeps its .ods workbook too (uploads.SPREADSHEET_TYPES).
+    file_type = uploads.validate_upload(uploaded_file, display_name, uploaded_file.size, types=types)
 
     folder = f"evidence/{application.pk}"
     try:

@@ -7,14 +7,21 @@ as a formula, and Excel would run it. Text that starts with =, +, -, @, a tab or
 LF) is also quote-prefixed, so that Excel keeps treating it as text when someone edits the cell.
 """
 
+import datetime
 import json
+import os
+import socket
 import tempfile
+import time
 import uuid
 
 from celery import shared_task
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F, FloatField, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -24,7 +31,17 @@ from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Font
 
 from certification.domain import audit
-from certification.models import Application, EvaluatorAssignment, ExportJob, IndicatorResult, Score, ScoreSheet
+from certification.models import (
+    Application,
+    Cluster,
+    EvaluatorAssignment,
+    ExportJob,
+    IndicatorResult,
+    Score,
+    ScoreSheet,
+    Standard,
+    Tier,
+)
 
 from .cells import FORMULA_TRIGGERS, write_text
 
@@ -32,6 +49,9 @@ EXPORT_DIR = "exports"
 # A1's triggers, plus LF: a CR is stored as LF (XML turns a bare CR into LF when the file is read anyway).
 QUOTE_PREFIX_TRIGGERS = (*FORMULA_TRIGGERS, "\n")
 PROGRESS_STEP = 5
+HEARTBEAT_SECONDS = 5
+# An export whose workers died this many times fails instead of starting over.
+MAX_ATTEMPTS = 3
 
 
 def text_cell(cell, text, *, text_format=True):
@@ -53,16 +73,25 @@ def text_cell(cell, text, *, text_format=True):
     return cell
 
 
+# A str starting with one of these needs a cell object: a formula trigger (quote prefix), "#" (an error code such as
+# #N/A would be written as an error) or a line break (normalised to LF).
+_NEEDS_CELL = frozenset((*QUOTE_PREFIX_TRIGGERS, "#", "\r"))
+
+
 class _RowWriter:
-    """Appends rows to a write-only sheet: str values become escaped text cells, others are written as they are."""
+    """Appends rows to a write-only sheet, passing every value that is safe as it is.
+
+    openpyxl takes a plain str as a string cell unless it starts with "=", is an error code or holds an illegal
+    control character; a str that starts with none of `_NEEDS_CELL` and is printable (no control character, no line
+    break) is passed plain. Only the rest becomes an escaped `text_cell`: handing openpyxl a cell object costs a
+    ValueError it raises and catches per cell (bench/export.py).
+    """
 
     def __init__(self, ws):
         self.ws = ws
         self.bold = Font(bold=True)
 
-    def cell(self, value, *, bold=False):
-        if not bold and not isinstance(value, str):
-            return value  # numbers and blanks need no cell object: openpyxl writes them as they are
+    def _cell(self, value, bold):
         cell = WriteOnlyCell(self.ws)
         if isinstance(value, str):
             text_cell(cell, value, text_format=False)
@@ -73,7 +102,18 @@ class _RowWriter:
         return cell
 
     def row(self, values, *, bold=False):
-        self.ws.append([self.cell(value, bold=bold) for value in values])
+        if bold:
+            self.ws.append([self._cell(value, True) for value in values])
+            return
+        needs_cell = _NEEDS_CELL
+        self.ws.append(
+            [
+                self._cell(value, False)
+                if isinstance(value, str) and value and (value[0] in needs_cell or not value.isprintable())
+                else value
+                for value in values
+            ]
+        )
 
 
 def _number(value):
@@ -201,22 +241,39 @@ def district_summary_rows(district):
             "indicator__dimension__order",
             "indicator__order",
         )
+        # Numbers leave the database as floats, what the sheet holds: no Decimal built per cell to be converted back.
+        .annotate(
+            maximum=Cast("indicator__max_score", FloatField()),
+            combined=Cast("value", FloatField()),
+            spread_float=Cast("spread", FloatField()),
+            reconciled=Cast("reconciled_value", FloatField()),
+        )
         .values_list(
             "application__cluster__name",
             "application__year",
             "indicator__code",
             "indicator__title",
-            "indicator__max_score",
-            "value",
+            "maximum",
+            "combined",
             "not_applicable",
-            "spread",
+            "spread_float",
             "disagreement",
-            "reconciled_value",
+            "reconciled",
             "reconciled_reason",
             "veto_met",
         )
     )
     return applications, details
+
+
+def _raw_rows(queryset, size=2000):
+    """The rows of a values_list queryset straight from the cursor: no per-row converters (booleans may come back
+    as 0/1 and numbers as the database's floats; the callers' lookups and cells take both)."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(size):
+            yield from rows
 
 
 def _write_district(workbook, district, report):
@@ -241,25 +298,56 @@ def _write_district(workbook, district, report):
         ],
         bold=True,
     )
-    for application in applications.iterator(chunk_size=500):
+    # Straight from the cursor, with every label translated once per value rather than per row (get_FOO_display()
+    # hashes lazy choices on every call): the same cells as the model instances would give.
+    kinds = {value: str(label) for value, label in Cluster.Kind.choices}
+    tiers = {value: str(label) for value, label in Tier.choices}
+    statuses = {value: str(label) for value, label in Application.Status.choices}
+    standards = {
+        standard.pk: str(standard) for standard in Standard.objects.filter(pk__in=applications.values("standard"))
+    }
+    yes_no = {value: _yes_no(value) for value in (True, False, None)}
+    verdicts = {
+        (True, True): _("Passed"),
+        (True, False): _("Failed"),
+        (False, True): _("Pending"),
+        (False, False): _("Not scored"),
+    }
+    rows = applications.annotate(
+        total=Cast("total_score", FloatField()), pass_score=Cast("standard__pass_score", FloatField())
+    ).values_list(
+        "cluster__name",
+        "cluster__kind",
+        "target_tier",
+        "year",
+        "standard",
+        "status",
+        "total",
+        "pass_score",
+        "vetoes_met",
+        "passed",
+    )
+    for name, kind, tier, year, standard, status, total_score, pass_score, vetoes_met, passed in _raw_rows(rows):
+        decided = passed is not None
         writer.row(
             [
-                application.cluster.name,
-                application.cluster.get_kind_display(),
-                application.get_target_tier_display(),
-                application.year,
-                str(application.standard),
-                application.get_status_display(),
-                _number(application.total_score),
-                _number(application.standard.pass_score),
-                _yes_no(application.vetoes_met),
-                _verdict(application),
+                name,
+                kinds[kind],
+                tiers[tier],
+                year,
+                standards[standard],
+                statuses[status],
+                total_score,
+                pass_score,
+                yes_no[vetoes_met],
+                verdicts[(decided, bool(passed) if decided else total_score is not None)],
             ]
         )
         done += 1
         report(done, total)
     ws = workbook.create_sheet(_("Indicator details")[:31])
     writer = _RowWriter(ws)
+    yes_no = {value: _yes_no(value) for value in (True, False, None)}  # translated once, not per cell
     writer.row(
         [
             _("Cluster"),
@@ -289,20 +377,20 @@ def _write_district(workbook, district, report):
         reconciled,
         reason,
         veto,
-    ) in details.iterator(chunk_size=2000):
+    ) in _raw_rows(details):
         writer.row(
             [
                 cluster,
                 year,
                 code,
                 title,
-                _number(maximum),
-                "N/A" if na else _number(value),
-                _number(spread),
-                _yes_no(disagreement),
-                _number(reconciled),
+                maximum,
+                "N/A" if na else value,
+                spread,
+                yes_no[disagreement],
+                reconciled,
                 reason,
-                _yes_no(veto),
+                yes_no[veto],
             ]
         )
         done += 1
@@ -322,24 +410,48 @@ def write_export(job, path, report=lambda done, total: None):
     workbook.save(path)
 
 
+def _claim(job, worker):
+    """Claim a queued job, or a running one whose worker died (stale heartbeat). One UPDATE; True when claimed."""
+    stale_before = timezone.now() - datetime.timedelta(seconds=settings.CLAIM_STALE_SECONDS)
+    return bool(
+        ExportJob.objects.filter(pk=job.pk)
+        .filter(
+            Q(status=ExportJob.Status.QUEUED)
+            | Q(status=ExportJob.Status.RUNNING, heartbeat_at__lt=stale_before)
+            | Q(status=ExportJob.Status.RUNNING, heartbeat_at__isnull=True)
+        )
+        .update(
+            status=ExportJob.Status.RUNNING,
+            progress=0,
+            claimed_by=worker,
+            heartbeat_at=timezone.now(),
+            attempts=F("attempts") + 1,
+        )
+    )
+
+
 def build_export(job):
     """Build the file of `job` and keep it in the default storage as exports/<uuid>.xlsx, reporting progress on
     the job row as it goes.
 
-    Safe to run twice: a finished job is left alone. The workbook is written to a local temporary file first and
-    stored only when complete, so a failure leaves no half-written file; it marks the job failed with a message.
-    Side effects: the stored file; the job's status, progress, file_path, finished.
+    Safe to run twice and after a worker died: only a queued job, or a running one whose heartbeat is older than
+    CLAIM_STALE_SECONDS, is claimed; anything else is left alone. Progress updates refresh the heartbeat. The
+    workbook is written to a local temporary file and stored only when complete, so neither a failure nor a dead
+    worker leaves a half-written file in the storage; a failure marks the job failed with a message.
+    Side effects: the stored file; the job's status, progress, file_path, claim, finished.
     """
-    if job.status == ExportJob.Status.DONE:
+    worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    if not _claim(job, worker):
+        job.refresh_from_db()
         return job
-    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, progress=0)
-    last = [0]
+    mine = ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.RUNNING, claimed_by=worker)
+    last = [0, time.monotonic()]
 
     def report(done, total):
         percent = min(99, done * 100 // max(total, 1))
-        if percent >= last[0] + PROGRESS_STEP:
-            last[0] = percent
-            ExportJob.objects.filter(pk=job.pk).update(progress=percent)
+        if percent >= last[0] + PROGRESS_STEP or time.monotonic() - last[1] > HEARTBEAT_SECONDS:
+            last[:] = [percent, time.monotonic()]
+            mine.update(progress=percent, heartbeat_at=timezone.now())
 
     try:
         with tempfile.TemporaryFile() as scratch:
@@ -347,20 +459,50 @@ def build_export(job):
             scratch.seek(0)
             name = default_storage.save(f"{EXPORT_DIR}/{uuid.uuid4().hex}.xlsx", File(scratch))
     except Exception:
-        ExportJob.objects.filter(pk=job.pk).update(
+        mine.update(
             status=ExportJob.Status.FAILED,
             error=_("The export could not be built. Try again; if it fails again, tell the administrator."),
+            claimed_by="",
             finished=timezone.now(),
         )
         raise
-    ExportJob.objects.filter(pk=job.pk).update(
-        status=ExportJob.Status.DONE, progress=100, file_path=name, finished=timezone.now()
-    )
+    if not mine.update(
+        status=ExportJob.Status.DONE, progress=100, file_path=name, claimed_by="", finished=timezone.now()
+    ):
+        default_storage.delete(name)  # the sweep gave the job to another worker meanwhile
     job.refresh_from_db()
     return job
 
 
-@shared_task(name="certification.build_export")
+def sweep_stale_exports():
+    """Re-queue (or after MAX_ATTEMPTS fail) every export whose worker died.
+
+    Beat runs this with the import sweep (`certification.sweep_stale_claims`); so do `manage.py fire_timers` and the
+    office's button. A dead worker stored nothing (files are stored only when complete). Returns (restarted, failed).
+    """
+    stale_before = timezone.now() - datetime.timedelta(seconds=settings.CLAIM_STALE_SECONDS)
+    restarted = failed = 0
+    stale = ExportJob.objects.filter(status=ExportJob.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, created__lt=stale_before)
+    )
+    for job in stale:
+        still_stale = ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.RUNNING, claimed_by=job.claimed_by)
+        if job.attempts >= MAX_ATTEMPTS:
+            failed += still_stale.update(
+                status=ExportJob.Status.FAILED,
+                error=_("The export was interrupted. Request it again."),
+                claimed_by="",
+                finished=timezone.now(),
+            )
+        else:
+            changed = still_stale.update(status=ExportJob.Status.QUEUED, claimed_by="", heartbeat_at=None, progress=0)
+            if changed:
+                queue_export(job)
+            restarted += changed
+    return restarted, failed
+
+
+@shared_task(name="certification.build_export", acks_late=True, reject_on_worker_lost=True)
 def task_build_export(*, job_id):
     job = ExportJob.objects.filter(pk=job_id).select_related("application__standard", "district").first()
     if job is None:

@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from certification.uploads import FILE_TYPES
+from certification.uploads import FILE_TYPES, SPREADSHEET_TYPES
 
 
 def _accept_attribute():
@@ -34,6 +34,15 @@ class EvidenceUploadForm(forms.Form):
         if not uploaded:
             raise ValidationError(_("Choose a file to upload."))
         return uploaded
+
+
+class DatasetUploadForm(EvidenceUploadForm):
+    """A data set's filled workbook: the file picker offers what the import reads (uploads.SPREADSHEET_TYPES)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        extensions = (extension for file_type in SPREADSHEET_TYPES.values() for extension in file_type.extensions)
+        self.fields["file"].widget.attrs["accept"] = ",".join(extensions)
 
 
 class EvidenceWithdrawForm(forms.Form):

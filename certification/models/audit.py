@@ -51,6 +51,7 @@ class AuditEvent(models.Model):
         DATASET_IMPORT_STARTED = "dataset.import_started", _("Data import started")
         DATASET_IMPORTED = "dataset.imported", _("Data imported")
         DATASET_IMPORT_FAILED = "dataset.import_failed", _("Data import failed")
+        DATASET_IMPORT_RESTARTED = "dataset.import_restarted", _("Data import restarted after an interruption")
         DATASET_WORKBOOK_REMOVED = "dataset.workbook_removed", _("Import workbook removed after the retention period")
         STORAGE_ORPHANS_REMOVED = "storage.orphans_removed", _("Orphan files removed")
         PLAN_TARGET_RECORDED = "plan_target.recorded", _("Plan target recorded")

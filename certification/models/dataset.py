@@ -7,6 +7,7 @@ finishes, the older import becomes `replaced` and its rows are deleted (the work
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -48,6 +49,12 @@ class DatasetImport(models.Model):
     progress = models.PositiveSmallIntegerField(_("progress"), default=0)
     errors = models.JSONField(_("errors"), default=list, blank=True)
     error_count = models.PositiveIntegerField(_("errors found"), default=0)
+    # The claim of the worker running the import: a live worker refreshes heartbeat_at with every batch it writes,
+    # so a stale heartbeat means the worker died and the import can be restarted (certification.domain.datasets).
+    claimed_by = models.CharField(_("claimed by"), max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    restarts = models.PositiveSmallIntegerField(_("restarts after an interruption"), default=0)
     evidence_files = models.ManyToManyField(
         "certification.EvidenceFile",
         verbose_name=_("kept as evidence"),
@@ -67,7 +74,10 @@ class DatasetImport(models.Model):
         verbose_name = _("data set import")
         verbose_name_plural = _("data set imports")
         ordering = ["application", "dataset", "-created", "-id"]
-        indexes = [models.Index(fields=["application", "dataset", "status"], name="datasetimport_current")]
+        indexes = [
+            models.Index(fields=["application", "dataset", "status"], name="datasetimport_current"),
+            models.Index(fields=["status", "heartbeat_at"], name="datasetimport_claims"),
+        ]
 
     def __str__(self):
         return f"{self.application} · {self.dataset} · {self.created:%Y-%m-%d %H:%M}"
@@ -75,6 +85,18 @@ class DatasetImport(models.Model):
     @property
     def is_finished(self):
         return self.status in {self.Status.DONE, self.Status.FAILED, self.Status.REPLACED}
+
+    @property
+    def is_interrupted(self):
+        """Failed because its workers kept dying, not because of its content."""
+        return self.status == self.Status.FAILED and any(error.get("interrupted") for error in self.errors[:1])
+
+    @property
+    def is_stalled(self):
+        """Running with a heartbeat older than CLAIM_STALE_SECONDS: its worker died and the sweep has not run yet."""
+        if self.status != self.Status.RUNNING or self.heartbeat_at is None:
+            return False
+        return (timezone.now() - self.heartbeat_at).total_seconds() > settings.CLAIM_STALE_SECONDS
 
 
 class DatasetRowQuerySet(models.QuerySet):

@@ -39,6 +39,10 @@ class ExportJob(models.Model):
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     file_path = models.CharField(_("file"), max_length=300, blank=True, help_text=_("Relative to MEDIA_ROOT."))
     error = models.TextField(_("error"), blank=True)
+    # As for data set imports: the building worker's claim, refreshed as it writes; stale means the worker died.
+    claimed_by = models.CharField(_("claimed by"), max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.CASCADE, related_name="+"
     )

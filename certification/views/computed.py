@@ -10,7 +10,7 @@ from certification.datasets import DATASETS
 from certification.domain import computed
 from certification.domain.datasets import dataset_requirements, datasets_of
 from certification.domain.evidence import is_cluster_lead, upload_window
-from certification.forms.evidence import EvidenceUploadForm
+from certification.forms.evidence import DatasetUploadForm
 from certification.models import DatasetImport
 from certification.models.dataset import SatisfactionSurvey, TeacherStage
 from certification.permissions import get_application_for
@@ -66,7 +66,7 @@ def _dataset_states(application, user, upload_form=None):
         may_upload = lead and any(window.allows(r) for r in dataset_requirements(application, dataset.code))
         refused = upload_form is not None and upload_form.requirement_pk == dataset.code
         # A refused upload is shown with its reason, even to someone who may not upload at all.
-        form = upload_form if refused else (EvidenceUploadForm(requirement_pk=dataset.code) if may_upload else None)
+        form = upload_form if refused else (DatasetUploadForm(requirement_pk=dataset.code) if may_upload else None)
         states.append(
             {
                 "dataset": dataset,

@@ -19,7 +19,7 @@ from certification.datasets import DATASETS
 from certification.datasets.template import build_template
 from certification.domain.datasets import datasets_of, start_import
 from certification.errors import DomainError
-from certification.forms.evidence import EvidenceUploadForm
+from certification.forms.evidence import DatasetUploadForm
 from certification.models import DatasetImport
 from certification.permissions import get_application_for
 from certification.uploads import EvidenceUploadLimitHandler, max_upload_bytes
@@ -79,7 +79,7 @@ def _dataset_import(request, pk, code, limit):
     dataset = _dataset_or_404(application, code)
     data, files = request.POST, request.FILES
     refusal = limit.refusal().message if limit.too_large else None
-    form = EvidenceUploadForm(data, files, requirement_pk=dataset.code, refusal=refusal)
+    form = DatasetUploadForm(data, files, requirement_pk=dataset.code, refusal=refusal)
     status = 400
     if form.is_valid():
         try:
@@ -93,10 +93,20 @@ def _dataset_import(request, pk, code, limit):
     return render_page(request, application, upload_form=form, status=status)
 
 
+def _notice(dataset_import):
+    """What the lead is told when a worker died under the import: it started again, or it failed for good."""
+    if dataset_import.is_finished:
+        return _("Import failed; upload the workbook again.") if dataset_import.is_interrupted else ""
+    if dataset_import.is_stalled:
+        return _("The import is not progressing; it will be restarted within a few minutes.")
+    return _("Import interrupted; restarted.") if dataset_import.restarts else ""
+
+
 def _status(dataset_import):
     return {
         "status": dataset_import.status,
         "status_display": dataset_import.get_status_display(),
+        "notice": _notice(dataset_import),
         "progress": dataset_import.progress,
         "rows": dataset_import.rows_count,
         "finished": dataset_import.is_finished,

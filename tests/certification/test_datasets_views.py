@@ -17,6 +17,7 @@ from tests.factories.datasets import (
     data_cluster,
     lead,
     load_rows,
+    ods_bytes,
     school,
     workbook_bytes,
     xlsx_upload,
@@ -143,6 +144,7 @@ def test_upload_runs_the_import_and_the_status_endpoint_reports_it(
     assert status == {
         "status": "done",
         "status_display": "已导入",
+        "notice": "",
         "progress": 100,
         "rows": 2,
         "finished": True,
@@ -209,3 +211,21 @@ def test_upload_by_someone_who_may_only_read_is_refused(client, application):
     assert response.status_code == 403
     assert "只有本学区/集团的负责人可以为本申请上传或撤回佐证材料。" in response.content.decode()
     assert DatasetImport.objects.count() == 0
+
+
+def test_upload_of_an_ods_roster_is_imported_and_the_form_offers_xlsx_and_ods(
+    lead_client, application, django_capture_on_commit_callbacks
+):
+    page = lead_client.get(reverse("application_computed", args=[application.pk])).content.decode()
+    rows = [["甲", "天平路小学", "湖南路小学", "小学", "小学", "否", datetime.date(2025, 9, 1), 2]]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = lead_client.post(
+            reverse("dataset_import", args=[application.pk, "rotation"]),
+            {"file": xlsx_upload(ods_bytes("rotation", rows), "名册.ods")},
+        )
+
+    dataset_import = DatasetImport.objects.get(application=application)
+    assert 'accept=".xlsx,.ods"' in page
+    assert response.status_code == 302
+    assert (dataset_import.status, dataset_import.rows_count, dataset_import.original_name) == ("done", 1, "名册.ods")

@@ -134,3 +134,49 @@ def workbook_bytes(dataset_code, rows, *, headers=None, sheet=None, extra_sheets
 
 def xlsx_upload(content, name="数据.xlsx"):
     return SimpleUploadedFile(name, content, content_type="application/octet-stream")
+
+
+def ods_bytes(dataset_code, rows):
+    """A filled OpenDocument spreadsheet (as LibreOffice and WPS save it) of the data set: header row, then `rows`.
+
+    Written by hand (the standard is plain zip + XML): numbers as float cells, dates as date cells, the rest text.
+    """
+    import datetime
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    def cell(value):
+        if isinstance(value, datetime.date):
+            return f'<table:table-cell office:value-type="date" office:date-value="{value:%Y-%m-%d}"/>'
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return f'<table:table-cell office:value-type="float" office:value="{value}"/>'
+        return f'<table:table-cell office:value-type="string"><text:p>{escape(str(value))}</text:p></table:table-cell>'
+
+    dataset = DATASETS[dataset_code]
+    body = "".join(
+        "<table:table-row>" + "".join(cell(value) for value in row) + "</table:table-row>"
+        for row in [dataset.headers, *rows]
+    )
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        f'<office:body><office:spreadsheet><table:table table:name="{dataset.title}">{body}</table:table>'
+        "</office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    stream = BytesIO()
+    with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED
+        )
+        archive.writestr("content.xml", content)
+        archive.writestr("META-INF/manifest.xml", manifest)
+    return stream.getvalue()

@@ -1,15 +1,25 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
+from certification.tasks import recover_interrupted_work
 from workflows.engine import fire_due_timers
 
 
 class Command(BaseCommand):
-    help = "Fire the workflow timers that are due (公示 ends). Beat does this every minute when Celery runs."
+    help = (
+        "Fire the workflow timers that are due (公示 ends) and restart imports and exports whose worker died. "
+        "Beat does both every minute when Celery runs."
+    )
 
     def handle(self, *args, **options):
         fired = fire_due_timers()
         self.stdout.write(_("Due timers fired: %(count)s") % {"count": _count(fired)})
+        # Without beat this command is also what recovers imports and exports whose worker died.
+        restarted, failed = recover_interrupted_work()
+        self.stdout.write(
+            _("Interrupted imports and exports: %(restarted)s restarted, %(failed)s failed.")
+            % {"restarted": restarted, "failed": failed}
+        )
 
 
 def _count(fired):
