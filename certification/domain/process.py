@@ -863,6 +863,12 @@ def end_publicity_now_for_demo(application, *, by):
     if not settings.DEMO_MODE:
         raise NotAllowed(_("The publicity period can be shortened only on a demo installation (DEMO_MODE)."))
     with transaction.atomic():
+        # Lock the process row first, as viewflow's flow lock does before any task of it runs (the firing timer
+        # then locks its task and, in certify, the application). Taking the application first deadlocked against
+        # a concurrent firing; behind the process lock, one caller at a time touches the application and timer.
+        process = process_for(application)
+        if process is not None:
+            process = type(process).objects.select_for_update().get(pk=process.pk)
         application = _lock(application)
         _require_permission(
             by,
@@ -871,7 +877,6 @@ def end_publicity_now_for_demo(application, *, by):
             _("Only the office responsible for this application may end its publicity period early in the demo."),
         )
         _require_status(application, Application.Status.PUBLICITY)
-        process = process_for(application)
         timer = (
             Task.objects.select_for_update()
             .filter(process=process, flow_task_type="TIMER", status=STATUS.SCHEDULED)
