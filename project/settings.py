@@ -232,6 +232,12 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
 )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = _env_int("EMAIL_PORT", 25, minimum=1)
+# The e-mail task retries a failed send this many times, waiting about BACKOFF, 2×, 4×… seconds (full jitter, at
+# most BACKOFF_MAX), then marks the notification's e-mail as given up (listed in the admin).
+EMAIL_MAX_RETRIES = _env_int("EMAIL_MAX_RETRIES", 5, minimum=0)
+EMAIL_RETRY_BACKOFF_SECONDS = _env_int("EMAIL_RETRY_BACKOFF_SECONDS", 30, minimum=1)
+EMAIL_RETRY_BACKOFF_MAX_SECONDS = _env_int("EMAIL_RETRY_BACKOFF_MAX_SECONDS", 3600, minimum=1)
+EMAIL_TIMEOUT = _env_int("EMAIL_TIMEOUT", 30, minimum=1)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "xuequ-renzheng@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The address links in e-mails start with, e.g. https://renzheng.example.edu.cn (no trailing slash).
