@@ -5,8 +5,13 @@ Write-only mode streams rows to disk, so memory stays flat however many applicat
 titles — goes through `text_cell`, which keeps it a string: openpyxl would otherwise store text starting with "="
 as a formula, and Excel would run it. Text that starts with =, +, -, @, a tab or a line break (a CR is stored as
 LF) is also quote-prefixed, so that Excel keeps treating it as text when someone edits the cell.
+
+The same rows can be written as CSV (`ExportJob.FileFormat.CSV`) for people who convert exports anyway: there a
+text field cannot carry its type, so text starting with = + - @, a tab or a CR gets an apostrophe in front, as
+OWASP's CSV-injection advice says, and every text field is quoted.
 """
 
+import csv
 import uuid
 from pathlib import Path
 
@@ -22,7 +27,7 @@ from openpyxl.styles import Font
 
 from certification.models import Application, ExportJob, IndicatorResult, Score, ScoreSheet
 
-from .cells import FORMULA_TRIGGERS, write_text
+from .cells import FORMULA_TRIGGERS, safe_text, write_text
 
 EXPORT_DIR = "exports"
 # A1's triggers, plus LF: a CR is stored as LF (XML turns a bare CR into LF when the file is read anyway).
@@ -72,6 +77,44 @@ class _RowWriter:
         self.ws.append([self.cell(value, bold=bold) for value in values])
 
 
+class _CsvSection:
+    """Appends rows to a CSV file safe to open in a spreadsheet (OWASP's CSV-injection advice).
+
+    Text that starts with = + - @, a tab or a CR gets an apostrophe in front (`safe_text`), and every text field is
+    quoted, so neither a formula nor a field separator inside the text is ever read as such. Numbers stay numbers.
+    """
+
+    def __init__(self, writer):
+        self.writer = writer
+
+    def row(self, values, *, bold=False):
+        self.writer.writerow(
+            ["" if value is None else safe_text(value) if isinstance(value, str) else value for value in values]
+        )
+
+
+class _CsvFile:
+    """The CSV counterpart of a write-only workbook: its sheets become sections separated by a blank line."""
+
+    def __init__(self, stream):
+        self.writer = csv.writer(stream, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n")
+        self.sections = 0
+
+    def section(self, title):
+        if self.sections:
+            self.writer.writerow([])
+        self.sections += 1
+        return _CsvSection(self.writer)
+
+
+class _XlsxFile:
+    def __init__(self, workbook):
+        self.workbook = workbook
+
+    def section(self, title):
+        return _RowWriter(self.workbook.create_sheet(title[:31]))
+
+
 def _number(value):
     return None if value is None else float(value)
 
@@ -88,9 +131,8 @@ def _verdict(application):
     return _("Passed") if application.passed else _("Failed")
 
 
-def _write_application(workbook, application):
-    ws = workbook.create_sheet(_("Evaluation summary")[:31])
-    writer = _RowWriter(ws)
+def _write_application(output, application):
+    writer = output.section(_("Evaluation summary"))
     assignments = list(application.assignments.filter(status="active").select_related("evaluator").order_by("id"))
     sheets = {
         sheet.assignment_id: sheet
@@ -211,12 +253,11 @@ def district_summary_rows(district):
     return applications, details
 
 
-def _write_district(workbook, district, report):
+def _write_district(output, district, report):
     applications, details = district_summary_rows(district)
     total = applications.count() + IndicatorResult.objects.filter(application__cluster__district=district).count()
     done = 0
-    ws = workbook.create_sheet(_("District summary")[:31])
-    writer = _RowWriter(ws)
+    writer = output.section(_("District summary"))
     writer.row([_("District summary of applications: %(district)s") % {"district": district}], bold=True)
     writer.row(
         [
@@ -250,8 +291,7 @@ def _write_district(workbook, district, report):
         )
         done += 1
         report(done, total)
-    ws = workbook.create_sheet(_("Indicator details")[:31])
-    writer = _RowWriter(ws)
+    writer = output.section(_("Indicator details"))
     writer.row(
         [
             _("Cluster"),
@@ -301,13 +341,25 @@ def _write_district(workbook, district, report):
         report(done, total)
 
 
-def write_export(job, path, report=lambda done, total: None):
-    """Write the export `job` asks for to `path` with a write-only workbook; `report(done, total)` sees progress."""
-    workbook = Workbook(write_only=True)
+def _write(output, job, report):
     if job.kind == ExportJob.Kind.APPLICATION:
-        _write_application(workbook, job.application)
+        _write_application(output, job.application)
     else:
-        _write_district(workbook, job.district, report)
+        _write_district(output, job.district, report)
+
+
+def write_export(job, path, report=lambda done, total: None):
+    """Write the export `job` asks for to `path`, streamed; `report(done, total)` sees progress.
+
+    An .xlsx is a write-only workbook; a .csv is UTF-8 with a byte-order mark (so Excel reads the Chinese) whose
+    text fields cannot run as formulas.
+    """
+    if job.file_format == ExportJob.FileFormat.CSV:
+        with open(path, "w", encoding="utf-8-sig", newline="") as stream:
+            _write(_CsvFile(stream), job, report)
+        return
+    workbook = Workbook(write_only=True)
+    _write(_XlsxFile(workbook), job, report)
     workbook.save(path)
 
 
@@ -320,7 +372,7 @@ def build_export(job):
     if job.status == ExportJob.Status.DONE:
         return job
     ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, progress=0)
-    relative = f"{EXPORT_DIR}/{uuid.uuid4().hex}.xlsx"
+    relative = f"{EXPORT_DIR}/{uuid.uuid4().hex}.{job.file_format}"
     path = Path(settings.MEDIA_ROOT) / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     last = [0]
