@@ -12,3 +12,6 @@ MEDIA_ROOT = tempfile.mkdtemp(prefix="xqrz-test-media-")
 # eager mode off for its own duration (tests/certification/test_tasks.py).
 CELERY_TASK_ALWAYS_EAGER = True
 DEMO_MODE = True
+# Sign-in throttling needs a request in every authenticate() call, and the test client's login() passes none.
+# tests/certification/test_login_throttling.py turns it on for its own tests.
+AXES_ENABLED = False
