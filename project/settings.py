@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -128,6 +129,7 @@ INSTALLED_APPS = [
     "django.contrib.admin",
     "guardian",
     "axes",
+    "csp",
     "viewflow",
     "viewflow.workflow",
     "certification",
@@ -136,11 +138,17 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves the collected static files from the application server itself: no separate web server is needed.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "certification.language.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before any view or the CSRF check reads a body: refuses an over-limit one from its Content-Length.
+    "certification.middleware.RequestBodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "viewflow.middleware.SiteMiddleware",
@@ -219,9 +227,17 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 # Uploaded evidence lives outside static files and is served only by a permission-checked view.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
 EVIDENCE_MAX_UPLOAD_BYTES = _env_int("EVIDENCE_MAX_UPLOAD_MB", 50, minimum=1) * 1024 * 1024
+# Request bodies are refused by their Content-Length before anything reads them
+# (certification.middleware.RequestBodyLimitMiddleware): an upload page takes one file up to the evidence limit
+# plus the form around it; any other page of a signed-in user REQUEST_MAX_BODY_KB; anyone not signed in (the
+# sign-in form) ANONYMOUS_MAX_BODY_KB.
+UPLOAD_MAX_BODY_BYTES = EVIDENCE_MAX_UPLOAD_BYTES + 1024 * 1024
+UPLOAD_URL_NAMES = frozenset({"evidence_upload", "dataset_import", "scoring_workbook_upload", "standards_excel_import"})
+REQUEST_MAX_BODY_BYTES = _env_int("REQUEST_MAX_BODY_KB", 2048, minimum=64) * 1024
+ANONYMOUS_MAX_BODY_BYTES = _env_int("ANONYMOUS_MAX_BODY_KB", 64, minimum=8) * 1024
 # Stream every upload to a temporary file: memory must not grow with file size.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 0
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BODY_BYTES
 FILE_UPLOAD_PERMISSIONS = 0o640
 
 CELERY_BROKER_URL = _broker_url()
@@ -276,6 +292,37 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # No page may be framed, except the evidence preview the scoring sheet embeds (@xframe_options_sameorigin).
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Content-Security-Policy (django-csp): scripts, fonts, images and requests come from this site only, and no
+# inline script runs (page behaviour is in certification/static/certification/js/pages.js). Styles may be inline:
+# viewflow's Material templates set style attributes throughout. The evidence preview sends its own, stricter policy
+# (certification/views/evidence.py: PREVIEW_CSP), which the middleware leaves as it is.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Permissions-Policy (django-permissions-policy): no page needs a device or a sensor.
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "camera": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+    "fullscreen": ["self"],
+}
 
 LOGGING = {
     "version": 1,
