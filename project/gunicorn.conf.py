@@ -16,6 +16,8 @@ bind = os.environ.get("BIND", "127.0.0.1:8000")
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 workers = _int("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1))
 threads = _int("GUNICORN_THREADS", 4)
+# Import Django once in the master: workers fork from it, start at once and share the imported code's memory.
+preload_app = True
 # A request that runs this long is a bug or an attack; the worker is replaced (exports and imports run in Celery).
 timeout = _int("GUNICORN_TIMEOUT", 60)
 graceful_timeout = 30
@@ -45,5 +47,3 @@ def pre_request(worker, req):
     length = next((value for name, value in req.headers if name == "CONTENT-LENGTH"), None)
     if length is not None and length.isdigit() and int(length) > settings.REQUEST_MAX_BODY_BYTES:
         req.force_close()
-
-
