@@ -10,7 +10,9 @@ import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.handlers.wsgi import WSGIHandler
-from django.test import Client
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from django.test import Client, override_settings
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import reverse
 
@@ -82,10 +84,15 @@ def _call(
     def start_response(status, headers, exc_info=None):
         started["status"], started["headers"] = status, dict(headers)
 
-    from django.test import override_settings
-
-    with override_settings(DEBUG_PROPAGATE_EXCEPTIONS=True):
-        content = b"".join(WSGIHandler()(environ, start_response)).decode()
+    # As Django's test client does: the request must not close the test's database connection (its transaction).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        with override_settings(DEBUG_PROPAGATE_EXCEPTIONS=True):
+            content = b"".join(WSGIHandler()(environ, start_response)).decode()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     return int(started["status"].split()[0]), content, body.read_bytes
 
 
