@@ -9,7 +9,7 @@ BENCH_REPETITIONS ?= 3
 
 .DEFAULT_GOAL := help
 
-.PHONY: help demo setup-demo test lint format ci bench clean
+.PHONY: help demo setup-demo serve test lint format ci bench clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -32,6 +32,12 @@ setup-demo: $(VENV)/.runtime
 demo: setup-demo ## Set up (virtualenv, install, migrate, standards and demo data) and serve the demo on 127.0.0.1:8000
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+serve: $(VENV)/.runtime ## Production server: migrate, collect static files, run gunicorn on HOST:PORT (README: Production)
+	$(PY) manage.py compile_catalogue
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput
+	BIND=$(HOST):$(PORT) $(VENV)/bin/gunicorn -c project/gunicorn.conf.py project.wsgi
+
 test: $(VENV)/.dev ## Set up and run every check: manage.py check, migrations, ruff, import contracts, pytest
 	$(PY) manage.py compile_catalogue
 	$(PY) manage.py check
@@ -53,9 +59,10 @@ format: $(VENV)/.dev ## Apply ruff's formatting and safe fixes
 ci: ## What CI runs: the tests on SQLite, then again on PostgreSQL and Redis
 	bash .ci/run
 
-bench: $(VENV)/.dev ## Benchmarks: 50,000-row import and 1,000-application export, ABAB against openpyxl alone
+bench: $(VENV)/.dev ## Benchmarks: import and export ABAB against openpyxl alone; server memory and load (PostgreSQL)
 	$(PY) manage.py compile_catalogue
 	$(PY) -m bench.abab $(BENCH_REPETITIONS) bench.import_roster bench.export
+	$(PY) -m bench
 
 clean: ## Remove the virtualenv, the SQLite database, uploads and its audit anchor files
 	rm -rf $(VENV) db.sqlite3 media staticfiles audit-anchors

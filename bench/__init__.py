@@ -7,13 +7,15 @@ prints one table; results go to bench/results/ (git-ignored). A module without `
 ``run()`` (a list of (label, seconds, tracemalloc peak bytes)) in one child.
 
 ``run_case`` returns a dict: label, seconds (wall-clock of the first run), peak (tracemalloc peak bytes of a
-second run: tracemalloc slows what it watches), and optional extra facts (rows, file size).
+second run: tracemalloc slows what it watches), and optional extra facts (rows, file size); a `note` is printed
+under its row. `run_case` may return a list of such dicts (bench/server.py measures a server, not itself).
 """
 
 import os
 
 # Add a module here to have `make bench` run it.
-BENCHMARKS = ["bench.import_roster", "bench.export"]
+# Import and export alternate with their openpyxl anchors in `python -m bench.abab` (make bench runs both).
+BENCHMARKS = ["bench.server"]
 
 
 def setup_database():

@@ -21,7 +21,8 @@ def _child(module_name, case):
     if case == "*":
         results = [{"label": label, "seconds": seconds, "peak": peak} for label, seconds, peak in module.run()]
     else:
-        results = [module.run_case(case)]
+        result = module.run_case(case)
+        results = result if isinstance(result, list) else [result]
     print(json.dumps(results, ensure_ascii=False))
 
 
@@ -54,6 +55,8 @@ def _table(results):
             f"{result['label'][:62]:<62} {result['seconds']:>9.2f} {result['peak'] / mib:>13.1f} MiB "
             f"{result['maxrss'] / mib:>6.0f} MiB"
         )
+        if result.get("note"):
+            lines.append(f"    {result['note']}")
     return "\n".join(lines)
 
 

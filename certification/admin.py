@@ -263,4 +263,6 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("recipient", "subject", "created", "read")
+    list_display = ("recipient", "subject", "created", "read", "emailed", "email_attempts", "email_failed")
+    list_filter = (("email_failed", admin.EmptyFieldListFilter), ("emailed", admin.EmptyFieldListFilter))
+    readonly_fields = ("email_attempts", "email_error", "email_failed")

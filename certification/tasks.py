@@ -4,7 +4,10 @@ Tasks are queued with ``transaction.on_commit`` by the domain; beat runs the per
 (``CELERY_BEAT_SCHEDULE`` in project/settings.py). Every task is safe to run twice.
 """
 
-from celery import shared_task
+import smtplib
+
+from celery import Task, shared_task
+from django.conf import settings
 
 from certification.datasets.tasks import task_import_dataset
 from certification.domain import audit, notify
@@ -17,7 +20,28 @@ from certification.models import Notification
 __all__ = ["task_build_export", "task_import_dataset"]
 
 
-@shared_task(name="certification.send_notification_email")
+# What an SMTP server or the network may fail with and succeed on a later try (refused recipients, auth errors
+# and the like are SMTPException too: they are retried as well and end in the admin's list of failed e-mails).
+TRANSIENT_EMAIL_ERRORS = (smtplib.SMTPException, OSError)
+
+
+class EmailTask(Task):
+    """Retries transient failures with exponential backoff and full jitter, then records the failure."""
+
+    autoretry_for = TRANSIENT_EMAIL_ERRORS
+    max_retries = settings.EMAIL_MAX_RETRIES
+    retry_backoff = settings.EMAIL_RETRY_BACKOFF_SECONDS
+    retry_backoff_max = settings.EMAIL_RETRY_BACKOFF_MAX_SECONDS
+    retry_jitter = True
+
+    def on_retry(self, exc, task_id, args, kwargs, einfo):
+        notify.record_email_failure(kwargs.get("notification_id"), exc, final=False)
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        notify.record_email_failure(kwargs.get("notification_id"), exc, final=True)
+
+
+@shared_task(base=EmailTask, name="certification.send_notification_email")
 def task_send_notification_email(*, notification_id):
     notification = Notification.objects.filter(pk=notification_id).first()
     if notification is None:

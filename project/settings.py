@@ -10,9 +10,11 @@ import binascii
 import hashlib
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -215,6 +217,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.admin",
     "guardian",
+    "axes",
+    "csp",
     "viewflow",
     "viewflow.workflow",
     "certification",
@@ -223,16 +227,24 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves the collected static files from the application server itself: no separate web server is needed.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "certification.language.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before any view or the CSRF check reads a body: refuses an over-limit one from its Content-Length.
+    "certification.middleware.RequestBodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "viewflow.middleware.SiteMiddleware",
     "viewflow.middleware.HotwireTurboMiddleware",
     "certification.middleware.DomainErrorMiddleware",
+    # Last, as django-axes asks: turns a refused (locked-out) sign-in into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -262,6 +274,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "certification.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username or address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -271,6 +285,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in throttling (django-axes): after LOGIN_FAILURE_LIMIT failures for one username, or from one address, that
+# username or address is refused for LOGIN_LOCKOUT_MINUTES. An administrator unlocks early in the admin (访问尝试)
+# or with `manage.py axes_reset_username NAME` / `axes_reset_ip ADDRESS`. Each lockout is in the audit trail.
+AXES_FAILURE_LIMIT = _env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=_env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_LOCKOUT_CALLABLE = "certification.views.accounts.lockout"
+AXES_CLIENT_IP_CALLABLE = "certification.views.accounts.client_ip"
+# How many reverse proxies in front of the server append to X-Forwarded-For; 0 means REMOTE_ADDR is the client.
+TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -290,9 +316,21 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 # Uploaded evidence lives outside static files and is served only by a permission-checked view.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
 EVIDENCE_MAX_UPLOAD_BYTES = _env_int("EVIDENCE_MAX_UPLOAD_MB", 50, minimum=1) * 1024 * 1024
+# Request bodies are refused by their Content-Length before anything reads them
+# (certification.middleware.RequestBodyLimitMiddleware): an upload page takes one file up to the evidence limit
+# plus the form around it; any other page of a signed-in user REQUEST_MAX_BODY_KB; anyone not signed in (the
+# sign-in form) ANONYMOUS_MAX_BODY_KB.
+UPLOAD_MAX_BODY_BYTES = EVIDENCE_MAX_UPLOAD_BYTES + 1024 * 1024
+UPLOAD_URL_NAMES = frozenset({"evidence_upload", "dataset_import", "scoring_workbook_upload", "standards_excel_import"})
+REQUEST_MAX_BODY_BYTES = _env_int("REQUEST_MAX_BODY_KB", 2048, minimum=64) * 1024
+ANONYMOUS_MAX_BODY_BYTES = _env_int("ANONYMOUS_MAX_BODY_KB", 64, minimum=8) * 1024
+# The public objection form (no sign-in) takes one attachment up to PUBLIC_ATTACHMENT_MAX_BYTES and its fields.
+PUBLIC_ATTACHMENT_MAX_BYTES = _env_int("PUBLIC_ATTACHMENT_MAX_MB", 10, minimum=1) * 1024 * 1024
+PUBLIC_UPLOAD_VIEW_NAMES = frozenset({"public:objection"})
+PUBLIC_UPLOAD_MAX_BODY_BYTES = PUBLIC_ATTACHMENT_MAX_BYTES + 64 * 1024
 # Stream every upload to a temporary file: memory must not grow with file size.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 0
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BODY_BYTES
 FILE_UPLOAD_PERMISSIONS = 0o640
 # Where evidence, data-set workbooks and exports are kept (`certification.uploads.keep`); see storage_from_url.
 STORAGE_URL = os.environ.get("STORAGE_URL", "").strip()
@@ -336,6 +374,12 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
 )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = _env_int("EMAIL_PORT", 25, minimum=1)
+# The e-mail task retries a failed send this many times, waiting about BACKOFF, 2×, 4×… seconds (full jitter, at
+# most BACKOFF_MAX), then marks the notification's e-mail as given up (listed in the admin).
+EMAIL_MAX_RETRIES = _env_int("EMAIL_MAX_RETRIES", 5, minimum=0)
+EMAIL_RETRY_BACKOFF_SECONDS = _env_int("EMAIL_RETRY_BACKOFF_SECONDS", 30, minimum=1)
+EMAIL_RETRY_BACKOFF_MAX_SECONDS = _env_int("EMAIL_RETRY_BACKOFF_MAX_SECONDS", 3600, minimum=1)
+EMAIL_TIMEOUT = _env_int("EMAIL_TIMEOUT", 30, minimum=1)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "xuequ-renzheng@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The address links in e-mails start with, e.g. https://renzheng.example.edu.cn (no trailing slash).
@@ -365,6 +409,37 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # No page may be framed, except the evidence preview the scoring sheet embeds (@xframe_options_sameorigin).
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Content-Security-Policy (django-csp): scripts, fonts, images and requests come from this site only, and no
+# inline script runs (page behaviour is in certification/static/certification/js/pages.js). Styles may be inline:
+# viewflow's Material templates set style attributes throughout. The evidence preview sends its own, stricter policy
+# (certification/views/evidence.py: PREVIEW_CSP), which the middleware leaves as it is.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Permissions-Policy (django-permissions-policy): no page needs a device or a sensor.
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "camera": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+    "fullscreen": ["self"],
+}
 
 LOGGING = {
     "version": 1,

@@ -14,3 +14,6 @@ CELERY_TASK_ALWAYS_EAGER = True
 DEMO_MODE = True
 AUDIT_ANCHOR_ROOT = tempfile.mkdtemp(prefix="xqrz-test-anchors-")
 STORAGES = {**STORAGES, "audit_anchors": {**STORAGES["audit_anchors"], "OPTIONS": {"location": AUDIT_ANCHOR_ROOT}}}
+# Sign-in throttling needs a request in every authenticate() call, and the test client's login() passes none.
+# tests/certification/test_login_throttling.py turns it on for its own tests.
+AXES_ENABLED = False

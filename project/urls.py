@@ -84,3 +84,8 @@ urlpatterns = [
     path("standards/excel/<int:pk>/publish/", standards_views.standard_publish, name="standards_excel_publish"),
     path("", site.urls),
 ]
+
+handler400 = "project.errors.bad_request"
+handler403 = "project.errors.permission_denied"
+handler404 = "project.errors.page_not_found"
+handler500 = "project.errors.server_error"

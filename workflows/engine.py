@@ -37,6 +37,11 @@ def end_publicity_now_for_demo(application, *, by):
     """
     with transaction.atomic():
         process = process_for(application)
+        if process is not None:
+            # Lock the process row first, as viewflow's flow lock does before any task of it runs (a firing timer
+            # then locks its task and, in certify, the application). Taking the application first deadlocked
+            # against a concurrent firing; behind the process lock, one caller at a time touches timer and application.
+            process = type(process).objects.select_for_update().get(pk=process.pk)
         timer = (
             Task.objects.select_for_update()
             .filter(process=process, flow_task_type="TIMER", status=STATUS.SCHEDULED)

@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -87,6 +87,22 @@ def send_notification_email(notification):
         notification.emailed = timezone.now()
         notification.save(update_fields=["emailed"])
     return True
+
+
+def record_email_failure(notification_id, error, *, final):
+    """An attempt to e-mail the notification failed: count it and keep the error for the administrator.
+
+    `final` (the task has used its retries) marks the e-mail as given up; the admin lists those.
+    Side effects: `email_attempts`, `email_error` and, when final, `email_failed` updated. Returns the rows updated.
+    """
+    error_field = Notification._meta.get_field("email_error")
+    changes = {
+        "email_attempts": F("email_attempts") + 1,
+        "email_error": f"{type(error).__name__}: {error}"[: error_field.max_length],
+    }
+    if final:
+        changes["email_failed"] = timezone.now()
+    return Notification.objects.filter(pk=notification_id, emailed__isnull=True).update(**changes)
 
 
 def _absolute(url):

@@ -5,9 +5,15 @@ Write-only mode streams rows to disk, so memory stays flat however many applicat
 titles — goes through `text_cell`, which keeps it a string: openpyxl would otherwise store text starting with "="
 as a formula, and Excel would run it. Text that starts with =, +, -, @, a tab or a line break (a CR is stored as
 LF) is also quote-prefixed, so that Excel keeps treating it as text when someone edits the cell.
+
+The same rows can be written as CSV (`ExportJob.FileFormat.CSV`) for people who convert exports anyway: there a
+text field cannot carry its type, so text starting with = + - @, a tab or a CR gets an apostrophe in front, as
+OWASP's CSV-injection advice says, and every text field is quoted.
 """
 
+import csv
 import datetime
+import io
 import json
 import os
 import socket
@@ -43,7 +49,7 @@ from certification.models import (
     Tier,
 )
 
-from .cells import FORMULA_TRIGGERS, write_text
+from .cells import FORMULA_TRIGGERS, safe_text, write_text
 
 EXPORT_DIR = "exports"
 # A1's triggers, plus LF: a CR is stored as LF (XML turns a bare CR into LF when the file is read anyway).
@@ -116,6 +122,44 @@ class _RowWriter:
         )
 
 
+class _CsvSection:
+    """Appends rows to a CSV file safe to open in a spreadsheet (OWASP's CSV-injection advice).
+
+    Text that starts with = + - @, a tab or a CR gets an apostrophe in front (`safe_text`), and every text field is
+    quoted, so neither a formula nor a field separator inside the text is ever read as such. Numbers stay numbers.
+    """
+
+    def __init__(self, writer):
+        self.writer = writer
+
+    def row(self, values, *, bold=False):
+        self.writer.writerow(
+            ["" if value is None else safe_text(value) if isinstance(value, str) else value for value in values]
+        )
+
+
+class _CsvFile:
+    """The CSV counterpart of a write-only workbook: its sheets become sections separated by a blank line."""
+
+    def __init__(self, stream):
+        self.writer = csv.writer(stream, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n")
+        self.sections = 0
+
+    def section(self, title):
+        if self.sections:
+            self.writer.writerow([])
+        self.sections += 1
+        return _CsvSection(self.writer)
+
+
+class _XlsxFile:
+    def __init__(self, workbook):
+        self.workbook = workbook
+
+    def section(self, title):
+        return _RowWriter(self.workbook.create_sheet(title[:31]))
+
+
 def _number(value):
     return None if value is None else float(value)
 
@@ -132,9 +176,8 @@ def _verdict(application):
     return _("Passed") if application.passed else _("Failed")
 
 
-def _write_application(workbook, application):
-    ws = workbook.create_sheet(_("Evaluation summary")[:31])
-    writer = _RowWriter(ws)
+def _write_application(output, application):
+    writer = output.section(_("Evaluation summary"))
     assignments = list(
         application.assignments.filter(status=EvaluatorAssignment.Status.ACTIVE)
         .select_related("evaluator")
@@ -276,12 +319,11 @@ def _raw_rows(queryset, size=2000):
             yield from rows
 
 
-def _write_district(workbook, district, report):
+def _write_district(output, district, report):
     applications, details = district_summary_rows(district)
     total = applications.count() + IndicatorResult.objects.filter(application__cluster__district=district).count()
     done = 0
-    ws = workbook.create_sheet(_("District summary")[:31])
-    writer = _RowWriter(ws)
+    writer = output.section(_("District summary"))
     writer.row([_("District summary of applications: %(district)s") % {"district": district}], bold=True)
     writer.row(
         [
@@ -345,8 +387,7 @@ def _write_district(workbook, district, report):
         )
         done += 1
         report(done, total)
-    ws = workbook.create_sheet(_("Indicator details")[:31])
-    writer = _RowWriter(ws)
+    writer = output.section(_("Indicator details"))
     yes_no = {value: _yes_no(value) for value in (True, False, None)}  # translated once, not per cell
     writer.row(
         [
@@ -397,17 +438,35 @@ def _write_district(workbook, district, report):
         report(done, total)
 
 
-def write_export(job, path, report=lambda done, total: None):
-    """Write the export `job` asks for to `path` (a file name or a binary file) with a write-only workbook; `report(done, total)` sees progress."""
+def _write(output, job, report):
+    if job.kind == ExportJob.Kind.APPLICATION:
+        _write_application(output, job.application)
+    else:
+        _write_district(output, job.district, report)
+
+
+def write_export(job, stream, report=lambda done, total: None):
+    """Write the export `job` asks for to the binary file `stream`, streamed; `report(done, total)` sees progress.
+
+    An .xlsx is a write-only workbook carrying a fresh anchor of the audit chains (one more copy of the head outside
+    the database); a .csv is UTF-8 with a byte-order mark (so Excel reads the Chinese) whose text fields cannot run
+    as formulas. `stream` may also be a file name.
+    """
+    if isinstance(stream, str | os.PathLike):
+        with open(stream, "wb") as handle:
+            write_export(job, handle, report)
+        return
+    if job.file_format == ExportJob.FileFormat.CSV:
+        text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+        _write(_CsvFile(text), job, report)
+        text.flush()
+        text.detach()
+        return
     workbook = Workbook(write_only=True)
-    # A fresh anchor of the audit chains travels with every export: one more copy of the head outside the database.
     summary = json.dumps(audit.anchor_summary(audit.anchor()), sort_keys=True)
     workbook.custom_doc_props.append(StringProperty(name="audit_anchor", value=summary))
-    if job.kind == ExportJob.Kind.APPLICATION:
-        _write_application(workbook, job.application)
-    else:
-        _write_district(workbook, job.district, report)
-    workbook.save(path)
+    _write(_XlsxFile(workbook), job, report)
+    workbook.save(stream)
 
 
 def _claim(job, worker):
@@ -431,7 +490,7 @@ def _claim(job, worker):
 
 
 def build_export(job):
-    """Build the file of `job` and keep it in the default storage as exports/<uuid>.xlsx, reporting progress on
+    """Build the file of `job` and keep it in the default storage as exports/<uuid>.<xlsx|csv>, reporting progress on
     the job row as it goes.
 
     Safe to run twice and after a worker died: only a queued job, or a running one whose heartbeat is older than
@@ -457,7 +516,7 @@ def build_export(job):
         with tempfile.TemporaryFile() as scratch:
             write_export(job, scratch, report)
             scratch.seek(0)
-            name = default_storage.save(f"{EXPORT_DIR}/{uuid.uuid4().hex}.xlsx", File(scratch))
+            name = default_storage.save(f"{EXPORT_DIR}/{uuid.uuid4().hex}.{job.file_format}", File(scratch))
     except Exception:
         mine.update(
             status=ExportJob.Status.FAILED,

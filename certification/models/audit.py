@@ -55,6 +55,7 @@ class AuditEvent(models.Model):
         DATASET_WORKBOOK_REMOVED = "dataset.workbook_removed", _("Import workbook removed after the retention period")
         STORAGE_ORPHANS_REMOVED = "storage.orphans_removed", _("Orphan files removed")
         PLAN_TARGET_RECORDED = "plan_target.recorded", _("Plan target recorded")
+        LOGIN_LOCKED_OUT = "login.locked_out", _("Sign-in locked after too many failed attempts")
         EXPORT_REQUESTED = "export.requested", _("Export requested")
         CLUSTER_TIER_RECORDED = "cluster.tier_recorded", _("Cluster tier recorded")
         DEMO_PUBLICITY_SHORTENED = "demo.publicity_shortened", _("Publicity period ended early (demo)")

@@ -35,6 +35,13 @@ class ExportJob(models.Model):
         blank=True,
         related_name="+",
     )
+
+    class FileFormat(models.TextChoices):
+        XLSX = "xlsx", _("Excel (.xlsx)")
+        # Text cells that a spreadsheet would evaluate are quote-prefixed (OWASP's CSV-injection advice).
+        CSV = "csv", _("CSV (.csv)")
+
+    file_format = models.CharField(_("file format"), max_length=10, choices=FileFormat.choices, default=FileFormat.XLSX)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     file_path = models.CharField(_("file"), max_length=300, blank=True, help_text=_("Relative to MEDIA_ROOT."))

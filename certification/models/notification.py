@@ -7,6 +7,9 @@ class NotificationQuerySet(models.QuerySet):
     def unread(self):
         return self.filter(read__isnull=True)
 
+    def email_failed(self):
+        return self.filter(email_failed__isnull=False)
+
 
 class Notification(models.Model):
     """An in-app message to one person (the bell). E-mail copies are sent by a Celery task."""
@@ -24,6 +27,10 @@ class Notification(models.Model):
     read = models.DateTimeField(_("read"), null=True, blank=True)
     # Set when the e-mail copy went out, so a task run twice sends it once.
     emailed = models.DateTimeField(_("e-mailed"), null=True, blank=True)
+    # Failed e-mail attempts (the task retries with backoff); `email_failed` is set once it has given up.
+    email_attempts = models.PositiveSmallIntegerField(_("failed e-mail attempts"), default=0)
+    email_error = models.CharField(_("last e-mail error"), max_length=300, blank=True)
+    email_failed = models.DateTimeField(_("e-mail given up"), null=True, blank=True)
 
     objects = NotificationQuerySet.as_manager()
 

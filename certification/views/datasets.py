@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from certification.datasets import DATASETS
 from certification.datasets.template import build_template
 from certification.domain.datasets import datasets_of, start_import
+from certification.domain.evidence import check_may_manage
 from certification.errors import DomainError
 from certification.forms.evidence import DatasetUploadForm
 from certification.models import DatasetImport
@@ -67,16 +68,18 @@ def dataset_template(request, pk, code):
 @login_required
 @require_POST
 def dataset_import(request, pk, code):
-    # As for evidence: the size limit must be in place before the CSRF check reads the body.
+    # As for evidence: refusals that need no file come first, so nothing reads the body of someone who may not
+    # import here; then the size limit goes in before the CSRF check (which reads the body) runs.
+    application = get_application_for(request.user, pk)
+    dataset = _dataset_or_404(application, code)
+    check_may_manage(request.user, application)
     limit = EvidenceUploadLimitHandler(request, max_bytes=max_upload_bytes())
     request.upload_handlers.insert(0, limit)
-    return _dataset_import(request, pk, code, limit)
+    return _dataset_import(request, application, dataset, limit)
 
 
 @csrf_protect
-def _dataset_import(request, pk, code, limit):
-    application = get_application_for(request.user, pk)
-    dataset = _dataset_or_404(application, code)
+def _dataset_import(request, application, dataset, limit):
     data, files = request.POST, request.FILES
     refusal = limit.refusal().message if limit.too_large else None
     form = DatasetUploadForm(data, files, requirement_pk=dataset.code, refusal=refusal)

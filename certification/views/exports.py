@@ -15,7 +15,10 @@ from certification.models import ExportJob, Region
 from certification.permissions import get_application_for
 from certification.scope import may_export
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CONTENT_TYPES = {
+    ExportJob.FileFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ExportJob.FileFormat.CSV: "text/csv; charset=utf-8",
+}
 
 
 def _district_for(user, pk):
@@ -24,6 +27,10 @@ def _district_for(user, pk):
     if district is None or not may_export(user, district=district):
         raise Http404(_("No such district."))
     return district
+
+
+def _file_format(request):
+    return request.POST.get("format") or ExportJob.FileFormat.XLSX
 
 
 def _own_job(user, pk):
@@ -38,7 +45,7 @@ def _own_job(user, pk):
 def application_export(request, pk):
     application = get_application_for(request.user, pk)
     if request.method == "POST":
-        job = request_export(by=request.user, application=application)
+        job = request_export(by=request.user, application=application, file_format=_file_format(request))
         return redirect("export_job", pk=job.pk)
     if not may_export(request.user, application=application):
         raise Http404(_("No such application."))
@@ -51,7 +58,7 @@ def application_export(request, pk):
 def district_export(request, pk):
     district = _district_for(request.user, pk)
     if request.method == "POST":
-        job = request_export(by=request.user, district=district)
+        job = request_export(by=request.user, district=district, file_format=_file_format(request))
         return redirect("export_job", pk=job.pk)
     title = _("District summary of %(district)s") % {"district": district}
     return render(request, "certification/exports/start.html", {"title": title})
@@ -89,9 +96,12 @@ def job_download(request, pk):
     stored = PurePosixPath(job.file_path)
     if stored.parts[:1] != ("exports",) or ".." in stored.parts or not default_storage.exists(job.file_path):
         raise Http404(_("No such export."))
-    name = f"export-{job.kind}-{job.pk}.xlsx"
+    name = f"export-{job.kind}-{job.pk}.{job.file_format}"
     response = FileResponse(
-        default_storage.open(job.file_path, "rb"), as_attachment=True, filename=name, content_type=XLSX
+        default_storage.open(job.file_path, "rb"),
+        as_attachment=True,
+        filename=name,
+        content_type=CONTENT_TYPES[job.file_format],
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response

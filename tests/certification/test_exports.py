@@ -1,5 +1,7 @@
 """Exports: 评估汇总表 and the district summary built by the Celery task, escaped text, progress and permissions."""
 
+import codecs
+import csv
 import io
 from decimal import Decimal
 from pathlib import Path
@@ -12,7 +14,7 @@ from openpyxl import load_workbook
 from certification.domain.aggregation import aggregate
 from certification.domain.exports import request_export
 from certification.domain.scoring import get_or_create_sheet, save_scores, submit_sheet
-from certification.errors import NotAllowed
+from certification.errors import InvalidInput, NotAllowed
 from certification.excel.summary_export import text_cell
 from certification.models import ExportJob, Role
 from tests.factories import ClusterFactory, DistrictFactory, UserFactory
@@ -238,4 +240,71 @@ def test_district_export_page_404_outside_the_district(client, scored_applicatio
     response = client.post(reverse("export_district", args=[scored_application.cluster.district.pk]))
 
     assert response.status_code == 404
+    assert not ExportJob.objects.exists()
+
+
+def _csv_rows(data):
+    assert data.startswith(codecs.BOM_UTF8)
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def test_csv_export_prefixes_every_formula_trigger_and_keeps_numbers(
+    client, scored_application, django_capture_on_commit_callbacks
+):
+    office = person(Role.DISTRICT_OFFICE, region=scored_application.cluster.district)
+    client.force_login(office)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("export_application", args=[scored_application.pk]), {"format": "csv"})
+    job = ExportJob.objects.get()
+    download = client.get(reverse("export_download", args=[job.pk]))
+
+    assert response["Location"] == reverse("export_job", args=[job.pk])
+    assert (job.file_format, job.status) == (ExportJob.FileFormat.CSV, ExportJob.Status.DONE)
+    assert download["Content-Type"] == "text/csv; charset=utf-8"
+    assert download["Content-Disposition"] == f'attachment; filename="export-application-{job.pk}.csv"'
+    raw = b"".join(download.streaming_content)
+    rows = _csv_rows(raw)
+    assert rows[0] == ["评估汇总表"]
+    assert rows[1] == ["学区/集团", "'=1+1学区"]
+    header = next(row for row in rows if row and row[0] == "一级指标")
+    assert header[7:9] == ["'@评估专家：评分", "'@评估专家：评语"]
+    a1 = next(row for row in rows if len(row) > 1 and row[1] == "A1")
+    # The four evaluators' comments: =…, +…, -…, @… each behind an apostrophe; scores stay bare numbers.
+    assert [a1[8], a1[10], a1[12], a1[14]] == ["'" + text for text in HOSTILE[:4]]
+    assert (a1[3], a1[7], a1[15]) == ("6.0", "5.0", "5.0")
+    assert b'"6.0"' not in raw and b",6.0," in raw
+    # No field anywhere starts with a trigger a spreadsheet would evaluate.
+    assert [field for row in rows for field in row if field[:1] in ("=", "+", "@", "\t", "\r")] == []
+
+
+def test_csv_district_summary_has_both_sections_and_prefixes_names(
+    scored_application, django_capture_on_commit_callbacks
+):
+    district = scored_application.cluster.district
+    scoring_application(scored_application.standard, cluster=ClusterFactory(district=district, name="-1学区"))
+    leader = person(Role.DISTRICT_LEADER, region=district)
+
+    job = _build(
+        leader,
+        district=district,
+        file_format="csv",
+        django_capture_on_commit_callbacks=django_capture_on_commit_callbacks,
+    )
+
+    assert job.file_path.endswith(".csv")
+    rows = _csv_rows((Path(settings.MEDIA_ROOT) / job.file_path).read_bytes())
+    blank = rows.index([])
+    summary, details = rows[:blank], rows[blank + 1 :]
+    assert [row[0] for row in summary[2:]] == ["'-1学区", "'=1+1学区"]
+    assert summary[3][6] == "8.33" and summary[3][9] == "通过"
+    assert summary[2][6] == "" and summary[2][9] == "未评分"
+    assert [(row[0], row[2], row[5]) for row in details[1:]] == [("'=1+1学区", "A1", "5.0"), ("'=1+1学区", "A2", "N/A")]
+
+
+def test_export_in_an_unknown_format_is_refused(scored_application):
+    office = person(Role.DISTRICT_OFFICE, region=scored_application.cluster.district)
+
+    with pytest.raises(InvalidInput):
+        request_export(by=office, application=scored_application, file_format="pdf")
     assert not ExportJob.objects.exists()

@@ -12,7 +12,7 @@ from fractions import Fraction
 import pytest
 from django.utils import translation
 
-from certification.domain.scoring import aggregate
+from certification.domain.aggregation import aggregate
 from certification.models import ClusterMembership, DatasetImport, IndicatorResult, Tier, TierChange
 from tests.factories import ClusterFactory
 from tests.factories.datasets import computed_standard, data_application, data_cluster

@@ -4,9 +4,10 @@ score sheet and the panel's scores are aggregated into the application's total a
 
 import datetime
 
+from certification.domain.aggregation import aggregate
 from certification.domain.computed import compute_indicators
 from certification.domain.datasets import start_import
-from certification.domain.scoring import aggregate, get_or_create_sheet, submit_sheet
+from certification.domain.scoring import get_or_create_sheet, submit_sheet
 from certification.models import Application, ClusterMembership, DatasetImport, IndicatorResult
 
 from .datasets import data_application, data_cluster, lead, workbook_bytes, xlsx_upload

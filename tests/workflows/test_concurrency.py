@@ -4,8 +4,9 @@ import threading
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 
-from certification.models import Application, AuditEvent, Role, Tier
+from certification.models import Application, AuditEvent, Certificate, Role, Tier
 from tests.factories.workflow import build_world, person, upload_all_evidence
 from tests.workflows.driver import client_for, do, open_task, score_all, start
 from workflows.flows import CertificationFlow as F
@@ -87,3 +88,22 @@ def test_two_approvers_at_once_one_takes_the_task(transactional_db):
     execute = F.district_decision.reverse("execute", args=[process.pk, task.pk])
     assert loser.post(execute, {"decision": "approve"}).status_code == 409
     assert AuditEvent.objects.filter(application=application, action="approval.approved").count() == 0
+
+
+def test_ten_offices_ending_one_publicity_at_once_certify_once_without_deadlock(transactional_db):
+    # Every path that locks an application and its timer task must lock them in one order, or the demo shortcut
+    # (application, then timer) and the timer it fires (process and timer, then application) deadlock.
+    world, application, process = _at_approval()
+    do(world.leader, process, F.district_decision, {"decision": "approve", "comment": "同意"})
+    url = reverse("work:end_publicity", args=[application.pk])
+    clients = [client_for(world.office) for _ in range(10)]
+
+    responses = _at_once(*(lambda c=c: c.post(url) for c in clients))
+
+    statuses = sorted(r.status_code for r in responses)
+    assert set(statuses) <= {302, 409}, statuses
+    assert statuses.count(302) >= 1
+    application.refresh_from_db()
+    assert application.status == Application.Status.CERTIFIED
+    assert Certificate.objects.filter(application=application).count() == 1
+    assert AuditEvent.objects.filter(application=application, action="application.certified").count() == 1
