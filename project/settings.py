@@ -300,7 +300,6 @@ SPECTACULAR_SETTINGS = {
         "StandardStatusEnum": "certification.models.standard.Standard.Status",
         "ImportStatusEnum": "certification.models.dataset.DatasetImport.Status",
         "StageStatusEnum": "certification.models.review.ApplicationStage.Status",
-        "TierEnum": "certification.models.tier.Tier.choices",
     },
 }
 

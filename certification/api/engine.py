@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.http import QueryDict
 from django.urls import resolve, reverse
 from django.utils.datastructures import MultiValueDict
+from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 from viewflow.workflow.status import STATUS
 
@@ -84,7 +85,8 @@ def post_to_page(request, url, data):
     errors = [text for level, text in messages if level >= message_levels.ERROR]
     activation = getattr(inner, "activation", None)
     if response.status_code in REDIRECTS and not errors:
-        done = [text for level, text in messages if level == message_levels.SUCCESS]
+        # Viewflow's own messages carry a link to the task page: the API answers text.
+        done = [strip_tags(text) for level, text in messages if level == message_levels.SUCCESS]
         return Outcome(ok=True, message=done[-1] if done else "", activation=activation)
     fields = _form_errors(response)
     if errors:
@@ -95,7 +97,10 @@ def post_to_page(request, url, data):
 
 
 def task_queryset():
-    return CertificationFlow.task_class._default_manager.filter(process__flow_class=CertificationFlow)
+    """The certification flow's human tasks (not the start, gateways, functions or timers)."""
+    return CertificationFlow.task_class._default_manager.filter(
+        process__flow_class=CertificationFlow, flow_task_type="HUMAN"
+    )
 
 
 def tasks_of(user):

@@ -1,6 +1,7 @@
 """Filters of the API's lists (django-filter). Labels are shown as the parameters' descriptions."""
 
 import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.status import STATUS
 
@@ -17,10 +18,23 @@ from certification.models import (
 from certification.models.tier import Tier
 from workflows.flows import CertificationFlow
 
+MAX_ID = 2**63 - 1
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An object id: a whole number the database can hold (a larger one is a 400 naming the parameter)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
 
 class RegionFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(label=_("kind"), choices=Region.Kind.choices)
-    parent = django_filters.NumberFilter(label=_("parent region"))
+    parent = IdFilter(label=_("parent region"))
 
     class Meta:
         model = Region
@@ -28,7 +42,7 @@ class RegionFilter(django_filters.FilterSet):
 
 
 class SchoolFilter(django_filters.FilterSet):
-    district = django_filters.NumberFilter(label=_("district"))
+    district = IdFilter(label=_("district"))
     kind = django_filters.ChoiceFilter(label=_("kind"), choices=School.Kind.choices)
     is_relatively_weak = django_filters.BooleanFilter(label=_("relatively weak school"))
     name = django_filters.CharFilter(label=_("name contains"), lookup_expr="icontains")
@@ -39,7 +53,7 @@ class SchoolFilter(django_filters.FilterSet):
 
 
 class ClusterFilter(django_filters.FilterSet):
-    district = django_filters.NumberFilter(label=_("district"))
+    district = IdFilter(label=_("district"))
     kind = django_filters.ChoiceFilter(label=_("kind"), choices=Cluster.Kind.choices)
     current_tier = django_filters.ChoiceFilter(label=_("current tier"), choices=Tier.choices)
     name = django_filters.CharFilter(label=_("name contains"), lookup_expr="icontains")
@@ -59,10 +73,10 @@ class StandardFilter(django_filters.FilterSet):
 
 
 class ApplicationFilter(django_filters.FilterSet):
-    cluster = django_filters.NumberFilter(label=_("cluster"))
+    cluster = IdFilter(label=_("cluster"))
     status = django_filters.ChoiceFilter(label=_("status"), choices=Application.Status.choices)
     target_tier = django_filters.ChoiceFilter(label=_("target tier"), choices=Tier.choices)
-    year = django_filters.NumberFilter(label=_("assessment year"))
+    year = IdFilter(label=_("assessment year"), max_value=32767)
 
     class Meta:
         model = Application
@@ -73,7 +87,7 @@ class EvidenceFileFilter(django_filters.FilterSet):
     stage = django_filters.ChoiceFilter(
         label=_("stage"), field_name="requirement__stage", choices=EvidenceStage.choices
     )
-    requirement = django_filters.NumberFilter(label=_("evidence requirement"))
+    requirement = IdFilter(label=_("evidence requirement"))
     withdrawn = django_filters.BooleanFilter(
         label=_("withdrawn"), field_name="withdrawn", lookup_expr="isnull", exclude=True
     )
@@ -97,7 +111,7 @@ def _human_nodes():
 
 
 class TaskFilter(django_filters.FilterSet):
-    application = django_filters.NumberFilter(label=_("application"), field_name="process__artifact_object_id")
+    application = IdFilter(label=_("application"), field_name="process__artifact_object_id")
     node = django_filters.ChoiceFilter(label=_("step code"), choices=_human_nodes, method="filter_node")
     status = django_filters.ChoiceFilter(
         label=_("task status"), choices=[(STATUS.NEW, _("in the queue")), (STATUS.ASSIGNED, _("assigned"))]

@@ -472,6 +472,7 @@ class ComputedView(ApplicationScoped, GenericAPIView):
     @extend_schema(
         summary=gettext_lazy("Computed indicators with the data rows behind each figure"),
         parameters=[_application_parameter()],
+        responses=s.ComputedIndicatorSerializer(many=True),
     )
     def get(self, request, application_pk):
         results = list(computed.compute_indicators(self.get_application()).values())
