@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -11,6 +12,14 @@ def role_groups(db):
     """The role groups, as `manage.py sync_roles` leaves them; also builds the URLconf (flow nodes reverse late)."""
     reverse("workflow:inbox")
     return ensure_groups()
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Token ids repeat from test to test; their request counts must not."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def token_for(user, name="系统对接"):
