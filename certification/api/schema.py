@@ -1,6 +1,7 @@
 """The OpenAPI schema: every field described by its (translated) label, every operation with its refusals."""
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
@@ -28,3 +29,27 @@ class ApiSchema(AutoSchema):
                 bodies[status] = self._get_response_for_code(ErrorSerializer, status, direction=direction)
                 bodies[status]["description"] = _("Refused; the body says why.")
         return bodies
+
+
+PAGE_FIELDS = {
+    "count": gettext_lazy("Rows in all pages"),
+    "next": gettext_lazy("Address of the next page"),
+    "previous": gettext_lazy("Address of the previous page"),
+    "results": gettext_lazy("The rows of this page"),
+}
+
+
+def describe_generated_parts(result, generator, request, public):
+    """SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]: describe what drf-spectacular generates itself, in Chinese:
+    the page envelope of every list and the id in the path (its own text is English only)."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.startswith("Paginated"):
+            for field, description in PAGE_FIELDS.items():
+                if field in component.get("properties", {}):
+                    component["properties"][field]["description"] = str(description)
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path" and parameter["name"] == "id":
+                    parameter["description"] = str(gettext_lazy("Identifier"))
+    return result

@@ -201,7 +201,7 @@ def test_lists_never_show_another_citys_applications_or_tasks(home, target, role
 
 
 def test_a_lead_cannot_open_an_application_for_a_cluster_they_do_not_lead(home, target):
-    world, people = home
+    _world, people = home
     other_cluster = Application.objects.get(pk=target["app"]).cluster
     client = api_as(people["lead"])
     before = _state()
