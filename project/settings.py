@@ -6,6 +6,7 @@ Production sets ``DEBUG=0`` and the variables that `_require` names.
 """
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -265,6 +266,11 @@ LOGGING = {
 }
 
 # The REST API (certification/api): session for the browser, personal tokens for systems; one rate per token.
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "").strip() or "1200/hour"
+if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", API_RATE_LIMIT):
+    raise ImproperlyConfigured(
+        f"API_RATE_LIMIT must look like 1200/hour (per second/minute/hour/day), got {API_RATE_LIMIT!r}"
+    )
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "certification.api.tokens.TokenAuthentication",
@@ -272,7 +278,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["certification.api.throttling.TokenRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("API_RATE_LIMIT") or "1200/hour"},
+    "DEFAULT_THROTTLE_RATES": {"token": API_RATE_LIMIT},
     "DEFAULT_PAGINATION_CLASS": "certification.api.pagination.Pages",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
