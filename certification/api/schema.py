@@ -12,7 +12,26 @@ from .serializers import ErrorSerializer
 ERROR_STATUSES = ("400", "401", "403", "404", "409", "429")
 
 
+def _tag_labels():
+    from certification.models import Application, Certificate, Cluster, Region, School, Standard
+
+    return {
+        "regions": Region._meta.verbose_name_plural,
+        "schools": School._meta.verbose_name_plural,
+        "clusters": Cluster._meta.verbose_name_plural,
+        "standards": Standard._meta.verbose_name_plural,
+        "applications": Application._meta.verbose_name_plural,
+        "tasks": gettext_lazy("My tasks"),
+        "certificates": Certificate._meta.verbose_name_plural,
+    }
+
+
 class ApiSchema(AutoSchema):
+    def get_tags(self):
+        """Group the operations under the Chinese name of their resource, not the English path segment."""
+        (segment,) = super().get_tags()[:1] or ("",)
+        return [str(_tag_labels().get(segment, segment))]
+
     def _get_serializer_field_meta(self, field, direction):
         meta = super()._get_serializer_field_meta(field, direction)
         if "description" not in meta and isinstance(field, serializers.Field):

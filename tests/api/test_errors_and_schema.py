@@ -44,6 +44,15 @@ def test_every_operation_and_field_has_a_chinese_description():
     operations = [op for path in schema["paths"].values() for op in path.values()]
     assert len(operations) == 28
     assert [op["operationId"] for op in operations if not CHINESE.search(op.get("summary", ""))] == []
+    assert {tag for op in operations for tag in op["tags"]} == {
+        "区域",
+        "学校",
+        "学区/集团",
+        "评估标准",
+        "申报",
+        "我的任务",
+        "证书",
+    }
     assert [name for name, spec in _properties(schema) if not CHINESE.search(spec.get("description", ""))] == []
     parameters = [p for op in operations for p in op.get("parameters", [])]
     assert [p["name"] for p in parameters if not CHINESE.search(p.get("description", ""))] == []
