@@ -371,8 +371,8 @@ class TaskSerializer(serializers.Serializer):
 
 
 class TaskResultSerializer(serializers.Serializer):
-    task = serializers.IntegerField(label=_("task"))
-    status = serializers.CharField(label=_("task status"))
+    task = serializers.IntegerField(label=_("task"), allow_null=True)
+    status = serializers.CharField(label=_("task status"), allow_null=True)
     application = serializers.IntegerField(label=_("application"), allow_null=True)
     application_status = serializers.CharField(label=_("application status"), allow_null=True)
     message = serializers.CharField(label=_("message shown to the person"), allow_blank=True)

@@ -232,8 +232,8 @@ def _done(outcome, application, status_code=status.HTTP_200_OK, task=None):
     if task is not None:
         task.refresh_from_db(fields=["status"])
     body = {
-        "task": task.pk if task is not None else 0,
-        "status": task.status if task is not None else "",
+        "task": task.pk if task is not None else None,
+        "status": task.status if task is not None else None,
         "application": application.pk,
         "application_status": application.status,
         "message": outcome.message,

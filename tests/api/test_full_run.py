@@ -7,7 +7,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from viewflow.workflow.status import PROCESS
 
-from certification.models import Application, AuditEvent, Certificate, EvidenceFile, Tier, TierChange
+from certification.models import Application, AuditEvent, Certificate, EvidenceFile, Objection, Tier, TierChange
 from tests.factories.evidence import pdf_bytes
 from tests.factories.workflow import build_world, upload_all_evidence
 from tests.workflows.driver import do, end_publicity, score_all, start
@@ -159,3 +159,31 @@ def test_api_carries_an_application_from_open_to_certificate_like_the_pages():
     assert verified.json()["valid"] is True
     assert verified.json()["serial"] == certificate.serial
     assert verified.json()["issued"] == timezone.localdate().isoformat()
+
+
+def test_objection_raised_and_dismissed_through_the_api_then_certified():
+    world = build_world(Tier.CLOSE_KNIT)
+    application = _through_the_api(world)
+    lead, office = api_as(world.lead), api_as(world.office)
+
+    too_early_text = lead.post(f"/api/v1/applications/{application.pk}/objections/", {"text": ""}, format="json")
+    raised = lead.post(f"/api/v1/applications/{application.pk}/objections/", {"text": "轮岗名单有误"}, format="json")
+    objection = Objection.objects.get(application=application)
+    resolved = office.post(
+        f"/api/v1/applications/{application.pk}/objections/resolve/",
+        {"objection": objection.pk, "outcome": "dismissed", "resolution": "经核实名单无误"},
+        format="json",
+    )
+    end_publicity(process_for(application), world.standard.publicity_days)
+
+    assert (too_early_text.status_code, list(too_early_text.json()["fields"])) == (400, ["text"])
+    assert raised.status_code == 201
+    assert raised.json()["application_status"] == "publicity"
+    assert resolved.status_code == 200, resolved.json()
+    objection.refresh_from_db()
+    assert (objection.outcome, objection.resolved_by) == ("dismissed", world.office)
+    application.refresh_from_db()
+    assert application.status == Application.Status.CERTIFIED
+    again = lead.post(f"/api/v1/applications/{application.pk}/objections/", {"text": "再提异议"}, format="json")
+    assert again.status_code == 409
+    assert again.json()["code"] == "illegal_transition"
