@@ -48,8 +48,9 @@ EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "8"))
 
 
 @pytest.fixture
-def wsgi_app():
-    # The test's transaction must survive the requests: do what Django's test client does.
+def wsgi_app(populated):
+    # The test's transaction must survive the requests: do what Django's test client does. After `populated`,
+    # whose test-client requests connect the receiver again when they finish.
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:
