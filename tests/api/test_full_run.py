@@ -1,13 +1,24 @@
 """An application carried from opening to certificate through the API alone, every persona with its own token,
 then compared with the same run through the pages (tests/workflows/driver.py)."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from rest_framework.test import APIClient
 from viewflow.workflow.status import PROCESS
 
-from certification.models import Application, AuditEvent, Certificate, EvidenceFile, Objection, Tier, TierChange
+from certification.models import (
+    Application,
+    AuditEvent,
+    Certificate,
+    CorrectionRequest,
+    EvidenceFile,
+    Objection,
+    Tier,
+    TierChange,
+)
 from tests.factories.evidence import pdf_bytes
 from tests.factories.workflow import build_world, upload_all_evidence
 from tests.workflows.driver import do, end_publicity, score_all, start
@@ -187,3 +198,37 @@ def test_objection_raised_and_dismissed_through_the_api_then_certified():
     again = lead.post(f"/api/v1/applications/{application.pk}/objections/", {"text": "再提异议"}, format="json")
     assert again.status_code == 409
     assert again.json()["code"] == "illegal_transition"
+
+
+def test_formal_review_returns_named_indicators_and_the_lead_corrects_through_the_api():
+    world = build_world(Tier.CLOSE_KNIT)
+    lead, office = api_as(world.lead), api_as(world.office)
+    application, _process = start(world.lead, world.cluster, Tier.CLOSE_KNIT)
+    upload_all_evidence(application, world.lead)
+    for node in ("submit_basic", "submit_process", "submit_outcome"):
+        _claim_and_complete(lead, application.pk, node)
+    a2 = application.standard.indicators().get(code="A2")
+    deadline = (timezone.localdate() + timedelta(days=10)).isoformat()
+
+    _claim_and_complete(
+        office,
+        application.pk,
+        "formal_review",
+        {"decision": "return", "indicators": [a2.pk], "comment": "轮岗名单缺少签章", "deadline": deadline},
+    )
+    correction = CorrectionRequest.objects.get(application=application)
+    application.refresh_from_db()
+    assert application.status == Application.Status.CORRECTION
+    assert list(correction.indicators.values_list("code", flat=True)) == ["A2"]
+    task = _task(lead, application.pk, "correct")
+    unclaimed = lead.post(f"/api/v1/tasks/{task['id']}/complete/", {"response": "已补充"}, format="json")
+    assert (unclaimed.status_code, unclaimed.json()["code"]) == (403, "not_allowed")
+    assert lead.post(f"/api/v1/tasks/{task['id']}/claim/").status_code == 200
+    empty = lead.post(f"/api/v1/tasks/{task['id']}/complete/", {"response": ""}, format="json")
+    assert (empty.status_code, list(empty.json()["fields"])) == (400, ["response"])
+    _claim_and_complete(lead, application.pk, "correct", {"response": "已补充签章"})
+
+    application.refresh_from_db()
+    correction.refresh_from_db()
+    assert application.status == Application.Status.FORMAL_REVIEW
+    assert _task(office, application.pk, "formal_review")["assigned_to_me"] is False
