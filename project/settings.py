@@ -219,6 +219,10 @@ INSTALLED_APPS = [
     "guardian",
     "axes",
     "csp",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "viewflow",
     "viewflow.workflow",
     "certification",
@@ -321,7 +325,16 @@ EVIDENCE_MAX_UPLOAD_BYTES = _env_int("EVIDENCE_MAX_UPLOAD_MB", 50, minimum=1) * 
 # plus the form around it; any other page of a signed-in user REQUEST_MAX_BODY_KB; anyone not signed in (the
 # sign-in form) ANONYMOUS_MAX_BODY_KB.
 UPLOAD_MAX_BODY_BYTES = EVIDENCE_MAX_UPLOAD_BYTES + 1024 * 1024
-UPLOAD_URL_NAMES = frozenset({"evidence_upload", "dataset_import", "scoring_workbook_upload", "standards_excel_import"})
+UPLOAD_URL_NAMES = frozenset(
+    {
+        "evidence_upload",
+        "dataset_import",
+        "scoring_workbook_upload",
+        "standards_excel_import",
+        "api-evidence-upload",
+        "api-dataset-upload",
+    }
+)
 REQUEST_MAX_BODY_BYTES = _env_int("REQUEST_MAX_BODY_KB", 2048, minimum=64) * 1024
 ANONYMOUS_MAX_BODY_BYTES = _env_int("ANONYMOUS_MAX_BODY_KB", 64, minimum=8) * 1024
 # The public objection form (no sign-in) takes one attachment up to PUBLIC_ATTACHMENT_MAX_BYTES and its fields.
@@ -446,6 +459,54 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+}
+
+# The REST API (workflows/api): session for the browser, personal tokens for systems; one rate per token.
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "").strip() or "1200/hour"
+if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", API_RATE_LIMIT):
+    raise ImproperlyConfigured(
+        f"API_RATE_LIMIT must look like 1200/hour (per second/minute/hour/day), got {API_RATE_LIMIT!r}"
+    )
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "workflows.api.tokens.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["workflows.api.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": API_RATE_LIMIT},
+    "DEFAULT_PAGINATION_CLASS": "workflows.api.pagination.Pages",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "workflows.api.schema.ApiSchema",
+    "EXCEPTION_HANDLER": "workflows.api.errors.handle_exception",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "学区认证 API",
+    "DESCRIPTION": "学区与教育集团认证的开放接口：与页面相同的规则、范围与权限。",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc come from our static files (drf-spectacular-sidecar), never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "workflows.api.schema.describe_generated_parts",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationStatusEnum": "certification.models.application.Application.Status",
+        "StandardStatusEnum": "certification.models.standard.Standard.Status",
+        "ImportStatusEnum": "certification.models.dataset.DatasetImport.Status",
+        "StageStatusEnum": "certification.models.review.ApplicationStage.Status",
+    },
 }
 
 VIEWFLOW = {}

@@ -82,6 +82,7 @@ urlpatterns = [
     path("standards/excel/import/", standards_views.standard_import, name="standards_excel_import"),
     path("standards/excel/<int:pk>/download/", standards_views.standard_download, name="standards_excel_download"),
     path("standards/excel/<int:pk>/publish/", standards_views.standard_publish, name="standards_excel_publish"),
+    path("", include("workflows.api.urls")),
     path("", site.urls),
 ]
 

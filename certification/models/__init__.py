@@ -1,3 +1,4 @@
+from .api_token import ApiToken
 from .application import Application
 from .audit import AuditAnchor, AuditChainHead, AuditEvent
 from .cluster import Cluster, ClusterMembership, CommitteeMember, TierChange

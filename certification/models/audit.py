@@ -56,6 +56,8 @@ class AuditEvent(models.Model):
         STORAGE_ORPHANS_REMOVED = "storage.orphans_removed", _("Orphan files removed")
         PLAN_TARGET_RECORDED = "plan_target.recorded", _("Plan target recorded")
         LOGIN_LOCKED_OUT = "login.locked_out", _("Sign-in locked after too many failed attempts")
+        API_TOKEN_CREATED = "api_token.created", _("API token created")
+        API_TOKEN_REVOKED = "api_token.revoked", _("API token revoked")
         EXPORT_REQUESTED = "export.requested", _("Export requested")
         CLUSTER_TIER_RECORDED = "cluster.tier_recorded", _("Cluster tier recorded")
         DEMO_PUBLICITY_SHORTENED = "demo.publicity_shortened", _("Publicity period ended early (demo)")

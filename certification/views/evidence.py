@@ -25,7 +25,7 @@ from certification.models import EvidenceFile, EvidenceStage
 from certification.permissions import get_application_for
 from certification.uploads import PREVIEWABLE_CONTENT_TYPES, EvidenceUploadLimitHandler, max_upload_bytes
 from certification.views.downloads import content_disposition
-from certification.views.site import site
+from certification.views.site import draw_in_site
 
 # The preview is embedded by the scoresheet (same origin). Nothing in the response may run or load anything else.
 # Images are also sandboxed; a PDF is not, because browsers' built-in PDF viewers refuse to run in a sandbox.
@@ -106,14 +106,8 @@ def _render_stage(request, application, stage, *, upload_form=None, withdraw_for
         "withdraw_form": withdraw_form,
         "max_upload_bytes": max_upload_bytes(),
     }
-    _draw_in_shell(request)
+    draw_in_site(request)
     return render(request, "certification/evidence/stage.html", context, status=status)
-
-
-def _draw_in_shell(request):
-    """Give the page the site's menu and colours, as viewflow's SiteMiddleware does for the site's own URLs."""
-    if request.resolver_match is not None:
-        request.resolver_match.site = site
 
 
 @login_required

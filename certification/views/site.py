@@ -154,3 +154,9 @@ site = Site(
 
 # Viewflow's login page with our title and the language switch (routed in project/urls.py before AuthViewset).
 login_view = LoginView.as_view(form_class=AuthenticationForm, template_name="certification/login.html")
+
+
+def draw_in_site(request):
+    """Give a page outside the site's own URLs the site's menu and colours, as viewflow's SiteMiddleware does."""
+    if request.resolver_match is not None:
+        request.resolver_match.site = site

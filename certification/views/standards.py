@@ -24,7 +24,7 @@ from certification.domain import standards as domain
 from certification.excel.standard_workbook import WorkbookRejected, export_filename, export_standard, import_standard
 from certification.models import Standard
 from certification.permissions import is_administrator
-from certification.views.site import site
+from certification.views.site import draw_in_site
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_WORKBOOK_BYTES = 5 * 1024 * 1024
@@ -67,14 +67,8 @@ def standard_download_response(standard):
     return response
 
 
-def _in_site(request):
-    # Show viewflow's navigation drawer on these pages as on the Site's own (what SiteMiddleware does for them).
-    if request.resolver_match is not None:
-        request.resolver_match.site = site
-
-
 def _page(request, *, form=None, errors=None, status=200):
-    _in_site(request)
+    draw_in_site(request)
     standards = Standard.objects.annotate(indicator_count=Count("dimensions__indicators")).order_by("tier", "-version")
     context = {
         "standards": standards,

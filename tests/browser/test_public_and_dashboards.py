@@ -41,9 +41,9 @@ def test_dashboard_charts_render_and_match_their_tables(browser, live_server, tr
     office = office_of(district)
     plans.record_seed_targets(district, by=office)
     for year in (2019, 2020, 2021):
-        cluster = ClusterFactory(district=district, founded=date(year - 2, 9, 1))
+        cluster = ClusterFactory(district=district, founded_on=date(year - 2, 9, 1))
         certify(cluster, Tier.CLOSE_KNIT, date(year, 6, 1), date(year + 3, 6, 1))
-    ClusterFactory(district=district, founded=date(2022, 9, 1))
+    ClusterFactory(district=district, founded_on=date(2022, 9, 1))
     page = signed_in_page(browser, live_server, office)
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
