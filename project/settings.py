@@ -196,6 +196,7 @@ MIDDLEWARE = [
     "viewflow.middleware.SiteMiddleware",
     "viewflow.middleware.HotwireTurboMiddleware",
     "certification.middleware.DomainErrorMiddleware",
+    "project.error_pages.NotFoundPageMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -215,6 +216,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "certification.context_processors.notifications",
+                "workflows.context_processors.site_frame",
             ],
         },
     },

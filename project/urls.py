@@ -71,3 +71,5 @@ urlpatterns = [
     path("standards/excel/<int:pk>/publish/", standards_views.standard_publish, name="standards_excel_publish"),
     path("", site.urls),
 ]
+
+handler500 = "project.error_pages.server_error"
