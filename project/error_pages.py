@@ -5,13 +5,26 @@ add the 500 page with the request when it can, and keep Django's English debug 4
 from django.conf import settings
 from django.http import Http404, HttpResponseServerError
 from django.template import loader
-from django.views.defaults import page_not_found
+from django.views import defaults
+
+from workflows.frame import frame_request
+
+
+def page_not_found(request, exception, template_name="404.html"):
+    frame_request(request)
+    return defaults.page_not_found(request, exception, template_name)
+
+
+def permission_denied(request, exception, template_name="403.html"):
+    frame_request(request)
+    return defaults.permission_denied(request, exception, template_name)
 
 
 def server_error(request, template_name="500.html"):
     """The 500 page in the frame; without the frame when drawing it needs what failed (e.g. the database)."""
     template = loader.get_template(template_name)
     try:
+        frame_request(request)
         body = template.render({"status": 500}, request)
     except Exception:
         body = template.render({"status": 500})

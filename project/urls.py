@@ -72,4 +72,6 @@ urlpatterns = [
     path("", site.urls),
 ]
 
+handler403 = "project.error_pages.permission_denied"
+handler404 = "project.error_pages.page_not_found"
 handler500 = "project.error_pages.server_error"

@@ -46,6 +46,8 @@ class AuditEvent(models.Model):
         APPLICATION_FAILED = "application.failed", _("Not passed")
         APPLICATION_WITHDRAWN = "application.withdrawn", _("Application withdrawn")
         EVIDENCE_REUSED = "evidence.reused", _("Earlier evidence attached")
+        DATASET_WORKBOOK_REMOVED = "dataset.workbook_removed", _("Import workbook removed after the retention period")
+        STORAGE_ORPHANS_REMOVED = "storage.orphans_removed", _("Orphan files removed")
         DATASET_IMPORT_STARTED = "dataset.import_started", _("Data import started")
         DATASET_IMPORTED = "dataset.imported", _("Data imported")
         DATASET_IMPORT_FAILED = "dataset.import_failed", _("Data import failed")
