@@ -36,6 +36,11 @@ urlpatterns = [
         name="evidence_upload",
     ),
     path(
+        "applications/<int:application_pk>/evidence/requirements/<int:requirement_pk>/reuse/",
+        evidence_views.evidence_reuse,
+        name="evidence_reuse",
+    ),
+    path(
         "applications/<int:application_pk>/evidence/files/<int:file_pk>/withdraw/",
         evidence_views.evidence_withdraw,
         name="evidence_withdraw",
