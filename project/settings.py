@@ -245,8 +245,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "viewflow.middleware.SiteMiddleware",
+    "workflows.frame.SiteFrameMiddleware",
     "viewflow.middleware.HotwireTurboMiddleware",
     "certification.middleware.DomainErrorMiddleware",
+    "project.error_pages.NotFoundPageMiddleware",
     # Last, as django-axes asks: turns a refused (locked-out) sign-in into its lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -268,6 +270,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "certification.context_processors.notifications",
+                "workflows.frame.site_frame",
             ],
         },
     },

@@ -49,6 +49,11 @@ urlpatterns = [
         name="evidence_upload",
     ),
     path(
+        "applications/<int:application_pk>/evidence/requirements/<int:requirement_pk>/reuse/",
+        evidence_views.evidence_reuse,
+        name="evidence_reuse",
+    ),
+    path(
         "applications/<int:application_pk>/evidence/files/<int:file_pk>/withdraw/",
         evidence_views.evidence_withdraw,
         name="evidence_withdraw",
@@ -86,7 +91,7 @@ urlpatterns = [
     path("", site.urls),
 ]
 
-handler400 = "project.errors.bad_request"
-handler403 = "project.errors.permission_denied"
-handler404 = "project.errors.page_not_found"
-handler500 = "project.errors.server_error"
+handler400 = "project.error_pages.bad_request"
+handler403 = "project.error_pages.permission_denied"
+handler404 = "project.error_pages.page_not_found"
+handler500 = "project.error_pages.server_error"

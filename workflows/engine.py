@@ -11,7 +11,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 from viewflow.workflow.timers import fire_due_timers as _fire_viewflow_timers
 
-from certification.domain import panel, publicity
+from certification.domain import opening, panel, publicity
 from certification.errors import IllegalTransition
 
 from .flows import CertificationFlow
@@ -78,3 +78,19 @@ def remove_from_running_panel(assignment, reason, *, by, request=None):
             if activation.start.can_proceed():
                 activation.start(request)
             activation.execute()
+
+
+def withdraw_application(application, *, by, reason):
+    """The lead withdraws the application (`certification.domain.opening.withdraw_application`), then the flow's
+    open tasks are cancelled, so nobody is left with a task on a withdrawn application.
+
+    Runs under the process lock. Side effects: those of the domain function; the process and its tasks cancelled.
+    """
+    process = process_for(application)
+    flow_class = CertificationFlow
+    if process is None:
+        return opening.withdraw_application(application, by=by, reason=reason)
+    with flow_class.lock(process.pk), transaction.atomic():
+        application = opening.withdraw_application(application, by=by, reason=reason)
+        flow_class.instance.cancel(process)
+    return application

@@ -13,7 +13,7 @@ from viewflow import this
 from viewflow.workflow import flow, lock
 
 from certification.domain import approval, certificate, panel, queries, scoring
-from certification.models import EvaluatorAssignment, EvidenceStage
+from certification.models import EvaluatorAssignment, EvidenceStage, Role
 from certification.permissions import can_view_application
 from certification.scope import deciding_office_permission, perm
 
@@ -70,18 +70,21 @@ class CertificationFlow(flow.Flow):
     submit_basic = (
         TaskView(views.STAGE_VIEWS[EvidenceStage.BASIC])
         .Annotation(title=_("Submit the basic materials"))
+        .Assign(this.sole_lead)
         .Permission(LEAD, obj=application_of)
         .Next(this.evidence_complete)
     )
     submit_process = (
         TaskView(views.STAGE_VIEWS[EvidenceStage.PROCESS])
         .Annotation(title=_("Submit the process materials"))
+        .Assign(this.sole_lead)
         .Permission(LEAD, obj=application_of)
         .Next(this.evidence_complete)
     )
     submit_outcome = (
         TaskView(views.STAGE_VIEWS[EvidenceStage.OUTCOME])
         .Annotation(title=_("Submit the outcome materials"))
+        .Assign(this.sole_lead)
         .Permission(LEAD, obj=application_of)
         .Next(this.evidence_complete)
     )
@@ -102,6 +105,7 @@ class CertificationFlow(flow.Flow):
     correct = (
         TaskView(views.CorrectionView.as_view())
         .Annotation(title=_("Correct the returned indicators"))
+        .Assign(this.sole_lead)
         .Permission(LEAD, obj=application_of)
         .Next(this.formal_review)
     )
@@ -239,6 +243,9 @@ class CertificationFlow(flow.Flow):
 
     def panel_members(self, activation):
         return [{"assignment": pk} for pk in queries.active_panel(activation.process.artifact)]
+
+    def sole_lead(self, activation):
+        return queries.sole_holder(Role.LEAD, activation.process.artifact)
 
     def evaluator_of(self, activation):
         return EvaluatorAssignment.objects.get(pk=activation.task.data["assignment"]).evaluator

@@ -39,7 +39,10 @@ class FormalReviewForm(forms.Form):
         widget=forms.RadioSelect,
     )
     indicators = forms.ModelMultipleChoiceField(
-        label=_("Indicators to correct"), queryset=Indicator.objects.none(), required=False
+        label=_("Indicators to correct"),
+        queryset=Indicator.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     deadline = forms.DateField(
@@ -91,6 +94,10 @@ class ReplaceEvaluatorForm(forms.Form):
         self.fields["evaluator"].queryset = User.objects.filter(
             pk__in=[user.pk for user, reason in candidates if not reason]
         ).order_by("pk")
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label=_("Why is the application withdrawn?"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class RecuseForm(forms.Form):

@@ -28,6 +28,8 @@ from certification.models import (
     EvidenceStage,
     IndicatorResult,
     Objection,
+    Score,
+    ScoreSheet,
 )
 from certification.models.evidence import EvidenceFile
 from certification.models.tier import next_tier
@@ -119,7 +121,9 @@ class OpenApplicationView(generic.FormView):
         activation = self.request.activation
         activation.process.artifact = application
         activation.execute()
-        messages.success(self.request, _("The application has been opened."))
+        messages.success(
+            self.request, _("The application is open: upload the evidence of each stage, then submit the stage.")
+        )
         return HttpResponseRedirect(application_url(application))
 
 
@@ -149,9 +153,26 @@ class FormalReviewView(TaskPage):
         return {**super().get_form_kwargs(), "application": self.application}
 
     def get_context_data(self, **kwargs):
+        form = kwargs.get("form") or self.get_form()
+        chosen = {str(value) for value in (form["indicators"].value() or [])}
+        files = (
+            EvidenceFile.objects.for_application(self.application)
+            .current()
+            .select_related("requirement")
+            .order_by("requirement__code", "-version")
+        )
+        by_indicator = {}
+        for item in files:
+            by_indicator.setdefault(item.requirement.indicator_id, []).append(item)
+        rows = [
+            {"indicator": indicator, "files": by_indicator.get(indicator.pk, []), "chosen": str(indicator.pk) in chosen}
+            for indicator in form.fields["indicators"].queryset.select_related("dimension")
+        ]
         kwargs.update(
             stages=ApplicationStage.objects.filter(application=self.application).select_related("submitted_by"),
             corrections=self.application.corrections.prefetch_related("indicators"),
+            indicator_rows=rows,
+            actions=[("", _("Record the formal review"))],
         )
         return super().get_context_data(**kwargs)
 
@@ -194,7 +215,10 @@ class CorrectionView(TaskPage):
                     ],
                 }
             )
-        kwargs.update(correction=correction, rows=rows, actions=[("", _("Submit the correction"))])
+        unanswered = queries.indicators_without_new_file(correction) if correction else []
+        kwargs.update(
+            correction=correction, rows=rows, unanswered=unanswered, actions=[("", _("Submit the correction"))]
+        )
         return super().get_context_data(**kwargs)
 
     def perform(self, form):
@@ -318,11 +342,34 @@ class ReconcileView(TaskPage):
     def results(self):
         return IndicatorResult.objects.filter(application=self.application).select_related("indicator", "reconciled_by")
 
+    def scores_by_indicator(self, indicator_ids):
+        """Each submitted sheet's score and comment of the given indicators, evaluator by evaluator, side by side."""
+        scores = (
+            Score.objects.filter(
+                sheet__assignment__application=self.application,
+                sheet__assignment__status=EvaluatorAssignment.Status.ACTIVE,
+                sheet__status=ScoreSheet.Status.SUBMITTED,
+                indicator_id__in=indicator_ids,
+            )
+            .select_related("sheet__assignment__evaluator")
+            .order_by("sheet__assignment__evaluator__display_name", "sheet__assignment_id")
+        )
+        by_indicator = {}
+        for score in scores:
+            by_indicator.setdefault(score.indicator_id, []).append(score)
+        return by_indicator
+
     def get_context_data(self, **kwargs):
         results = list(self.results())
+        disagreeing = [r for r in results if r.disagreement]
+        scores = self.scores_by_indicator([r.indicator_id for r in disagreeing])
+        for result in disagreeing:
+            result.evaluator_scores = scores.get(result.indicator_id, [])
         kwargs.update(
             results=results,
-            disagreements=[(r, forms.ReconcileForm(initial={"result": r.pk})) for r in results if r.disagreement],
+            disagreements=[
+                (r, forms.ReconcileForm(initial={"result": r.pk}, auto_id=f"id_%s_{r.pk}")) for r in disagreeing
+            ],
             sent_back=_sent_back_reasons(self.application),
             actions=[("confirm", _("Confirm the panel's result"))],
         )

@@ -27,6 +27,7 @@ from certification.domain import approval
 from certification.domain.certificate import rectification_list
 from certification.domain.eligibility import check_eligibility
 from certification.domain.evidence import requirements_of
+from certification.domain.opening import WITHDRAWABLE
 from certification.domain.queries import missing_requirements_of
 from certification.errors import InvalidInput, NotEligible
 from certification.models import (
@@ -54,15 +55,16 @@ from certification.scope import (
     is_staff_for,
     may_end_publicity_for_demo,
     may_export,
+    perm,
     roles_of,
     sees_panel,
     sees_results,
 )
 from certification.tasks import recover_interrupted_work
 
-from .engine import end_publicity_now_for_demo, fire_due_timers, remove_from_running_panel
+from .engine import end_publicity_now_for_demo, fire_due_timers, remove_from_running_panel, withdraw_application
 from .flows import CertificationFlow
-from .forms import RecuseForm
+from .forms import RecuseForm, WithdrawForm
 from .models import process_for
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -249,6 +251,8 @@ class MyApplicationsView(LoginRequiredMixin, TemplateView):
         for application in rows:
             application.stage_rows = stage_rows(application, missing=missing if application.is_open else None)
             application.open_tasks = tasks.get(application.pk, [])
+            # Every row is of a cluster the user leads: the state decides (no permission query per row).
+            application.may_withdraw = application.status in WITHDRAWABLE
         open_by_cluster = {application.cluster_id: application for application in open_rows}
         return super().get_context_data(
             clusters=[self._cluster_row(cluster, open_by_cluster.get(cluster.pk)) for cluster in clusters],
@@ -401,6 +405,35 @@ class EndPublicityForDemoView(LoginRequiredMixin, View):
         return redirect("work:office")
 
 
+def may_withdraw(user, application):
+    """Whether the page offers `user` to withdraw `application` (the domain checks again when they confirm)."""
+    return application.status in WITHDRAWABLE and user.has_perm(perm("act_as_lead"), application)
+
+
+class WithdrawApplicationView(LoginRequiredMixin, TemplateView):
+    """撤回申报: the lead confirms with a reason; the application closes as 已撤回 and its open tasks end."""
+
+    template_name = "workflows/work/withdraw.html"
+
+    def get_context_data(self, **kwargs):
+        application = get_application_for(self.request.user, self.kwargs["pk"])
+        if not may_withdraw(self.request.user, application):
+            raise PermissionDenied(_("This application cannot be withdrawn now."))
+        kwargs.setdefault("form", WithdrawForm())
+        return super().get_context_data(application=application, **kwargs)
+
+    def post(self, request, pk):
+        application = get_application_for(request.user, pk)
+        form = WithdrawForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        withdraw_application(application, by=request.user, reason=form.cleaned_data["reason"])
+        messages.success(
+            request, _("The application of %(cluster)s is withdrawn.") % {"cluster": application.cluster.name}
+        )
+        return redirect("work:mine")
+
+
 class RemoveEvaluatorView(LoginRequiredMixin, View):
     """The office takes an evaluator off the panel; their scoring task ends and the branch asks for a replacement."""
 
@@ -468,6 +501,7 @@ class ApplicationDetailView(LoginRequiredMixin, TemplateView):
             objection_url=objection_url(application),
             may_export=is_staff_for(user) and may_export(user, application=application),
             rectification=self._rectification(application),
+            may_withdraw=may_withdraw(user, application),
             **kwargs,
         )
 

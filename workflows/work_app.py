@@ -31,6 +31,9 @@ class WorkApplication(Application):
     application_detail_path = path(
         "applications/<int:pk>/", work.ApplicationDetailView.as_view(), name="application_detail"
     )
+    withdraw_path = path(
+        "applications/<int:pk>/withdraw/", work.WithdrawApplicationView.as_view(), name="application_withdraw"
+    )
     notification_list_path = path("notifications/", notifications.NotificationListView.as_view(), name="notifications")
     notification_open_path = path(
         "notifications/<int:pk>/open/", notifications.OpenNotificationView.as_view(), name="notification_open"

@@ -9,7 +9,7 @@ Only the cluster's lead(s) (an active "lead" RoleGrant on the application's clus
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -183,6 +183,74 @@ def upload_evidence(application, requirement, uploaded_file, *, by, types=None):
         raise IllegalTransition(
             _("Another upload for this evidence was saved at the same moment. Reload the page and try again.")
         ) from None
+    return evidence_file
+
+
+def reusable_files(application):
+    """The files `reuse_evidence` accepts for `application`: current files of it and of the cluster's certified
+    applications, newest first (one query)."""
+    return (
+        EvidenceFile.objects.current()
+        .filter(application__cluster_id=application.cluster_id)
+        .filter(Q(application=application) | Q(application__status=Application.Status.CERTIFIED))
+        .select_related("requirement", "application")
+        .order_by("-uploaded", "-pk")
+    )
+
+
+def reuse_evidence(application, requirement, source, *, by):
+    """Attach `source`, a file already accepted for the same cluster, as the next version for `requirement`.
+
+    Accepted means: a current file of this application (one file serving two items), or of an earlier certified
+    application of the cluster. The new row names the same stored file (no copy); its upload time is now.
+    Refuses: a user who is not the cluster's lead (403); a requirement outside the upload window (409); a file of
+    another cluster, withdrawn, or of an application that was not certified (400).
+    Side effects: an EvidenceFile row, an "evidence.reused" audit row naming the source file.
+    """
+    check_may_manage(by, application)
+    _check_requirement_of(application, requirement)
+    check_can_upload(application, requirement)
+    source = EvidenceFile.objects.select_related("application", "requirement").get(pk=source.pk)
+    usable = (
+        not source.is_withdrawn
+        and source.application.cluster_id == application.cluster_id
+        and (source.application_id == application.pk or source.application.status == Application.Status.CERTIFIED)
+    )
+    if not usable:
+        raise InvalidInput(
+            _("Only a current file of this cluster's certified applications or of this one can be reused.")
+        )
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        check_can_upload(locked, requirement)
+        previous = EvidenceFile.objects.filter(application=locked, requirement=requirement).aggregate(
+            latest=Max("version")
+        )["latest"]
+        evidence_file = EvidenceFile.objects.create(
+            application=locked,
+            requirement=requirement,
+            version=(previous or 0) + 1,
+            original_name=source.original_name,
+            stored_name=source.stored_name,
+            sha256=source.sha256,
+            size=source.size,
+            content_type=source.content_type,
+            uploaded_by=by,
+        )
+        audit.record(
+            "evidence.reused",
+            actor=by,
+            application=locked,
+            obj=evidence_file,
+            payload={
+                "requirement": requirement.code,
+                "version": evidence_file.version,
+                "source": source.pk,
+                "source_application": source.application_id,
+                "source_requirement": source.requirement.code,
+                "sha256": source.sha256,
+            },
+        )
     return evidence_file
 
 

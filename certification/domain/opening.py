@@ -4,7 +4,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from certification.errors import IllegalTransition, NotAllowed, NotEligible
+from certification.errors import IllegalTransition, InvalidInput, NotAllowed, NotEligible
 from certification.models import (
     Application,
     ApplicationStage,
@@ -125,3 +125,37 @@ def submit_stage(application, stage, *, by):
                 application=application,
             )
     return row
+
+
+# An application may be withdrawn until evaluators are at work on it: afterwards the panel's work and the leaders'
+# decision run to their end (DOMAIN.md "The certification process").
+WITHDRAWABLE = {
+    Application.Status.EVIDENCE,
+    Application.Status.FORMAL_REVIEW,
+    Application.Status.CORRECTION,
+    Application.Status.ASSIGNMENT,
+}
+
+
+def withdraw_application(application, *, by, reason):
+    """The lead withdraws the application (status 已撤回); the cluster may open a new one afterwards.
+
+    Refused after evaluators were assigned, and without a reason. Side effects: status and closing time, audit row
+    with the reason, a notification to the district office. Ending the flow's open tasks is the workflow's part
+    (`workflows.engine.withdraw_application`).
+    """
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        application = _lock(application)
+        _require_permission(by, "act_as_lead", application, _("Only the cluster's lead may withdraw the application."))
+        _require_status(application, *WITHDRAWABLE)
+        if not reason:
+            raise InvalidInput(_("Say why the application is withdrawn."))
+        _move(application, Application.Status.WITHDRAWN, by=by, action="application.withdrawn", reason=reason)
+        _tell(
+            holders(Role.DISTRICT_OFFICE, application),
+            _("Application withdrawn: %(name)s") % {"name": _name(application)},
+            reason,
+            application=application,
+        )
+    return application

@@ -10,6 +10,7 @@ from certification.models import (
     EvidenceFile,
     EvidenceRequirement,
     Objection,
+    RoleGrant,
 )
 
 
@@ -113,3 +114,24 @@ def missing_requirements_of(applications):
             if (application.pk, requirement.pk) not in present:
                 missing[(application.pk, requirement.stage)].append(requirement)
     return missing
+
+
+def sole_holder(role, application):
+    """The one active user holding `role` over `application`, or None when nobody or several do.
+
+    A task only one person can do is assigned to them (it lands in their inbox); with several holders it waits in
+    the queue for one of them to take.
+    """
+    holders = list(RoleGrant.objects.holders(role, application)[:2])
+    return holders[0] if len(holders) == 1 else None
+
+
+def indicators_without_new_file(correction):
+    """The returned indicators of `correction` with no file uploaded (and kept) since it was made, in standard order."""
+    answered = set(
+        EvidenceFile.objects.for_application(correction.application)
+        .current()
+        .filter(uploaded__gte=correction.created, requirement__indicator__in=correction.indicators.all())
+        .values_list("requirement__indicator", flat=True)
+    )
+    return [i for i in correction.indicators.order_by("dimension__order", "order") if i.pk not in answered]

@@ -14,6 +14,7 @@ from certification.models import (
 from certification.scope import deciding_office, holders
 
 from ._steps import _lock, _move, _name, _require_permission, _require_status, _tell
+from .queries import indicators_without_new_file
 
 
 def pass_formal_review(application, *, by, comment=""):
@@ -88,6 +89,7 @@ def request_correction(application, indicators, comment, deadline, *, by):
 def submit_correction(correction, response, *, by):
     """The lead answers a correction request; the application goes back to formal review.
 
+    Refused while a returned indicator has no file uploaded since the request (the message names each one).
     Side effects: the request resolved, status, audit row, a notification to the district office.
     """
     with transaction.atomic():
@@ -97,6 +99,12 @@ def submit_correction(correction, response, *, by):
         _require_status(application, Application.Status.CORRECTION)
         if correction.resolved is not None:
             raise IllegalTransition(_("This correction has already been answered."))
+        unanswered = indicators_without_new_file(correction)
+        if unanswered:
+            raise InvalidInput(
+                _("Upload a new file for each returned indicator first: %(items)s")
+                % {"items": "；".join(f"{i.code} {i.title}" for i in unanswered)}
+            )
         correction.resolved = timezone.now()
         correction.resolved_by = by
         correction.response = (response or "").strip()

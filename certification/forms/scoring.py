@@ -6,6 +6,7 @@ The sheet page renders in a constant number of queries whatever the number of in
 """
 
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.urls import NoReverseMatch, reverse
@@ -155,6 +156,20 @@ class ScoreSheetForm(forms.Form):
                 grouped.append((indicator.dimension, []))
             grouped[-1][1].append(row)
         return grouped
+
+    def running_total(self):
+        """The sum of the scores as the sheet shows them (the input being corrected, else the saved values),
+        leaving out indicators marked N/A; the page's script keeps it up to date while the evaluator types."""
+        total = Decimal(0)
+        for score in self.scores:
+            pk = score.indicator_id
+            if f"na_{pk}" in self.fields and self[f"na_{pk}"].value() in (True, "on", "true", "True"):
+                continue
+            try:
+                total += Decimal(str(self[f"value_{pk}"].value() or 0))
+            except InvalidOperation:
+                continue
+        return total.normalize() if total else Decimal(0)
 
     def entries(self):
         """The cleaned input as `save_scores` entries."""

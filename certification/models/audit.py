@@ -48,6 +48,8 @@ class AuditEvent(models.Model):
         CLUSTER_TIER_CHANGED = "cluster.tier_changed", _("Cluster tier changed")
         APPLICATION_CERTIFIED = "application.certified", _("Certified")
         APPLICATION_FAILED = "application.failed", _("Not passed")
+        APPLICATION_WITHDRAWN = "application.withdrawn", _("Application withdrawn")
+        EVIDENCE_REUSED = "evidence.reused", _("Earlier evidence attached")
         DATASET_IMPORT_STARTED = "dataset.import_started", _("Data import started")
         DATASET_IMPORTED = "dataset.imported", _("Data imported")
         DATASET_IMPORT_FAILED = "dataset.import_failed", _("Data import failed")

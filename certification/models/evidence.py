@@ -63,7 +63,8 @@ class EvidenceFile(models.Model):
     version = models.PositiveIntegerField(_("version"))
     original_name = models.CharField(_("file name"), max_length=255)
     # The name in the default storage, generated from a UUID: nothing of the user's file name reaches the file system.
-    stored_name = models.CharField(_("stored as"), max_length=200, unique=True, editable=False)
+    # Not unique: a file reused as evidence again (domain.evidence.reuse_evidence) is a new row naming the same file.
+    stored_name = models.CharField(_("stored as"), max_length=200, db_index=True, editable=False)
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     size = models.PositiveBigIntegerField(_("size in bytes"))
     content_type = models.CharField(

@@ -78,6 +78,7 @@ def _render_stage(request, application, stage, *, upload_form=None, withdraw_for
     missing = {requirement.pk for requirement in domain.missing_requirements(application, stage)}
     window = domain.upload_window(application)
     may_manage = domain.is_cluster_lead(request.user, application)
+    reusable = list(domain.reusable_files(application)) if may_manage else []
     groups = []
     for requirement in requirements:
         open_now = may_manage and window.allows(requirement)
@@ -92,6 +93,7 @@ def _render_stage(request, application, stage, *, upload_form=None, withdraw_for
                 "missing": requirement.pk in missing,
                 "may_upload": open_now,
                 "upload_form": form,
+                "reusable": [f for f in reusable if f.requirement_id != requirement.pk] if open_now else [],
             }
         )
     context = {
@@ -199,3 +201,22 @@ def evidence_preview(request, application_pk, file_pk):
     csp = PREVIEW_CSP if evidence_file.content_type == "application/pdf" else f"{PREVIEW_CSP}; sandbox"
     response["Content-Security-Policy"] = csp
     return response
+
+
+@login_required
+@require_POST
+def evidence_reuse(request, application_pk, requirement_pk):
+    """Attach a file accepted before (this application's, or a certified one's of the cluster) to a requirement."""
+    application = get_application_for(request.user, application_pk)
+    requirement = _requirement_or_404(application, requirement_pk)
+    raw = request.POST.get("source", "")
+    source = EvidenceFile.objects.filter(pk=raw).first() if raw.isdigit() else None
+    if source is None:
+        raise Http404
+    evidence_file = domain.reuse_evidence(application, requirement, source, by=request.user)
+    messages.success(
+        request,
+        _("%(name)s was saved as version %(version)s of “%(requirement)s”.")
+        % {"name": evidence_file.original_name, "version": evidence_file.version, "requirement": requirement},
+    )
+    return redirect(stage_url(application, requirement.stage, requirement))

@@ -200,3 +200,52 @@ def test_sheet_page_shows_computed_value_threshold_and_rows_link(client):
     assert f"{reverse('application_computed', args=[application.pk])}#indicator-C1" in page
     assert "≥ 5" in page
     assert "缺少数据：请自行评分" in page
+
+
+def test_sheet_evidence_open_link_reads_open_not_the_stage_status(evaluator_client):
+    client, application, _assignment = evaluator_client
+
+    page = client.get(reverse("scoring_sheet", args=[application.pk])).content.decode()
+
+    assert 'data-turbo="false">打开</a>' in page
+    assert "进行中" not in page
+
+
+def test_sheet_page_has_the_site_frame_running_total_and_no_inline_style(evaluator_client):
+    client, application, assignment = evaluator_client
+    sheet = get_or_create_sheet(assignment)
+    first = sheet.scores.order_by("indicator__order").first()
+    first.value = Decimal("1.5")
+    first.save(update_fields=["value"])
+
+    page = client.get(reverse("scoring_sheet", args=[application.pk])).content.decode()
+
+    assert 'class="vf-page__menu' in page and "我的申报" not in page and "申报列表" in page
+    assert "Django Material" not in page
+    assert "当前合计：<strong data-running-total>1.5</strong>" in page
+    assert "certification/score_sheet.js" in page and 'class="xq-scroll"' in page
+    assert 'style="' not in page.split('<main class="vf-page__content">')[1]
+
+
+def test_sheet_errors_listed_at_the_top_with_links_to_the_rows(evaluator_client):
+    client, application, assignment = evaluator_client
+    sheet = get_or_create_sheet(assignment)
+    first = sheet.scores.order_by("indicator__order").first().indicator
+
+    page = client.post(reverse("scoring_sheet", args=[application.pk]), {f"value_{first.pk}": "1"}).content.decode()
+
+    summary = page.split('data-test="sheet-errors"')[1].split("</div>")[0]
+    assert f'<a href="#indicator-{first.pk}">A1</a>：未得满分须填写评语' in summary
+    assert page.index('data-test="sheet-errors"') < page.index("data-score-sheet")
+
+
+def test_workbook_upload_refusal_shown_at_the_top_of_the_page(evaluator_client):
+    client, application, _assignment = evaluator_client
+    junk = io.BytesIO(b"%PDF-1.4 not a workbook")
+    junk.name = "评分.xlsx"
+
+    page = client.post(reverse("scoring_workbook_upload", args=[application.pk]), {"workbook": junk}).content.decode()
+
+    top = page.split('data-test="upload-errors"')[1].split("</div>")[0]
+    assert "不是 Excel 工作簿" in top
+    assert page.index('data-test="upload-errors"') < page.index("data-score-sheet")

@@ -7,17 +7,20 @@ from django.urls import reverse
 from django.utils import timezone
 from viewflow.workflow.status import PROCESS
 
+from certification.domain.evidence import upload_evidence
 from certification.models import (
     Application,
     AuditEvent,
     Certificate,
     Cluster,
     CorrectionRequest,
+    EvidenceRequirement,
     EvidenceStage,
     Objection,
     Tier,
     TierChange,
 )
+from tests.factories.evidence import pdf_bytes, upload
 from tests.factories.workflow import build_world, upload_all_evidence
 from tests.workflows.driver import client_for, do, end_publicity, open_task, open_tasks, score_all, start
 from workflows.flows import CertificationFlow as F
@@ -140,6 +143,10 @@ def test_correction_loop_returns_only_named_indicators_then_passes():
     page = client.get(F.correct.reverse("execute", args=[process.pk, task.pk])).content.decode()
     assert "A2-roster" in page and "A2-survey" in page and "A1-charter" not in page
 
+    refused = do(world.lead, process, F.correct, {"response": "已补充签章版名单"}, expect=400)
+    assert "请先为每个退回补正的指标上传新文件：A2 教师交流轮岗" in refused.content.decode()
+    for requirement in EvidenceRequirement.objects.filter(indicator=a2, required=True):
+        upload_evidence(application, requirement, upload(pdf_bytes("v2"), f"{requirement.code}-v2.pdf"), by=world.lead)
     do(world.lead, process, F.correct, {"response": "已补充签章版名单"})
 
     application.refresh_from_db()
