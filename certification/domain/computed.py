@@ -75,6 +75,7 @@ class ComputedResult:
     rows: list
     detail: dict
     missing_data: str
+    note: str = ""
 
 
 @dataclass
@@ -87,6 +88,7 @@ class Measure:
     missing: str = ""
     nothing_to_measure: str = ""  # why the metric is N/A for this cluster
     exact: object = None
+    note: str = ""  # what a reader must know to read the value right (e.g. why it is 0%)
 
 
 class SquareRoot:
@@ -349,13 +351,30 @@ def rotation_cross_stage_rate(data):
     return _rotation_rate(data, lambda row: row["from_stage"] != row["to_stage"], label=_("cross-stage rotations"))
 
 
+def no_core_school_note():
+    """Why a core↔member rotation rate is 0% in a cluster whose membership names no lead or core school."""
+    return _(
+        "No lead or core school is designated in this cluster, so no rotation counts as between a core and a "
+        "member school and the figure is 0%. Designate the core schools in the cluster's membership."
+    )
+
+
+def metric_notes(cluster):
+    """{metric code: note} for the metrics whose value needs a word of explanation in this cluster."""
+    designated = cluster.memberships.filter(role__in=ClusterMembership.LEAD_ROLES).exists()
+    return {} if designated else {"rotation_core_member_rate": no_core_school_note()}
+
+
 def rotation_core_member_rate(data):
     leads = data.lead_ids
 
     def between_core_and_member(row):
         return (row["from_school_pk"] in leads) != (row["to_school_pk"] in leads)
 
-    return _rotation_rate(data, between_core_and_member, label=_("rotations between a core and a member school"))
+    measure = _rotation_rate(data, between_core_and_member, label=_("rotations between a core and a member school"))
+    if not leads:
+        measure.note = no_core_school_note()
+    return measure
 
 
 def _no_kindergarten(data):
@@ -827,6 +846,7 @@ def _result(indicator, measure):
         rows=measure.rows,
         detail=detail,
         missing_data=missing,
+        note=measure.note,
     )
 
 
