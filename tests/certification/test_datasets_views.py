@@ -209,3 +209,20 @@ def test_upload_by_someone_who_may_only_read_is_refused(client, application):
     assert response.status_code == 403
     assert "只有本学区/集团的负责人可以为本申请上传或撤回佐证材料。" in response.content.decode()
     assert DatasetImport.objects.count() == 0
+
+
+@pytest.mark.parametrize("good", [True, False])
+def test_import_page_no_longer_says_checking_once_the_import_has_finished(
+    lead_client, application, django_capture_on_commit_callbacks, good
+):
+    bad_row = ["甲", "外校", "湖南路小学", "小学", "小学", "是", datetime.datetime(2025, 9, 1), 3]
+    content = roster("甲", "乙") if good else workbook_bytes("rotation", [bad_row])
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_client.post(reverse("dataset_import", args=[application.pk, "rotation"]), {"file": xlsx_upload(content)})
+    dataset_import = DatasetImport.objects.get(application=application)
+
+    html = lead_client.get(reverse("dataset_import_detail", args=[application.pk, dataset_import.pk])).content.decode()
+
+    assert "正在逐行校验" not in html
+    assert f'<dd id="import-status">{dataset_import.get_status_display()}</dd>' in html
+    assert dataset_import.status == ("done" if good else "failed")
