@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -59,7 +59,7 @@ from certification.scope import (
     sees_results,
 )
 
-from .engine import end_publicity_now_for_demo, fire_due_timers, remove_from_running_panel
+from .engine import end_publicity_now_for_demo, fire_due_timers, remove_from_running_panel, with_publicity_end
 from .flows import CertificationFlow
 from .forms import RecuseForm
 from .models import process_for
@@ -345,14 +345,15 @@ class OfficeView(LoginRequiredMixin, TemplateView):
             application.waiting_since = min(task.created for task in application.open_tasks)
         rows.sort(key=lambda application: application.waiting_since)
         publicity = list(
-            applications()
-            .visible_to(user)
-            .filter(status=Application.Status.PUBLICITY)
-            .with_row_data()
-            .annotate(
-                open_objection_count=Count("objections", filter=Q(objections__resolved__isnull=True), distinct=True)
-            )
-            .order_by("status_changed")
+            with_publicity_end(
+                applications()
+                .visible_to(user)
+                .filter(status=Application.Status.PUBLICITY)
+                .with_row_data()
+                .annotate(
+                    open_objection_count=Count("objections", filter=Q(objections__resolved__isnull=True), distinct=True)
+                )
+            ).order_by("status_changed")
         )
         for application in publicity:
             # The demo shortcut is the deciding office's (the city's for 市级示范性); the domain checks the scope.
@@ -367,19 +368,29 @@ class OfficeView(LoginRequiredMixin, TemplateView):
 
 
 class FireTimersView(LoginRequiredMixin, View):
-    """到期计时器立即处理: the office runs what beat runs every minute, for installs without a Celery beat."""
+    """The office ends the 公示 periods that are due now: what beat does every minute, for installs without beat."""
 
     def post(self, request):
         if not is_office(request.user):
             raise PermissionDenied(_("Only the district or city office may fire due timers."))
         fired = fire_due_timers()
         count = fired if isinstance(fired, int) else len(fired or [])
-        messages.success(request, _("Due timers fired: %(count)s") % {"count": count})
+        messages.success(request, _("Publicity periods ended: %(count)s") % {"count": count})
         return redirect("work:office")
 
 
 class EndPublicityForDemoView(LoginRequiredMixin, View):
-    """Demo only: the office ends one application's 公示 now (the domain refuses outside DEMO_MODE)."""
+    """Demo only: the office ends one application's 公示 now (the domain refuses outside DEMO_MODE).
+
+    GET asks for confirmation (ending early cannot be undone); POST ends it.
+    """
+
+    def get(self, request, pk):
+        application = get_application_for(request.user, pk)
+        if not (settings.DEMO_MODE and may_end_publicity_for_demo(request.user, application)):
+            raise PermissionDenied(_("Only the deciding office may end this publicity period, and only in demo mode."))
+        application = with_publicity_end(Application.objects.filter(pk=application.pk)).get()
+        return render(request, "workflows/work/end_publicity_confirm.html", {"application": application})
 
     def post(self, request, pk):
         application = get_application_for(request.user, pk)
