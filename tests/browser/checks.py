@@ -24,6 +24,10 @@ ALLOWED_WORDS = frozenset(
         "xlsx",
         "xls",
         "pdf",
+        "word",
+        "powerpoint",
+        "pptx",
+        "mp4",
         "png",
         "jpg",
         "jpeg",
@@ -37,6 +41,10 @@ ALLOWED_WORDS = frozenset(
         "gb",
         # A4 is the paper of the certificate print view.
         "a4",
+        # XQRZ (学区认证) opens every certificate serial: the product's name in a code.
+        "xqrz",
+        # BPMN is the name of the standard the flow chart downloads in.
+        "bpmn",
         # The language switcher names each language in its own script.
         "english",
     }
