@@ -6,6 +6,7 @@ rows), load one application through `get_application_for`, and leave every chang
 workflow's own task views, which these pages link to.
 """
 
+import re
 from collections import defaultdict
 from urllib.parse import urlencode
 
@@ -18,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import ListView, TemplateView
 from guardian.models import GroupObjectPermission, UserObjectPermission
@@ -35,9 +37,12 @@ from certification.models import (
     AuditEvent,
     Cluster,
     CorrectionRequest,
+    DatasetImport,
     EvaluatorAssignment,
     EvidenceStage,
+    ExportJob,
     IndicatorResult,
+    Objection,
     Role,
     RoleGrant,
     ScoreSheet,
@@ -525,14 +530,23 @@ STATE_LABELS = {
     **dict(EvaluatorAssignment.Status.choices),
     **dict(ApplicationStage.Status.choices),
     **dict(Application.Status.choices),
+    **dict(ExportJob.Status.choices),
+    **dict(DatasetImport.Status.choices),
+    **dict(Objection.Outcome.choices),
+    "current": gettext_lazy("Current"),
+    "withdrawn": gettext_lazy("Withdrawn"),
 }
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 APPROVAL_STEP_LABELS = dict(approval.Step.choices)
 
 
 def _state_label(value):
-    """An audit row's state as a person reads it: "approval:city_review" is "待审批 · 市教委复核"."""
+    """An audit row's state as a person reads it: "approval:city_review" is "待审批 · 市教委复核"; a score stays a
+    number. A state no vocabulary names (a row id, an internal marker) is left out: a page never shows a code."""
     state, _sep, step = (value or "").partition(":")
-    label = STATE_LABELS.get(state, state)
-    if step:
-        return f"{label} · {APPROVAL_STEP_LABELS.get(step, step)}"
+    if _NUMBER.fullmatch(state):
+        return state
+    label = STATE_LABELS.get(state, "")
+    if label and step in APPROVAL_STEP_LABELS:
+        return f"{label} · {APPROVAL_STEP_LABELS[step]}"
     return label

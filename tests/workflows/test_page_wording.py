@@ -58,3 +58,34 @@ def test_viewflow_task_lists_have_chinese_headers_and_pagination(opened, name):
     assert not re.search(r"\d+-\d+ of \d+", page)
     assert "摘要" in page
     assert re.search(r"第 \d+–\d+ 条，共 \d+ 条", page)
+
+
+def test_dossier_history_names_states_in_chinese_and_never_shows_a_code(opened):
+    from certification.domain import audit
+
+    world, application, _process = opened
+    audit.record(
+        "evidence.withdrawn", actor=world.lead, application=application, from_state="current", to_state="withdrawn"
+    )
+    audit.record(
+        "evaluator.replaced", actor=world.office, application=application, from_state="assignment:7", to_state="x:y"
+    )
+
+    page = client_for(world.lead).get(reverse("work:application_detail", args=[application.pk])).content.decode()
+
+    history = page[page.index('data-test="history"') :]
+    assert "有效 → 已撤回" in history
+    assert "assignment" not in history and "withdrawn" not in history and "→ x" not in history
+
+
+def test_task_detail_page_labels_are_chinese(opened):
+    world, _application, process = opened
+    task = open_task(process, F.submit_basic)
+    take(world.lead, task)
+
+    page = client_for(world.lead).get(F.submit_basic.reverse("detail", args=[process.pk, task.pk]))
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'label="摘要"' in html and 'label="Brief"' not in html and 'label="Owner"' not in html
+    assert not re.search(r"<td>(True|False|None)</td>", html)
