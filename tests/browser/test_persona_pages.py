@@ -94,6 +94,7 @@ def test_every_persona_page_passes_the_page_checks(browser, live_server, world):
     upload_all_evidence(application, world.lead)
     for node in (F.submit_basic, F.submit_process, F.submit_outcome):
         do(world.lead, process, node)
+    lead.visit("evidence-basic-uploaded", reverse("evidence_list", args=[application.pk, "basic"]))
     lead.visit("mine-submitted", reverse("work:mine"))
     office.visit("desk-formal-review", reverse("work:office"))
     office.task("formal-review", world.office, process, F.formal_review)

@@ -14,7 +14,7 @@ from storages.backends.s3 import S3Storage
 
 from certification.domain import evidence as domain
 from certification.domain.datasets import start_import
-from certification.domain.scoring import request_export
+from certification.domain.exports import request_export
 from certification.models import ClusterMembership, EvidenceFile, Role
 from project.settings import storage_from_url
 from tests.factories import DistrictFactory, UserFactory
