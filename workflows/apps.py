@@ -10,8 +10,11 @@ class WorkflowsConfig(AppConfig):
         # The work pages and the flow's pages join the site before the URLconf is loaded.
         from certification.views.site import site
 
+        from .labels import label_viewflow_columns
         from .viewsets import CertificationFlowApp
         from .work_app import WorkApplication
+
+        label_viewflow_columns()
 
         if not any(isinstance(app, WorkApplication) for app in site.viewsets):
             site.viewsets.insert(0, WorkApplication())

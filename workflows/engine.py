@@ -5,6 +5,7 @@ Where one action needs a domain change and an engine change, the function here c
 """
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
@@ -25,6 +26,14 @@ def fire_due_timers():
     (select-for-update), and a timer already fired is no longer SCHEDULED.
     """
     return _fire_viewflow_timers()
+
+
+def with_publicity_end(queryset):
+    """Applications annotated with `publicity_ends`: when their running 公示 timer is due (None without one)."""
+    timers = Task.objects.filter(
+        process__artifact_object_id=OuterRef("pk"), flow_task_type="TIMER", status=STATUS.SCHEDULED
+    ).order_by("scheduled")
+    return queryset.annotate(publicity_ends=Subquery(timers.values("scheduled")[:1]))
 
 
 def end_publicity_now_for_demo(application, *, by):

@@ -60,7 +60,23 @@ class CorrectionForm(forms.Form):
     response = forms.CharField(label=_("What was corrected"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class EvaluatorCheckboxes(forms.CheckboxSelectMultiple):
+    """Checkboxes where an evaluator refused for a conflict of interest is shown, with the reason, but disabled."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.refused = set()
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)
+        if getattr(value, "value", value) in self.refused:
+            option["attrs"]["disabled"] = True
+        return option
+
+
 class EvaluatorChoiceField(forms.ModelMultipleChoiceField):
+    widget = EvaluatorCheckboxes
+
     def __init__(self, *args, conflicts=None, **kwargs):
         self.conflicts = conflicts or {}
         super().__init__(*args, **kwargs)
@@ -72,9 +88,7 @@ class EvaluatorChoiceField(forms.ModelMultipleChoiceField):
 
 
 class AssignEvaluatorsForm(forms.Form):
-    evaluators = EvaluatorChoiceField(
-        label=_("Evaluators (at least three)"), queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple
-    )
+    evaluators = EvaluatorChoiceField(label=_("Evaluators (at least three)"), queryset=User.objects.none())
     panel_lead = forms.ModelChoiceField(label=_("Panel lead"), queryset=User.objects.none())
 
     def __init__(self, *args, candidates, **kwargs):
@@ -82,8 +96,11 @@ class AssignEvaluatorsForm(forms.Form):
         super().__init__(*args, **kwargs)
         queryset = User.objects.filter(pk__in=[user.pk for user, _reason in candidates]).order_by("pk")
         self.fields["evaluators"].queryset = queryset
-        self.fields["evaluators"].conflicts = {user.pk: reason for user, reason in candidates if reason}
-        self.fields["panel_lead"].queryset = queryset
+        conflicts = {user.pk: reason for user, reason in candidates if reason}
+        self.fields["evaluators"].conflicts = conflicts
+        # A refused evaluator stays in the queryset, so a forged post reaches the domain and gets its reason back.
+        self.fields["evaluators"].widget.refused = set(conflicts)
+        self.fields["panel_lead"].queryset = queryset.exclude(pk__in=list(conflicts))
 
 
 class ReplaceEvaluatorForm(forms.Form):

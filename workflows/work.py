@@ -6,6 +6,7 @@ rows), load one application through `get_application_for`, and leave every chang
 workflow's own task views, which these pages link to.
 """
 
+import re
 from collections import defaultdict
 from urllib.parse import urlencode
 
@@ -14,10 +15,11 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import ListView, TemplateView
 from guardian.models import GroupObjectPermission, UserObjectPermission
@@ -36,9 +38,12 @@ from certification.models import (
     AuditEvent,
     Cluster,
     CorrectionRequest,
+    DatasetImport,
     EvaluatorAssignment,
     EvidenceStage,
+    ExportJob,
     IndicatorResult,
+    Objection,
     Role,
     RoleGrant,
     ScoreSheet,
@@ -62,7 +67,13 @@ from certification.scope import (
 )
 from certification.tasks import recover_interrupted_work
 
-from .engine import end_publicity_now_for_demo, fire_due_timers, remove_from_running_panel, withdraw_application
+from .engine import (
+    end_publicity_now_for_demo,
+    fire_due_timers,
+    remove_from_running_panel,
+    with_publicity_end,
+    withdraw_application,
+)
 from .flows import CertificationFlow
 from .forms import RecuseForm, WithdrawForm
 from .models import process_for
@@ -350,14 +361,15 @@ class OfficeView(LoginRequiredMixin, TemplateView):
             application.waiting_since = min(task.created for task in application.open_tasks)
         rows.sort(key=lambda application: application.waiting_since)
         publicity = list(
-            applications()
-            .visible_to(user)
-            .filter(status=Application.Status.PUBLICITY)
-            .with_row_data()
-            .annotate(
-                open_objection_count=Count("objections", filter=Q(objections__resolved__isnull=True), distinct=True)
-            )
-            .order_by("status_changed")
+            with_publicity_end(
+                applications()
+                .visible_to(user)
+                .filter(status=Application.Status.PUBLICITY)
+                .with_row_data()
+                .annotate(
+                    open_objection_count=Count("objections", filter=Q(objections__resolved__isnull=True), distinct=True)
+                )
+            ).order_by("status_changed")
         )
         for application in publicity:
             # The demo shortcut is the deciding office's (the city's for 市级示范性); the domain checks the scope.
@@ -372,14 +384,14 @@ class OfficeView(LoginRequiredMixin, TemplateView):
 
 
 class FireTimersView(LoginRequiredMixin, View):
-    """到期计时器立即处理: the office runs what beat runs every minute, for installs without a Celery beat."""
+    """The office ends the 公示 periods that are due now: what beat does every minute, for installs without beat."""
 
     def post(self, request):
         if not is_office(request.user):
             raise PermissionDenied(_("Only the district or city office may fire due timers."))
         fired = fire_due_timers()
         count = fired if isinstance(fired, int) else len(fired or [])
-        messages.success(request, _("Due timers fired: %(count)s") % {"count": count})
+        messages.success(request, _("Publicity periods ended: %(count)s") % {"count": count})
         restarted, failed = recover_interrupted_work()
         if restarted or failed:
             messages.info(
@@ -391,7 +403,17 @@ class FireTimersView(LoginRequiredMixin, View):
 
 
 class EndPublicityForDemoView(LoginRequiredMixin, View):
-    """Demo only: the office ends one application's 公示 now (the domain refuses outside DEMO_MODE)."""
+    """Demo only: the office ends one application's 公示 now (the domain refuses outside DEMO_MODE).
+
+    GET asks for confirmation (ending early cannot be undone); POST ends it.
+    """
+
+    def get(self, request, pk):
+        application = get_application_for(request.user, pk)
+        if not (settings.DEMO_MODE and may_end_publicity_for_demo(request.user, application)):
+            raise PermissionDenied(_("Only the deciding office may end this publicity period, and only in demo mode."))
+        application = with_publicity_end(Application.objects.filter(pk=application.pk)).get()
+        return render(request, "workflows/work/end_publicity_confirm.html", {"application": application})
 
     def post(self, request, pk):
         application = get_application_for(request.user, pk)
@@ -556,14 +578,23 @@ STATE_LABELS = {
     **dict(EvaluatorAssignment.Status.choices),
     **dict(ApplicationStage.Status.choices),
     **dict(Application.Status.choices),
+    **dict(ExportJob.Status.choices),
+    **dict(DatasetImport.Status.choices),
+    **dict(Objection.Outcome.choices),
+    "current": gettext_lazy("Current"),
+    "withdrawn": gettext_lazy("Withdrawn"),
 }
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 APPROVAL_STEP_LABELS = dict(approval.Step.choices)
 
 
 def _state_label(value):
-    """An audit row's state as a person reads it: "approval:city_review" is "待审批 · 市教委复核"."""
+    """An audit row's state as a person reads it: "approval:city_review" is "待审批 · 市教委复核"; a score stays a
+    number. A state no vocabulary names (a row id, an internal marker) is left out: a page never shows a code."""
     state, _sep, step = (value or "").partition(":")
-    label = STATE_LABELS.get(state, state)
-    if step:
-        return f"{label} · {APPROVAL_STEP_LABELS.get(step, step)}"
+    if _NUMBER.fullmatch(state):
+        return state
+    label = STATE_LABELS.get(state, "")
+    if label and step in APPROVAL_STEP_LABELS:
+        return f"{label} · {APPROVAL_STEP_LABELS[step]}"
     return label

@@ -97,7 +97,7 @@ def submit_stage(application, stage, *, by):
                 _("The stage “%(stage)s” cannot be submitted yet; upload these required items first: %(items)s")
                 % {
                     "stage": row.get_stage_display(),
-                    "items": "；".join(f"{item.code} {item.title}" for item in missing),
+                    "items": "；".join(item.title for item in missing),
                 }
             )
         row.status = ApplicationStage.Status.SUBMITTED

@@ -12,7 +12,9 @@ from django import forms
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from certification.domain.computed import metric_notes
 from certification.domain.scoring import ScoreErrors, save_scores, submit_sheet
+from certification.metrics import describe_rule
 from certification.models import Indicator, ScoreSheet
 from certification.models.evidence import EvidenceFile
 
@@ -48,6 +50,7 @@ class SheetRow:
     evidence: list = field(default_factory=list)
     rows_url: str = ""
     threshold: str = ""
+    note: str = ""
     errors: list = field(default_factory=list)
 
     @property
@@ -56,12 +59,10 @@ class SheetRow:
 
 
 def threshold_text(indicator):
-    """The threshold as people read it: "≥ 0.10", "0.10 – 0.20"."""
-    if indicator.method != Indicator.Method.COMPUTED or not indicator.comparator:
+    """The threshold as people read it, worded as on the computed page ("≥ 10%", "介于 10%–20%")."""
+    if indicator.method != Indicator.Method.COMPUTED:
         return ""
-    if indicator.comparator == "between":
-        return f"{indicator.threshold} – {indicator.threshold_high}"
-    return f"{indicator.get_comparator_display()} {indicator.threshold}"
+    return describe_rule(indicator)
 
 
 class ScoreSheetForm(forms.Form):
@@ -89,7 +90,14 @@ class ScoreSheetForm(forms.Form):
                 decimal_places=2,
                 initial=score.value,
                 disabled=frozen,
-                widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "max": str(indicator.max_score)}),
+                widget=forms.NumberInput(
+                    attrs={
+                        "step": "0.01",
+                        "min": "0",
+                        "max": str(indicator.max_score),
+                        "aria-label": _("Score of %(indicator)s") % {"indicator": indicator.code},
+                    }
+                ),
             )
             if indicator.na_allowed:
                 self.fields[f"na_{pk}"] = forms.BooleanField(
@@ -100,7 +108,9 @@ class ScoreSheetForm(forms.Form):
                 required=False,
                 initial=score.comment,
                 disabled=frozen,
-                widget=forms.Textarea(attrs={"rows": 2}),
+                widget=forms.Textarea(
+                    attrs={"rows": 2, "aria-label": _("Comment on %(indicator)s") % {"indicator": indicator.code}}
+                ),
             )
             if indicator.method == Indicator.Method.COMPUTED:
                 self.fields[f"reason_{pk}"] = forms.CharField(
@@ -108,7 +118,12 @@ class ScoreSheetForm(forms.Form):
                     required=False,
                     initial=score.override_reason,
                     disabled=frozen,
-                    widget=forms.Textarea(attrs={"rows": 2}),
+                    widget=forms.Textarea(
+                        attrs={
+                            "rows": 2,
+                            "aria-label": _("Override reason for %(indicator)s") % {"indicator": indicator.code},
+                        }
+                    ),
                 )
 
     def _evidence(self):
@@ -132,6 +147,7 @@ class ScoreSheetForm(forms.Form):
         """[(dimension, [SheetRow, ...]), ...] in the standard's order."""
         evidence = self._evidence()
         computed_url = _optional_url(COMPUTED_ROWS_URL, self.sheet.assignment.application_id)
+        notes = metric_notes(self.sheet.assignment.application.cluster)
         grouped = []
         for score in self.scores:
             indicator = score.indicator
@@ -150,6 +166,7 @@ class ScoreSheetForm(forms.Form):
                     else ""
                 ),
                 threshold=threshold_text(indicator),
+                note=notes.get(indicator.metric, "") if indicator.method == Indicator.Method.COMPUTED else "",
                 errors=self.domain_errors.get(pk, []),
             )
             if not grouped or grouped[-1][0] != indicator.dimension:

@@ -91,7 +91,9 @@ def _dataset_import(request, application, dataset, limit):
             form.add_error("file", refused.message)
             status = refused.status
         else:
-            messages.info(request, _("The workbook was received; every row is being checked."))
+            # Only what stays true: the import may have finished (or failed) before its page is shown, and the
+            # page's status line says how far it got.
+            messages.info(request, _("The workbook was received."))
             return redirect("dataset_import_detail", pk=application.pk, import_pk=started.pk)
     return render_page(request, application, upload_form=form, status=status)
 
@@ -122,11 +124,12 @@ def _status(dataset_import):
 @require_GET
 def dataset_import_detail(request, pk, import_pk):
     dataset_import = _import_or_404(request.user, pk, import_pk)
+    state = _status(dataset_import)
     context = {
         "application": dataset_import.application,
         "dataset_import": dataset_import,
         "dataset": DATASETS[dataset_import.dataset],
-        "state": _status(dataset_import),
+        "state": state,
         "back_url": reverse("application_computed", args=[pk]),
     }
     return render(request, "certification/datasets/import.html", context)

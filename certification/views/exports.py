@@ -14,6 +14,7 @@ from certification.domain.exports import request_export
 from certification.models import ExportJob, Region
 from certification.permissions import get_application_for
 from certification.scope import may_export
+from certification.views.downloads import content_disposition
 
 CONTENT_TYPES = {
     ExportJob.FileFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -96,12 +97,15 @@ def job_download(request, pk):
     stored = PurePosixPath(job.file_path)
     if stored.parts[:1] != ("exports",) or ".." in stored.parts or not default_storage.exists(job.file_path):
         raise Http404(_("No such export."))
-    name = f"export-{job.kind}-{job.pk}.{job.file_format}"
-    response = FileResponse(
-        default_storage.open(job.file_path, "rb"),
-        as_attachment=True,
-        filename=name,
-        content_type=CONTENT_TYPES[job.file_format],
+    if job.application is not None:
+        application = job.application
+        parts = [application.cluster.name, application.get_target_tier_display(), _("Evaluation summary")]
+    else:
+        parts = [job.district.name, _("District summary")]
+    name = "-".join(parts) + "." + job.file_format
+    response = FileResponse(default_storage.open(job.file_path, "rb"), content_type=CONTENT_TYPES[job.file_format])
+    response["Content-Disposition"] = content_disposition(
+        name, attachment=True, fallback=f"export-{job.kind}-{job.pk}.{job.file_format}"
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response

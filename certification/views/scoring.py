@@ -18,6 +18,7 @@ from certification.excel.scoring_workbook import build_workbook, filename, uploa
 from certification.forms.scoring import ScoreSheetForm
 from certification.models import EvaluatorAssignment
 from certification.permissions import get_application_for
+from certification.views.downloads import content_disposition
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -74,7 +75,9 @@ def sheet_page(request, pk):
 def workbook_download(request, pk):
     _application, sheet = _own_sheet(request, pk)
     response = HttpResponse(build_workbook(sheet), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{filename(sheet)}"'
+    application = sheet.assignment.application
+    name = f"{application.cluster.name}-{application.get_target_tier_display()}-{_('Score sheet')}-{request.user}.xlsx"
+    response["Content-Disposition"] = content_disposition(name, attachment=True, fallback=filename(sheet))
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

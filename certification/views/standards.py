@@ -6,7 +6,6 @@ column, message); nothing was saved.
 """
 
 from functools import wraps
-from urllib.parse import quote
 
 from django import forms
 from django.contrib import messages
@@ -24,6 +23,7 @@ from certification.domain import standards as domain
 from certification.excel.standard_workbook import WorkbookRejected, export_filename, export_standard, import_standard
 from certification.models import Standard
 from certification.permissions import is_administrator
+from certification.views.downloads import content_disposition
 from certification.views.site import draw_in_site
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -62,8 +62,8 @@ class StandardImportForm(forms.Form):
 def standard_download_response(standard):
     """The standard as an .xlsx attachment (used here and by the admin's download action)."""
     response = HttpResponse(export_standard(standard), content_type=XLSX_CONTENT_TYPE)
-    name = export_filename(standard)
-    response["Content-Disposition"] = f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"
+    name = f"{_('Standard')}-{standard.get_tier_display()}-v{standard.version}.xlsx"
+    response["Content-Disposition"] = content_disposition(name, attachment=True, fallback=export_filename(standard))
     return response
 
 

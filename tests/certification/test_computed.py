@@ -684,3 +684,28 @@ def test_community_schools_are_not_asked_for_courses_or_school_data():
     results = list(compute_indicators(application).values())
 
     assert [(r.value, r.passed, r.missing_data) for r in results] == [(Fraction(1), True, ""), (Fraction(1), True, "")]
+
+
+def test_core_member_rate_without_a_designated_core_school_says_why_it_is_zero(client):
+    from django.urls import reverse
+
+    from tests.factories.scoring import panel
+
+    cluster = _cluster()
+    ClusterMembership.objects.filter(cluster=cluster).update(role=ClusterMembership.Role.MEMBER)
+    application = _application(cluster, ("rotation_core_member_rate", "gte", "0.10"))
+    load_rows(application, "eligible_teachers", eligible(cluster, {"甲校": 40, "乙校": 30, "丙校": 30}))
+    load_rows(application, "rotation", rotations(cluster, 12, "甲校", "乙校"))
+    application.status = application.Status.SCORING
+    application.save(update_fields=["status"])
+    (assignment,) = panel(application, 1)
+    client.force_login(assignment.evaluator)
+
+    result = result_of(application)
+    computed = client.get(reverse("application_computed", args=[application.pk])).content.decode()
+    sheet = client.get(reverse("scoring_sheet", args=[application.pk])).content.decode()
+
+    note = "本学区未指定牵头校或核心校，因此没有交流轮岗计为核心校与成员校之间的交流，该数值为 0%。请在学区成员中指定核心校。"
+    assert (result.value, result.note) == (Fraction(0), note)
+    assert f'<p class="xq-note" data-test="note">{note}</p>' in computed
+    assert f'<p class="xq-note" data-test="note">{note}</p>' in sheet

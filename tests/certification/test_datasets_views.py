@@ -229,3 +229,20 @@ def test_upload_of_an_ods_roster_is_imported_and_the_form_offers_xlsx_and_ods(
     assert 'accept=".xlsx,.ods"' in page
     assert response.status_code == 302
     assert (dataset_import.status, dataset_import.rows_count, dataset_import.original_name) == ("done", 1, "名册.ods")
+
+
+@pytest.mark.parametrize("good", [True, False])
+def test_import_page_no_longer_says_checking_once_the_import_has_finished(
+    lead_client, application, django_capture_on_commit_callbacks, good
+):
+    bad_row = ["甲", "外校", "湖南路小学", "小学", "小学", "是", datetime.datetime(2025, 9, 1), 3]
+    content = roster("甲", "乙") if good else workbook_bytes("rotation", [bad_row])
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_client.post(reverse("dataset_import", args=[application.pk, "rotation"]), {"file": xlsx_upload(content)})
+    dataset_import = DatasetImport.objects.get(application=application)
+
+    html = lead_client.get(reverse("dataset_import_detail", args=[application.pk, dataset_import.pk])).content.decode()
+
+    assert "正在逐行校验" not in html
+    assert f'<dd id="import-status">{dataset_import.get_status_display()}</dd>' in html
+    assert dataset_import.status == ("done" if good else "failed")

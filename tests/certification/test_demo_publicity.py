@@ -138,3 +138,23 @@ def test_end_publicity_over_http_refused_to_the_leader_and_hidden_from_another_d
     assert world.cluster.name not in by_other_office.content.decode()
     assert application.status == Application.Status.PUBLICITY and timer.status == STATUS.SCHEDULED
     assert not AuditEvent.objects.filter(action="demo.publicity_shortened").exists()
+
+
+@override_settings(DEMO_MODE=True)
+def test_office_desk_shows_the_publicity_end_date_and_asks_before_ending_early():
+    world, application, _process, timer = in_publicity()
+    client = client_for(world.office)
+    url = reverse("work:end_publicity", args=[application.pk])
+
+    desk = client.get(reverse("work:office")).content.decode()
+    confirm = client.get(url)
+
+    ends = timezone.localtime(timer.scheduled).strftime("%Y-%m-%d %H:%M")
+    assert f'data-test="publicity-ends">{ends}</td>' in desk
+    assert "Celery" not in desk and "计时器" not in desk
+    assert f'href="{url}"' in desk
+    application.refresh_from_db()
+    assert confirm.status_code == 200 and application.status == Application.Status.PUBLICITY
+    page = confirm.content.decode()
+    assert f"确定现在结束 {world.cluster.name}（紧密型）的公示吗？" in page
+    assert f"否则将于 {ends} 结束。" in page

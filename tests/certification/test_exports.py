@@ -5,6 +5,7 @@ import csv
 import io
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -168,7 +169,10 @@ def test_export_pages_poll_and_download(client, scored_application, django_captu
     assert status["download_url"] == reverse("export_download", args=[job.pk])
     download = client.get(status["download_url"])
     assert download.status_code == 200
-    assert download["Content-Disposition"].startswith("attachment")
+    name = f"{scored_application.cluster.name}-{scored_application.get_target_tier_display()}-评估汇总表.xlsx"
+    assert download["Content-Disposition"] == (
+        f"attachment; filename=\"export-application-{job.pk}.xlsx\"; filename*=UTF-8''{quote(name, safe='')}"
+    )
     assert download["X-Content-Type-Options"] == "nosniff"
     body = b"".join(download.streaming_content)
     assert load_workbook(io.BytesIO(body)).worksheets[0]["A1"].value == "评估汇总表"

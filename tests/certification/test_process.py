@@ -66,7 +66,7 @@ def test_submit_stage_with_missing_required_item_refused_naming_it():
     with pytest.raises(IllegalTransition) as refusal:
         opening.submit_stage(application, "process", by=world.lead)
 
-    assert "请先上传以下必需材料：A2-roster 交流轮岗名单" in str(refusal.value)
+    assert "请先上传以下必需材料：交流轮岗名单" in str(refusal.value)
     assert ApplicationStage.objects.get(application=application, stage="process").status == "open"
     opening.submit_stage(application, "basic", by=world.lead)
     assert ApplicationStage.objects.get(application=application, stage="basic").status == "submitted"

@@ -3,6 +3,7 @@
 import io
 import uuid
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -146,7 +147,9 @@ def test_workbook_download_then_upload_through_the_pages(evaluator_client):
     filled.seek(0)
     upload = client.post(reverse("scoring_workbook_upload", args=[application.pk]), {"workbook": filled})
 
-    assert download["Content-Disposition"].startswith("attachment")
+    name = f"{application.cluster.name}-{application.get_target_tier_display()}-评分表-{assignment.evaluator}.xlsx"
+    assert download["Content-Disposition"].endswith(f"; filename*=UTF-8''{quote(name, safe='')}")
+    assert download["Content-Disposition"].startswith('attachment; filename="scoresheet-')
     assert upload.status_code == 302
     score = get_or_create_sheet(assignment).scores.order_by("indicator__order").first()
     assert (score.value, score.comment) == (Decimal("1.25"), "缺少议事规则。")
@@ -249,3 +252,23 @@ def test_workbook_upload_refusal_shown_at_the_top_of_the_page(evaluator_client):
     top = page.split('data-test="upload-errors"')[1].split("</div>")[0]
     assert "不是 Excel 工作簿" in top
     assert page.index('data-test="upload-errors"') < page.index("data-score-sheet")
+
+
+def test_sheet_page_words_a_threshold_as_the_computed_page_does(client):
+    from tests.factories.datasets import computed_standard, data_application, data_cluster
+
+    cluster = data_cluster(("甲校", ["primary"]), ("乙校", ["primary"]))
+    application = data_application(
+        cluster,
+        computed_standard(("rotation_same_stage_rate", "between", "0.10", "0.20")),
+        status=Application.Status.SCORING,
+    )
+    (assignment,) = panel(application, 1)
+    client.force_login(assignment.evaluator)
+
+    sheet = client.get(reverse("scoring_sheet", args=[application.pk])).content.decode()
+    computed = client.get(reverse("application_computed", args=[application.pk])).content.decode()
+
+    assert "达标线: 介于 10%–20%" in sheet
+    assert "介于 10%–20%" in computed
+    assert "0.10" not in sheet

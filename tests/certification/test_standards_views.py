@@ -1,6 +1,7 @@
 """The administrators' standards page and the Django admin: download, import, publish, and the lock."""
 
 import io
+from urllib.parse import quote
 
 import openpyxl
 import pytest
@@ -98,7 +99,10 @@ def test_download_returns_the_workbook(client, admin_user, published):
 
     workbook = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
     assert response["Content-Type"] == XLSX
-    assert 'filename="standard-close_knit-v1.xlsx"' in response["Content-Disposition"]
+    assert response["Content-Disposition"] == (
+        "attachment; filename=\"standard-close_knit-v1.xlsx\"; filename*=UTF-8''"
+        + quote("评估标准-紧密型-v1.xlsx", safe="")
+    )
     assert workbook[STANDARD]["B4"].value == "紧密型学区和集团评估标准"
     assert workbook[INDICATORS].max_row == 1 + 23  # the close-knit standard has 23 indicators since issue 9 (B9)
 

@@ -306,7 +306,7 @@ def test_office_desk_lists_formal_review_task():
 
     assert world.cluster.name in text
     assert F.formal_review.reverse("index", args=[process.pk, task.pk]) in text
-    assert "到期计时器立即处理" in text
+    assert "结束已到期的公示" in text
 
 
 def test_office_desk_refused_to_lead():
@@ -315,7 +315,7 @@ def test_office_desk_refused_to_lead():
     response = client_for(world.lead).get(reverse("work:office"))
 
     assert response.status_code == 403
-    assert "到期计时器立即处理" not in response.content.decode()
+    assert "结束已到期的公示" not in response.content.decode()
 
 
 def test_office_desk_query_count_same_for_1_and_30_applications(django_assert_num_queries):

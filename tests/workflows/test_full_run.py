@@ -1,5 +1,6 @@
 """Whole certification runs over HTTP, every step done by the person whose role it is."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -326,7 +327,7 @@ def test_illegal_transitions_over_http_are_chinese_409_pages_and_change_nothing(
     again = client.post(url, {})
 
     assert missing.status_code == 409
-    assert "“基础材料”还不能提交，请先上传以下必需材料：A1-charter 学区章程" in missing.content.decode()
+    assert "“基础材料”还不能提交，请先上传以下必需材料：学区章程" in missing.content.decode()
     assert done.status_code == 302
     assert again.status_code == 409
     assert "此任务已经办结或关闭，本次操作未做任何更改。" in again.content.decode()
@@ -386,3 +387,24 @@ def test_open_page_preselects_the_leads_cluster_and_its_next_tier():
 
     assert (chosen.initial["cluster"], chosen.initial["target_tier"]) == (world.cluster.pk, Tier.CLOSE_KNIT)
     assert "cluster" not in foreign.initial
+
+
+def test_assign_page_shows_a_tied_evaluator_with_the_reason_but_not_selectable():
+    world = build_world(Tier.CLOSE_KNIT)
+    application, process = start(world.lead, world.cluster, Tier.CLOSE_KNIT)
+    _through_evidence(world, application, process)
+    do(world.office, process, F.formal_review, {"decision": "pass"})
+    task = open_task(process, F.assign_evaluators)
+    client = client_for(world.office)
+    client.post(F.assign_evaluators.reverse("assign", args=[process.pk, task.pk]))
+
+    page = client.get(F.assign_evaluators.reverse("execute", args=[process.pk, task.pk])).content.decode()
+
+    tied = re.search(rf'<input type="checkbox" name="evaluators" value="{world.tied_evaluator.pk}"[^>]*>', page)
+    free = re.search(rf'<input type="checkbox" name="evaluators" value="{world.evaluators[0].pk}"[^>]*>', page)
+    assert tied and " disabled" in tied.group(0)
+    assert free and " disabled" not in free.group(0)
+    assert f"{world.tied_evaluator} — {world.tied_evaluator} 任职于 {world.member_school.name}" in page
+    lead_choices = re.search(r'<select name="panel_lead"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert f'value="{world.tied_evaluator.pk}"' not in lead_choices
+    assert f'value="{world.evaluators[0].pk}"' in lead_choices

@@ -51,8 +51,9 @@ from certification.models import ClusterMembership, DatasetImport, Indicator, Ti
 # Importing the modules registers their computations.
 from . import courses, outcomes, rotation, tier
 from .base import COMPUTATIONS, ApplicationData, ComputedResult, Measure, Unmeasured
+from .rotation import metric_notes
 
-__all__ = ["COMPUTATIONS", "ApplicationData", "ComputedResult", "compute_indicators", "data_version"]
+__all__ = ["COMPUTATIONS", "ApplicationData", "ComputedResult", "compute_indicators", "data_version", "metric_notes"]
 
 if set(COMPUTATIONS) != set(METRICS):
     # One registry: a metric a standard may name always has its computation, and no computation goes unnamed.
@@ -90,6 +91,7 @@ def _result(indicator, measure):
         rows=measure.rows,
         detail=detail,
         missing_data=missing,
+        note=measure.note,
     )
 
 

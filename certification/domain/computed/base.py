@@ -28,6 +28,7 @@ class ComputedResult:
     rows: list
     detail: dict
     missing_data: str
+    note: str = ""
 
 
 @dataclass
@@ -40,6 +41,7 @@ class Measure:
     missing: str = ""
     nothing_to_measure: str = ""  # why the metric is N/A for this cluster
     exact: object = None
+    note: str = ""  # what a reader must know to read the value right (e.g. why it is 0%)
 
 
 class Unmeasured(Exception):

@@ -6,6 +6,7 @@ from fractions import Fraction
 from django.utils.translation import gettext as _
 
 from certification.datasets import DATASETS
+from certification.models import ClusterMembership
 
 from .base import (
     KINDERGARTEN,
@@ -154,7 +155,24 @@ def rotation_cross_stage_rate(data):
 
 @computes
 def rotation_core_member_rate(data):
-    return _rotation_rate(data, _core_member(data), label=_("rotations between a core and a member school"))
+    measure = _rotation_rate(data, _core_member(data), label=_("rotations between a core and a member school"))
+    if not data.lead_ids:
+        measure.note = no_core_school_note()
+    return measure
+
+
+def no_core_school_note():
+    """Why a core↔member rotation rate is 0% in a cluster whose membership names no lead or core school."""
+    return _(
+        "No lead or core school is designated in this cluster, so no rotation counts as between a core and a "
+        "member school and the figure is 0%. Designate the core schools in the cluster's membership."
+    )
+
+
+def metric_notes(cluster):
+    """{metric code: note} for the metrics whose value needs a word of explanation in this cluster."""
+    designated = cluster.memberships.filter(role__in=ClusterMembership.LEAD_ROLES).exists()
+    return {} if designated else {"rotation_core_member_rate": no_core_school_note()}
 
 
 @computes
