@@ -13,7 +13,7 @@ second run: tracemalloc slows what it watches), and optional extra facts (rows, 
 import os
 
 # Add a module here to have `make bench` run it.
-BENCHMARKS = ["bench.import_roster", "bench.export"]
+BENCHMARKS = ["bench.import_roster", "bench.export", "bench.queues"]
 
 
 def setup_database():
