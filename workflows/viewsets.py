@@ -39,7 +39,16 @@ class ScopedTaskListView(flow_views.DashboardTaskListView):
         return visible_processes(self.request.user, super().get_queryset(), "process__")
 
 
-class InboxView(flow_views.FlowInboxListView):
+class LastPageMixin:
+    """A page past the last (the list shrank since the link was made) shows the last page, not a 404."""
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+
+class InboxView(LastPageMixin, flow_views.FlowInboxListView):
     """Viewflow's inbox: the user's assigned tasks, a page at a time."""
 
     @viewprop
@@ -47,7 +56,7 @@ class InboxView(flow_views.FlowInboxListView):
         return queues.inbox_of(self.request.user, self.flow_class).select_related("process").order_by("-created")
 
 
-class QueueView(flow_views.FlowQueueListView):
+class QueueView(LastPageMixin, flow_views.FlowQueueListView):
     """Viewflow's queue: whether the user may take a task is asked in SQL (`queues.may_take`), not in an IN list."""
 
     @viewprop
@@ -55,7 +64,7 @@ class QueueView(flow_views.FlowQueueListView):
         return queues.queue_of(self.request.user, self.flow_class).select_related("process").order_by("-created")
 
 
-class ArchiveView(flow_views.FlowArchiveListView):
+class ArchiveView(LastPageMixin, flow_views.FlowArchiveListView):
     @viewprop
     def queryset(self):
         return queues.archive_of(self.request.user, self.flow_class).select_related("process").order_by("-created")

@@ -7,6 +7,7 @@ permissions of the copies through `sync_object_permissions`, as a role grant wou
 """
 
 import copy
+import uuid
 
 from viewflow.workflow.status import STATUS
 
@@ -48,8 +49,9 @@ def clone_applications(template, count, *, finished_tasks=False):
     """
     template = Application.objects.select_related("cluster").get(pk=template.pk)  # as stored, not as held
     cluster = template.cluster
+    batch = uuid.uuid4().hex[:6]  # cluster names are unique in a district, also across several calls
     clusters = Cluster.objects.bulk_create(
-        _copies(cluster, count, name=lambda i: f"{cluster.name}-{i + 1:05d}"), batch_size=BATCH
+        _copies(cluster, count, name=lambda i: f"{cluster.name}-{batch}-{i + 1:05d}"), batch_size=BATCH
     )
     memberships = list(ClusterMembership.objects.filter(cluster=cluster))
     ClusterMembership.objects.bulk_create(
