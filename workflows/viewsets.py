@@ -51,6 +51,8 @@ class LastPageMixin:
 class InboxView(LastPageMixin, flow_views.FlowInboxListView):
     """Viewflow's inbox: the user's assigned tasks, a page at a time."""
 
+    columns = ("task_id", "task_title", "created")  # viewflow's "brief" repeats the title under an English header
+
     @viewprop
     def queryset(self):
         return queues.inbox_of(self.request.user, self.flow_class).select_related("process").order_by("-created")
@@ -58,6 +60,8 @@ class InboxView(LastPageMixin, flow_views.FlowInboxListView):
 
 class QueueView(LastPageMixin, flow_views.FlowQueueListView):
     """Viewflow's queue: whether the user may take a task is asked in SQL (`queues.may_take`), not in an IN list."""
+
+    columns = ("task_id", "task_title", "created")  # viewflow's "brief" repeats the title under an English header
 
     @viewprop
     def queryset(self):

@@ -15,7 +15,7 @@ from tests.factories.workflow import build_world
 
 pytestmark = [pytest.mark.browser]
 
-ENGLISH = ("Search", "District", "Filter", "Sort by", "Previous", "Next", "descending", "Page ", "All")
+ENGLISH = ("Search", "District", "Filter", "Sort by", "Previous", "Next", "descending", "Page ", "All", "Brief", " of ")
 
 
 @pytest.fixture
