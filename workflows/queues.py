@@ -41,9 +41,9 @@ def may_take(user):
     """A condition on viewflow tasks: `user` may take the task (viewflow's `user_queue` rule, checked in SQL).
 
     A task with no permission is anyone's; one owned by the user is theirs; a model-wide permission is checked
-    against the user's (a short set, cached on the user); an object permission is an `EXISTS` on guardian's
-    tables by (user, permission, object), which their unique index answers: one lookup per task, whatever the
-    number of applications in scope. (The permission ids are read once per request, cached on the user.)
+    against the user's (a short set, cached on the user); an object permission is an `IN (SELECT …)` on guardian's
+    tables by (user, permission), a subquery the database hashes once per statement, whatever the number of
+    applications in scope. (The permission ids are read once per request, cached on the user.)
     """
     if user.is_superuser:
         return Q()
@@ -53,14 +53,16 @@ def may_take(user):
     groups = Group.objects.filter(user=user)
     condition = Q(owner_permission__isnull=True) | Q(owner=user) | Q(owner_permission__in=user.get_all_permissions())
     for name, permission_id in permissions.items():
-        held = Exists(
-            UserObjectPermission.objects.filter(
-                user=user, permission_id=permission_id, object_pk=OuterRef("owner_permission_obj_pk")
-            )
-        ) | Exists(
-            GroupObjectPermission.objects.filter(
-                group__in=groups, permission_id=permission_id, object_pk=OuterRef("owner_permission_obj_pk")
-            )
+        # `object_pk IN (SELECT ...)`, a subquery the database hashes once: on PostgreSQL an OR of correlated
+        # EXISTS here took 10 s over 10,000 open tasks, this 40 ms. No id is listed in the statement.
+        held = Q(
+            owner_permission_obj_pk__in=UserObjectPermission.objects.filter(
+                user=user, permission_id=permission_id
+            ).values("object_pk")
+        ) | Q(
+            owner_permission_obj_pk__in=GroupObjectPermission.objects.filter(
+                group__in=groups, permission_id=permission_id
+            ).values("object_pk")
         )
         condition |= Q(owner_permission=name) & held
     return condition
