@@ -7,34 +7,71 @@ a process is refused outside it. Registered on `certification.views.site.site` b
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
+from viewflow.utils import viewprop
 from viewflow.workflow.flow import views as flow_views
 from viewflow.workflow.flow.viewset import FlowAppViewset
 
 from certification.models import Application
 
-from . import views, work
+from . import queues, views, work
 from .flows import CertificationFlow
 
 
-def visible_process_filter(user, prefix=""):
-    """Filter kwargs limiting processes (or, with prefix "process__", tasks) to the user's applications."""
-    return {
-        f"{prefix}artifact_content_type": ContentType.objects.get_for_model(Application),
-        f"{prefix}artifact_object_id__in": Application.objects.visible_to(user).values("pk"),
-    }
+def visible_processes(user, queryset, prefix=""):
+    """`queryset` (processes, or tasks with prefix "process__") limited to the user's applications, by EXISTS."""
+    in_scope = Application.objects.visible_to(user).filter(pk=OuterRef(f"{prefix}artifact_object_id"))
+    return queryset.filter(**{f"{prefix}artifact_content_type": ContentType.objects.get_for_model(Application)}).filter(
+        Exists(in_scope)
+    )
 
 
 class ScopedProcessListView(flow_views.DashboardProcessListView):
     def get_queryset(self):
-        return super().get_queryset().filter(**visible_process_filter(self.request.user))
+        return visible_processes(self.request.user, super().get_queryset())
 
 
 class ScopedTaskListView(flow_views.DashboardTaskListView):
     def get_queryset(self):
-        return super().get_queryset().filter(**visible_process_filter(self.request.user, "process__"))
+        return visible_processes(self.request.user, super().get_queryset(), "process__")
+
+
+class LastPageMixin:
+    """A page past the last (the list shrank since the link was made) shows the last page, not a 404."""
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+
+class InboxView(LastPageMixin, flow_views.FlowInboxListView):
+    """Viewflow's inbox: the user's assigned tasks, a page at a time."""
+
+    columns = ("task_id", "task_title", "created")  # viewflow's "brief" repeats the title under an English header
+
+    @viewprop
+    def queryset(self):
+        return queues.inbox_of(self.request.user, self.flow_class).select_related("process").order_by("-created")
+
+
+class QueueView(LastPageMixin, flow_views.FlowQueueListView):
+    """Viewflow's queue: whether the user may take a task is asked in SQL (`queues.may_take`), not in an IN list."""
+
+    columns = ("task_id", "task_title", "created")  # viewflow's "brief" repeats the title under an English header
+
+    @viewprop
+    def queryset(self):
+        return queues.queue_of(self.request.user, self.flow_class).select_related("process").order_by("-created")
+
+
+class ArchiveView(LastPageMixin, flow_views.FlowArchiveListView):
+    @viewprop
+    def queryset(self):
+        return queues.archive_of(self.request.user, self.flow_class).select_related("process").order_by("-created")
 
 
 class ScopedChartView(flow_views.FlowChartView):
@@ -60,6 +97,16 @@ class CertificationFlowApp(FlowAppViewset):
     process_list_view_class = ScopedProcessListView
     task_list_view_class = ScopedTaskListView
     chart_view_class = ScopedChartView
+    inbox_view_class = InboxView
+    queue_view_class = QueueView
+    archive_view_class = ArchiveView
+
+    def get_context_data(self, request):
+        """The menu's counts of the user's inbox and queue (viewflow's would build the IN list)."""
+        return {
+            "user_inbox": queues.inbox_of(request.user, self._flow_class),
+            "user_queue": queues.queue_of(request.user, self._flow_class),
+        }
 
     def __init__(self, **kwargs):
         super().__init__(CertificationFlow, **kwargs)

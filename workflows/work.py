@@ -14,7 +14,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch, Q
+from django.db.models import F, Func, IntegerField, OuterRef, Prefetch, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -22,7 +23,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import ListView, TemplateView
-from guardian.models import GroupObjectPermission, UserObjectPermission
 from viewflow.workflow import chart
 
 from certification.domain import approval
@@ -67,6 +67,7 @@ from certification.scope import (
 )
 from certification.tasks import recover_interrupted_work
 
+from . import queues
 from .engine import (
     end_publicity_now_for_demo,
     fire_due_timers,
@@ -89,17 +90,18 @@ class WorkQuerySet(ApplicationQuerySet):
         return self.select_related("cluster__district__parent", "standard")
 
     def with_figures(self):
-        """Total, veto status and the evaluators' agreement: disagreements found, and how many are reconciled."""
+        """Total, veto status and the evaluators' agreement: disagreements found, and how many are reconciled.
+
+        Counted by correlated subqueries, so the database counts for the rows of the page only.
+        """
+        disagreements = IndicatorResult.objects.filter(application=OuterRef("pk"), disagreement=True)
+        active = EvaluatorAssignment.objects.filter(
+            application=OuterRef("pk"), status=EvaluatorAssignment.Status.ACTIVE
+        )
         return self.with_row_data().annotate(
-            disagreement_count=Count("results", filter=Q(results__disagreement=True), distinct=True),
-            unreconciled_count=Count(
-                "results",
-                filter=Q(results__disagreement=True, results__reconciled_value__isnull=True),
-                distinct=True,
-            ),
-            active_evaluator_count=Count(
-                "assignments", filter=Q(assignments__status=EvaluatorAssignment.Status.ACTIVE), distinct=True
-            ),
+            disagreement_count=_count(disagreements),
+            unreconciled_count=_count(disagreements.filter(reconciled_value__isnull=True)),
+            active_evaluator_count=_count(active),
         )
 
     def with_progress(self):
@@ -120,38 +122,29 @@ class WorkQuerySet(ApplicationQuerySet):
         )
 
 
+def _count(queryset):
+    """COUNT(*) of `queryset` (correlated with the outer row) as an integer annotation."""
+    counted = queryset.order_by().values(one=Value(1)).annotate(n=Func("pk", function="COUNT")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
 def applications():
     return WorkQuerySet(model=Application)
 
 
-def prime_object_permissions(user):
-    """Fill viewflow's per-request cache of the user's object permissions in two queries.
-
-    Viewflow's task queue builds this cache itself with two queries per object permission (it follows each
-    permission's content type and permission foreign keys one by one); with one permission per application in scope
-    that grows with the number of applications. The set built here is the same: "app_label.codename_objectpk".
-    """
-    if hasattr(user, "_viewflow_per_object_perm_cache"):
-        return
-    fields = ("content_type__app_label", "permission__codename", "object_pk")
-    rows = list(UserObjectPermission.objects.filter(user=user).values_list(*fields))
-    rows += GroupObjectPermission.objects.filter(group__in=user.groups.all()).values_list(*fields)
-    user._viewflow_per_object_perm_cache = {f"{app_label}.{codename}_{pk}" for app_label, codename, pk in rows}
-
-
-def open_tasks(user):
+def open_tasks(user, application_ids=None):
     """The user's open human tasks of the certification flow, by application id: assigned to them or theirs to take.
 
+    `application_ids` limits them to the applications of a page (one query, whatever the user's scope); the
+    question "may this user take this task" is asked in SQL (`queues.may_take`).
     Each task carries `url` (its form when assigned to the user, else viewflow's task page) and, for a task still in
     the queue, `take_url` (POST: assign it to the user and open its form); `title` is the node's annotation.
     """
-    flow = CertificationFlow
-    task_model = flow.task_class
-    prime_object_permissions(user)
-    tasks = list(task_model.objects.inbox([flow], user).order_by("created", "pk"))
-    tasks += list(task_model.objects.queue([flow], user).order_by("created", "pk"))
+    tasks = queues.open_tasks_of(user).select_related("process")
+    if application_ids is not None:
+        tasks = tasks.filter(process__artifact_object_id__in=list(application_ids))
     by_application = defaultdict(list)
-    for task in tasks:
+    for task in tasks.order_by("created", "pk"):
         if not task.process.artifact_object_id:
             continue
         args = [task.process_id, task.pk]
@@ -256,7 +249,7 @@ class MyApplicationsView(LoginRequiredMixin, TemplateView):
             ).select_related("district__parent")
         )
         rows = list(applications().filter(cluster__in=clusters).with_progress().order_by("-created", "-pk"))
-        tasks = open_tasks(user)
+        tasks = open_tasks(user, [application.pk for application in rows])
         open_rows = [application for application in rows if application.is_open]
         missing = missing_requirements_of(open_rows)
         for application in rows:
@@ -295,19 +288,79 @@ def start_url():
     return CertificationFlow.start.reverse("execute")
 
 
-class ReviewsView(LoginRequiredMixin, TemplateView):
+class WorkListView(LoginRequiredMixin, ListView):
+    """A work list: one page of rows on the server, django-filter's filters and search, "共 N 条" from one COUNT.
+
+    Subclasses give `rows()` (the rows in the user's scope, in their default order), the filter's `prefix` (the
+    path from a row to its application), the `orderings` a user sorts by and whether the step filter applies.
+    """
+
+    paginate_by = queues.PAGE_SIZE
+    context_object_name = "rows"
+    prefix = ""
+    orderings = ()
+    stages = False
+
+    def rows(self):
+        raise NotImplementedError
+
+    def get_queryset(self):
+        filters = queues.application_filters(
+            self.prefix, orderings=self.orderings, stages=self.stages, user=self.request.user
+        )
+        self.filterset = filters(self.request.GET or None, queryset=self.rows(), request=self.request)
+        # An invalid filter value (a date that is no date) filters nothing and is shown on the form.
+        return self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else self.rows()
+
+    def paginate_queryset(self, queryset, page_size):
+        """A page past the last (the list shrank since the link was made) shows the last page, not a 404."""
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context = super().get_context_data(
+            filter=self.filterset,
+            page_query=f"{query.urlencode()}&" if query else "",
+            total=None,
+            **kwargs,
+        )
+        context["total"] = context["paginator"].count
+        self.decorate(context["rows"])
+        return context
+
+    def decorate(self, rows):
+        """Add what the rows of the page show beside their columns (their open tasks, labels)."""
+
+
+class ReviewsView(WorkListView):
     """评审任务: the evaluator's assignments, each with its scoring task and how far the sheet is."""
 
     template_name = "workflows/work/reviews.html"
+    prefix = "application__"
+    orderings = (
+        ("created", gettext_lazy("Assigned on")),
+        ("application__cluster__name", gettext_lazy("Cluster")),
+        ("application__status", gettext_lazy("Status")),
+    )
 
-    def get_context_data(self, **kwargs):
-        user = self.request.user
-        assignments = list(
-            EvaluatorAssignment.objects.filter(evaluator=user)
+    def rows(self):
+        return (
+            EvaluatorAssignment.objects.filter(evaluator=self.request.user)
             .select_related("application__cluster__district__parent", "application__standard", "sheet")
+            .annotate(waiting_since=F("created"))
             .order_by("-created", "-pk")
         )
-        tasks = open_tasks(user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["assignments"] = context["rows"]
+        return context
+
+    def decorate(self, assignments):
+        tasks = open_tasks(self.request.user, [assignment.application_id for assignment in assignments])
         for assignment in assignments:
             assignment.open_tasks = tasks.get(assignment.application_id, [])
             sheet = getattr(assignment, "sheet", None)
@@ -317,66 +370,77 @@ class ReviewsView(LoginRequiredMixin, TemplateView):
                 assignment.sheet_label = _("Submitted %(date)s") % {"date": f"{sheet.submitted:%Y-%m-%d}"}
             else:
                 assignment.sheet_label = _("Draft, saved %(date)s") % {"date": f"{sheet.saved:%Y-%m-%d %H:%M}"}
-        return super().get_context_data(assignments=assignments, **kwargs)
 
 
-class ApprovalQueueView(LoginRequiredMixin, TemplateView):
+TASK_ORDERINGS = (
+    ("waiting_since", gettext_lazy("Waiting since")),
+    ("cluster__name", gettext_lazy("Cluster")),
+    ("target_tier", gettext_lazy("Tier")),
+    ("total_score", gettext_lazy("Total")),
+)
+
+
+class ApprovalQueueView(WorkListView):
     """审批队列: one row per application awaiting this leader's decision, with the figures to decide on."""
 
     template_name = "workflows/work/approvals.html"
+    orderings = TASK_ORDERINGS
+    stages = True
 
-    def get_context_data(self, **kwargs):
-        tasks = open_tasks(self.request.user)
-        rows = list(
-            applications()
-            .visible_to(self.request.user)
-            .filter(pk__in=list(tasks), status=Application.Status.APPROVAL)
-            .with_figures()
-        )
+    def rows(self):
+        awaiting = applications().visible_to(self.request.user).filter(status=Application.Status.APPROVAL)
+        return queues.with_open_tasks(awaiting, self.request.user).with_figures().order_by("waiting_since", "pk")
+
+    def decorate(self, rows):
+        tasks = open_tasks(self.request.user, [application.pk for application in rows])
         for application in rows:
-            application.open_tasks = tasks[application.pk]
-            application.waiting_since = min(task.created for task in application.open_tasks)
+            application.open_tasks = tasks.get(application.pk, [])
             application.agreement = agreement(application)
             application.veto_label = veto_status(application)
-        rows.sort(key=lambda application: application.waiting_since)
-        return super().get_context_data(rows=rows, **kwargs)
 
 
-class OfficeView(LoginRequiredMixin, TemplateView):
+class OfficeView(WorkListView):
     """The office's desk: its open workflow tasks per application, the 公示 running, and the due-timer button."""
 
     template_name = "workflows/work/office.html"
+    orderings = TASK_ORDERINGS
+    stages = True
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not is_office(request.user):
             raise PermissionDenied(_("This page is for the district and city offices."))
         return super().dispatch(request, *args, **kwargs)
 
+    def rows(self):
+        user = self.request.user
+        return (
+            queues.with_open_tasks(applications().visible_to(user), user).with_figures().order_by("waiting_since", "pk")
+        )
+
+    def decorate(self, rows):
+        tasks = open_tasks(self.request.user, [application.pk for application in rows])
+        for application in rows:
+            application.open_tasks = tasks.get(application.pk, [])
+
     def get_context_data(self, **kwargs):
         user = self.request.user
-        tasks = open_tasks(user)
-        rows = list(applications().visible_to(user).filter(pk__in=list(tasks)).with_figures())
-        for application in rows:
-            application.open_tasks = tasks[application.pk]
-            application.waiting_since = min(task.created for task in application.open_tasks)
-        rows.sort(key=lambda application: application.waiting_since)
+        in_publicity = applications().visible_to(user).filter(status=Application.Status.PUBLICITY)
+        # The running 公示 are shown oldest first, one page of them; "共 N 条" counts them all.
         publicity = list(
             with_publicity_end(
-                applications()
-                .visible_to(user)
-                .filter(status=Application.Status.PUBLICITY)
-                .with_row_data()
-                .annotate(
-                    open_objection_count=Count("objections", filter=Q(objections__resolved__isnull=True), distinct=True)
+                in_publicity.with_row_data().annotate(
+                    open_objection_count=_count(
+                        Objection.objects.filter(application=OuterRef("pk"), resolved__isnull=True)
+                    )
                 )
-            ).order_by("status_changed")
+            ).order_by("status_changed", "pk")[: queues.PAGE_SIZE]
         )
         for application in publicity:
             # The demo shortcut is the deciding office's (the city's for 市级示范性); the domain checks the scope.
             application.may_end_publicity = settings.DEMO_MODE and may_end_publicity_for_demo(user, application)
         return super().get_context_data(
-            rows=rows,
             publicity=publicity,
+            publicity_total=in_publicity.count() if len(publicity) == queues.PAGE_SIZE else len(publicity),
             export_districts=export_districts(user),
             demo_mode=settings.DEMO_MODE,
             **kwargs,
@@ -470,28 +534,26 @@ class RemoveEvaluatorView(LoginRequiredMixin, View):
         return redirect("work:application_detail", pk=application.pk)
 
 
-class ApplicationListView(LoginRequiredMixin, ListView):
+class ApplicationListView(WorkListView):
     """申报列表: every application in the user's scope."""
 
     template_name = "workflows/work/application_list.html"
-    paginate_by = 50
-    context_object_name = "rows"
+    orderings = (
+        ("created", gettext_lazy("Opened")),
+        ("cluster__name", gettext_lazy("Cluster")),
+        ("target_tier", gettext_lazy("Tier")),
+        ("status", gettext_lazy("Status")),
+        ("waiting_since", gettext_lazy("In this status since")),
+        ("total_score", gettext_lazy("Total")),
+    )
 
-    def get_queryset(self):
-        rows = applications().visible_to(self.request.user).with_row_data().order_by("-created", "-pk")
-        status = self.request.GET.get("status", "")
-        if status in Application.Status.values:
-            rows = rows.filter(status=status)
-        return rows
-
-    def get_context_data(self, **kwargs):
-        status = self.request.GET.get("status", "")
-        status = status if status in Application.Status.values else ""
-        return super().get_context_data(
-            statuses=Application.Status.choices,
-            current_status=status,
-            page_query=f"status={status}&" if status else "",
-            **kwargs,
+    def rows(self):
+        return (
+            applications()
+            .visible_to(self.request.user)
+            .with_row_data()
+            .annotate(waiting_since=F("status_changed"))
+            .order_by("-created", "-pk")
         )
 
 
@@ -511,7 +573,7 @@ class ApplicationDetailView(LoginRequiredMixin, TemplateView):
         shows_panel = sees_panel(user, application)
         return super().get_context_data(
             application=application,
-            tasks=open_tasks(user).get(application.pk, []),
+            tasks=open_tasks(user, [application.pk]).get(application.pk, []),
             corrections=application.corrections.prefetch_related("indicators").select_related("created_by"),
             panel=self._panel(application) if shows_panel else None,
             results=self._results(application) if sees_results(user, application) else None,

@@ -50,13 +50,13 @@ def notify(recipients, subject, body="", *, application=None, url=""):
     subject = str(subject)[: Notification._meta.get_field("subject").max_length]
     if not url and application is not None:
         url = application_url(application)
-    with transaction.atomic():
-        created = [
-            Notification.objects.create(
-                recipient=user, application=application, subject=subject, body=str(body), url=url
-            )
+    # One INSERT for every recipient (bulk_create returns the ids on PostgreSQL and SQLite).
+    created = Notification.objects.bulk_create(
+        [
+            Notification(recipient=user, application=application, subject=subject, body=str(body), url=url)
             for user in people.values()
         ]
+    )
     for notification in created:
         if notification.recipient.email:
             queue.after_commit("certification.send_notification_email", notification_id=notification.pk)

@@ -221,9 +221,17 @@ def test_formal_review_returns_named_indicators_and_the_lead_corrects_through_th
     assert application.status == Application.Status.CORRECTION
     assert list(correction.indicators.values_list("code", flat=True)) == ["A2"]
     task = _task(lead, application.pk, "correct")
-    unclaimed = lead.post(f"/api/v1/tasks/{task['id']}/complete/", {"response": "已补充"}, format="json")
-    assert (unclaimed.status_code, unclaimed.json()["code"]) == (403, "not_allowed")
-    assert lead.post(f"/api/v1/tasks/{task['id']}/claim/").status_code == 200
+    # The cluster's only lead holds the 补正 task at once; it cannot be submitted before a new file answers A2.
+    assert task["assigned_to_me"] is True
+    no_file = lead.post(f"/api/v1/tasks/{task['id']}/complete/", {"response": "已补充"}, format="json")
+    assert (no_file.status_code, no_file.json()["code"]) == (400, "invalid_input")
+    for requirement in a2.evidence_requirements.all():
+        uploaded = lead.post(
+            f"/api/v1/applications/{application.pk}/requirements/{requirement.pk}/upload/",
+            {"file": _pdf(requirement.code)},
+            format="multipart",
+        )
+        assert uploaded.status_code == 201, uploaded.json()
     empty = lead.post(f"/api/v1/tasks/{task['id']}/complete/", {"response": ""}, format="json")
     assert (empty.status_code, list(empty.json()["fields"])) == (400, ["response"])
     _claim_and_complete(lead, application.pk, "correct", {"response": "已补充签章"})

@@ -17,6 +17,7 @@ from tests.factories.work import ApplicationFactory, assign
 from tests.factories.workflow import build_world, person, upload_all_evidence
 from tests.workflows.driver import client_for, do, end_publicity, score_all, start
 from workflows.flows import CertificationFlow as F
+from workflows.queues import PAGE_SIZE
 
 pytestmark = [pytest.mark.django_db]
 
@@ -212,7 +213,7 @@ def test_reviews_query_count_same_for_1_and_30_assignments(django_assert_num_que
     with django_assert_num_queries(one):
         response = client.get(url)
 
-    assert page_text(response).count("<tr data-application=") == 30
+    assert page_text(response).count("<tr data-application=") == PAGE_SIZE  # one page of the 30
 
 
 # ------------------------------------------------------------------------------------------- 审批队列 (leaders)
@@ -291,7 +292,7 @@ def test_approvals_query_count_same_for_1_and_30_applications(django_assert_num_
     with django_assert_num_queries(one):
         response = client.get(url)
 
-    assert page_text(response).count("<tr data-application=") == 30
+    assert page_text(response).count("<tr data-application=") == PAGE_SIZE  # one page of the 30
 
 
 # ------------------------------------------------------------------------------------------- the office
@@ -331,7 +332,7 @@ def test_office_desk_query_count_same_for_1_and_30_applications(django_assert_nu
     with django_assert_num_queries(one):
         response = client.get(url)
 
-    assert page_text(response).count("<tr data-application=") == 30
+    assert page_text(response).count("<tr data-application=") == PAGE_SIZE  # one page of the 30
 
 
 def test_fire_timers_button_ends_expired_publicity():
@@ -407,7 +408,7 @@ def test_application_list_query_count_same_for_1_and_30(django_assert_num_querie
     with django_assert_num_queries(one):
         response = client.get(url)
 
-    assert page_text(response).count("<tr data-application=") == 30
+    assert page_text(response).count("<tr data-application=") == PAGE_SIZE  # one page of the 30
 
 
 def test_application_list_shows_only_scope():

@@ -12,7 +12,6 @@ import copy
 from dataclasses import dataclass, field
 
 from django.contrib.messages import constants as message_levels
-from django.db.models import Q
 from django.http import QueryDict
 from django.urls import resolve, reverse
 from django.utils.datastructures import MultiValueDict
@@ -22,7 +21,7 @@ from viewflow.workflow.status import STATUS
 
 from certification.models import Application
 from workflows.flows import CertificationFlow
-from workflows.work import prime_object_permissions
+from workflows.queues import open_tasks_of
 
 FORM_CONTEXT_KEYS = ("form", "sheet_form", "recuse_form")
 REDIRECTS = {301, 302, 303}
@@ -105,12 +104,8 @@ def task_queryset():
 
 def tasks_of(user):
     """The user's open human tasks: assigned to them (inbox) or theirs to take (queue), within their scope."""
-    prime_object_permissions(user)
-    manager = CertificationFlow.task_class._default_manager
-    inbox = manager.inbox([CertificationFlow], user).values("pk")
-    queue = manager.queue([CertificationFlow], user).values("pk")
     visible = Application.objects.visible_to(user).values("pk")
-    return task_queryset().filter(Q(pk__in=inbox) | Q(pk__in=queue), process__artifact_object_id__in=visible)
+    return task_queryset().filter(pk__in=open_tasks_of(user).values("pk"), process__artifact_object_id__in=visible)
 
 
 def claim(request, task):

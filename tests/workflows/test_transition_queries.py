@@ -1,0 +1,71 @@
+"""A human-task transition POST runs a fixed number of queries, whatever the number of applications in scope.
+
+Anchor: viewflow's own "assign" POST on the same task (viewflow's code alone: load, check, lock, save).
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from viewflow.workflow.status import STATUS
+
+from certification.domain.roles import ensure_groups
+from certification.models import Application, Tier
+from tests.certification.test_work_pages import to_formal_review
+from tests.factories.bulk import clone_applications
+from tests.factories.workflow import build_world
+from tests.workflows.driver import client_for, open_task
+from workflows.flows import CertificationFlow as F
+
+pytestmark = [pytest.mark.django_db]
+
+# Measured on SQLite. Issue 11 asks ≤ 25 for the transition: not met yet (node and domain both check guardian
+# permissions and the approval conflict; see the report). The anchor, viewflow's own assign POST, is 17.
+TRANSITION_QUERIES = 38
+ASSIGN_QUERIES = 17
+
+
+@pytest.fixture(autouse=True)
+def role_groups(db):
+    reverse("workflow:inbox")
+    return ensure_groups()
+
+
+def count(client, url, data):
+    with CaptureQueriesContext(connection) as context:
+        response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return len(context.captured_queries)
+
+
+def formal_review_pass(world, application, process):
+    task = open_task(process, F.formal_review)
+    client = client_for(world.office)
+    assign = count(client, F.formal_review.reverse("assign", args=[process.pk, task.pk]), {})
+    task.refresh_from_db()
+    assert task.status == STATUS.ASSIGNED
+    url = F.formal_review.reverse("execute", args=[process.pk, task.pk])
+    client.get(url)
+    transition = count(client, url, {"decision": "pass", "comment": "材料齐全"})
+    application.refresh_from_db()
+    assert application.status == Application.Status.ASSIGNMENT
+    return assign, transition
+
+
+def test_formal_review_transition_runs_a_fixed_number_of_queries():
+    world = build_world(Tier.CLOSE_KNIT)
+    first, first_process = to_formal_review(world)
+    second, second_process = to_formal_review(world, *_other(world))
+    small = formal_review_pass(world, first, first_process)
+    clone_applications(second, 200)
+
+    large = formal_review_pass(world, second, second_process)
+
+    assert large == small
+    assert large == (ASSIGN_QUERIES, TRANSITION_QUERIES)
+
+
+def _other(world):
+    from tests.certification.test_work_pages import another_cluster
+
+    return another_cluster(world)
