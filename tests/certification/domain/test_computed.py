@@ -1,7 +1,7 @@
 """Each computed metric against hand-worked examples of DOMAIN.md's table: at, just below and just above its threshold.
 
 Thresholds are those of seeds 000 (紧密型) and 002 (区级示范性). Rows are loaded as a finished import so that the
-arithmetic is what is tested; tests/certification/test_datasets.py covers getting them there from Excel.
+arithmetic is what is tested; tests/certification/datasets/test_datasets.py covers getting them there from Excel.
 """
 
 import datetime

@@ -189,7 +189,7 @@ class CountingHandler(FileUploadHandler):
 def test_evidence_upload_over_limit_never_spooled_whole(settings, client, application, lead, charter):
     settings.EVIDENCE_MAX_UPLOAD_BYTES = 100_000
     settings.FILE_UPLOAD_HANDLERS = [
-        "tests.certification.test_evidence_views.CountingHandler",
+        "tests.certification.views.test_evidence_views.CountingHandler",
         "django.core.files.uploadhandler.TemporaryFileUploadHandler",
     ]
     CountingHandler.received = 0
