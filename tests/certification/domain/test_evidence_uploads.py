@@ -212,6 +212,9 @@ def test_upload_evidence_hostile_name_stored_safely(raw, shown, application, lea
     assert shown not in evidence_file.stored_name
 
 
+# --- concurrent uploads ---------------------------------------------------------------------------------------------
+
+
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_upload_evidence_concurrent_uploads_get_consecutive_versions(media):
