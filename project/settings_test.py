@@ -9,11 +9,11 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = tempfile.mkdtemp(prefix="xqrz-test-media-")
 # Eager even when CI's second pass sets CELERY_BROKER_URL: no worker runs beside the suite, so a queued task would
 # never run and every test that expects its effect would fail. The test that needs a real worker starts one and turns
-# eager mode off for its own duration (tests/certification/test_tasks.py).
+# eager mode off for its own duration (tests/certification/domain/test_tasks.py).
 CELERY_TASK_ALWAYS_EAGER = True
 DEMO_MODE = True
 AUDIT_ANCHOR_ROOT = tempfile.mkdtemp(prefix="xqrz-test-anchors-")
 STORAGES = {**STORAGES, "audit_anchors": {**STORAGES["audit_anchors"], "OPTIONS": {"location": AUDIT_ANCHOR_ROOT}}}
 # Sign-in throttling needs a request in every authenticate() call, and the test client's login() passes none.
-# tests/certification/test_login_throttling.py turns it on for its own tests.
+# tests/certification/views/test_login_throttling.py turns it on for its own tests.
 AXES_ENABLED = False

@@ -121,7 +121,7 @@ class Column:
             # 0.99 typed for 99% would silently read as 0.99%: no share the templates ask for is that small.
             raise CellError(
                 _("%(value)s looks like a fraction. Enter the percentage as a number from 0 to 100, e.g. 99 for 99%%.")
-                % {"value": value}
+                % {"value": format(number.normalize(), "f")}
             )
         return number
 

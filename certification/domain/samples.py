@@ -24,7 +24,7 @@ stage, only provide a course):
 * Satisfaction: parents 95% (fail: 89%), teachers 96%, students 93%.
 
 The figures this gives for 天平-湖南学区 (徐汇区: 10 schools with stages and 2 community schools, no lead school, no
-kindergarten, 世界小学 relatively weak), school year 2025; tests/certification/test_samples.py checks them exactly.
+kindergarten, 世界小学 relatively weak), school year 2025; tests/certification/datasets/test_samples.py checks them exactly.
 Close-knit (紧密型) indicators B1–D1, district-model (区级示范性) B1–E6, and the city standard's weak-school gain:
 
 =======================================================  =======================  ==========================

@@ -9,9 +9,9 @@ from django.urls import reverse
 from certification.domain.roles import ensure_groups
 from certification.models import Tier
 from tests.browser.test_certification_ui import Person
-from tests.certification.test_work_pages import to_formal_review
 from tests.factories.bulk import clone_applications
 from tests.factories.workflow import build_world
+from tests.workflows.work_pages.helpers import to_formal_review
 
 pytestmark = [pytest.mark.browser]
 

@@ -14,12 +14,12 @@ from django.utils import timezone
 
 from certification.domain.roles import ensure_groups
 from certification.models import Application, ClusterMembership, CorrectionRequest, Tier
-from tests.certification.test_work_pages import to_approval, to_formal_review
 from tests.factories import ClusterFactory
 from tests.factories.bulk import clone_applications
 from tests.factories.work import ApplicationFactory
 from tests.factories.workflow import build_world
 from tests.workflows.driver import client_for
+from tests.workflows.work_pages.helpers import to_approval, to_formal_review
 from workflows.flows import CertificationFlow as F
 from workflows.queues import PAGE_SIZE
 

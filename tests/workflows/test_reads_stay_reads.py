@@ -9,11 +9,11 @@ from viewflow.workflow.models import Task
 from certification.domain.notify import notify
 from certification.domain.roles import ensure_groups, grant_role
 from certification.models import Application, EvidenceRequirement, Notification, Role, ScoreSheet, Tier
-from tests.certification.test_work_pages import count_queries, to_formal_review
 from tests.factories import ClusterFactory, MembershipFactory
 from tests.factories.work import ApplicationFactory
 from tests.factories.workflow import build_world
 from tests.workflows.driver import client_for, do, start
+from tests.workflows.work_pages.helpers import count_queries, to_formal_review
 from workflows.flows import CertificationFlow as F
 
 pytestmark = pytest.mark.django_db

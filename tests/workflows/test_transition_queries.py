@@ -11,10 +11,10 @@ from viewflow.workflow.status import STATUS
 
 from certification.domain.roles import ensure_groups
 from certification.models import Application, Tier
-from tests.certification.test_work_pages import to_formal_review
 from tests.factories.bulk import clone_applications
 from tests.factories.workflow import build_world
 from tests.workflows.driver import client_for, open_task
+from tests.workflows.work_pages.helpers import to_formal_review
 from workflows.flows import CertificationFlow as F
 
 pytestmark = [pytest.mark.django_db]
@@ -66,6 +66,6 @@ def test_formal_review_transition_runs_a_fixed_number_of_queries():
 
 
 def _other(world):
-    from tests.certification.test_work_pages import another_cluster
+    from tests.workflows.work_pages.helpers import another_cluster
 
     return another_cluster(world)

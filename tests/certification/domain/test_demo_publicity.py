@@ -12,9 +12,9 @@ from viewflow.workflow.status import PROCESS, STATUS
 from certification.domain.roles import ensure_groups
 from certification.errors import NotAllowed
 from certification.models import Application, AuditEvent, Certificate, Tier
-from tests.certification.test_work_pages import to_approval
 from tests.factories.workflow import build_world
 from tests.workflows.driver import client_for, do
+from tests.workflows.work_pages.helpers import to_approval
 from workflows.engine import end_publicity_now_for_demo
 from workflows.flows import CertificationFlow as F
 

@@ -52,7 +52,7 @@ def notification():
     return Notification.objects.create(recipient=user, subject="请分配评估员", body="天平-湖南学区已通过形式审查。")
 
 
-@override_settings(EMAIL_BACKEND="tests.certification.test_email_retry.FailsTwiceBackend")
+@override_settings(EMAIL_BACKEND="tests.certification.domain.test_email_retry.FailsTwiceBackend")
 def test_email_failing_twice_is_sent_on_the_third_try(notification):
     FailsTwiceBackend.calls = 0
 
@@ -68,7 +68,7 @@ def test_email_failing_twice_is_sent_on_the_third_try(notification):
     assert notification.email_failed is None
 
 
-@override_settings(EMAIL_BACKEND="tests.certification.test_email_retry.AlwaysFailsBackend")
+@override_settings(EMAIL_BACKEND="tests.certification.domain.test_email_retry.AlwaysFailsBackend")
 def test_email_always_failing_is_given_up_after_the_retries_and_recorded(notification):
     AlwaysFailsBackend.calls = 0
 

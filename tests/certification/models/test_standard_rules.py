@@ -20,7 +20,7 @@ def test_indicator_clean_upper_threshold_below_threshold_refused_as_loading_does
     with pytest.raises(ValidationError) as refusal:
         indicator.clean()
 
-    # The same message `load_standard` gives (tests/certification/test_standards_domain.py): one rule, one text.
+    # The same message `load_standard` gives (tests/certification/domain/test_standards_domain.py): one rule, one text.
     assert refusal.value.message_dict == {"threshold_high": ["上限阈值必须大于阈值。"]}
 
 

@@ -20,7 +20,7 @@ from certification.models import (
     StandardLocked,
     Tier,
 )
-from tests.certification.test_standards_workbook import canonical
+from tests.certification.excel.test_standards_workbook import canonical
 from tests.factories.standards import load_shipped_standard
 
 FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "standards" / "close_knit.json"

@@ -1,6 +1,6 @@
 """Imports and exports whose worker died: the stale-claim sweep (beat, `fire_timers`, the office's button) and a
 redelivered task restart them cleanly (partial rows deleted in the claiming transaction) or fail them; the lead
-is told which. Fast and on SQLite; the real worker killed with SIGKILL is tests/certification/test_datasets_services.py.
+is told which. Fast and on SQLite; the real worker killed with SIGKILL is tests/certification/datasets/test_datasets_services.py.
 """
 
 import datetime
