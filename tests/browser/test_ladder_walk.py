@@ -104,6 +104,7 @@ def test_ladder_walk_by_clicks(browser, live_server, world):
 
     office.click(office.link("办公室工作台"))
     office.click(office.page.locator("[data-test=end-publicity]").first)
+    office.click(office.page.locator("[data-test=end-publicity-confirmed]"))
     application.refresh_from_db()
     assert application.status == Application.Status.CERTIFIED
 
