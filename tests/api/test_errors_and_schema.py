@@ -82,7 +82,7 @@ def test_domain_refusal_answers_the_pages_status_code_and_chinese_message(world)
     assert response.status_code == 409
     assert response.json() == {
         "code": "illegal_transition",
-        "message": "“基础材料”还不能提交，请先上传以下必需材料：A1-charter 学区章程",
+        "message": "“基础材料”还不能提交，请先上传以下必需材料：学区章程",
     }
 
 

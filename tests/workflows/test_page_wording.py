@@ -56,7 +56,6 @@ def test_viewflow_task_lists_have_chinese_headers_and_pagination(opened, name):
 
     assert ">Brief<" not in page and "Process summary" not in page
     assert not re.search(r"\d+-\d+ of \d+", page)
-    assert "摘要" in page
     assert re.search(r"第 \d+–\d+ 条，共 \d+ 条", page)
 
 

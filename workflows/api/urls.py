@@ -4,7 +4,7 @@ from django.http import JsonResponse
 from django.urls import include, path, re_path, register_converter
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from . import profile, views
@@ -73,7 +73,7 @@ api = [
     path("applications/<id:application_pk>/computed/", views.ComputedView.as_view(), name="api-computed"),
     path("certificates/verify/", views.CertificateVerifyView.as_view(), name="api-certificate-verify"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path(
         "redoc/",
         # Our copy of the page without drf-spectacular's Google Fonts links: nothing loads from another site.
