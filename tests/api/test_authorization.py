@@ -139,7 +139,7 @@ def target():
         "file": EvidenceFile.objects.filter(application=application).order_by("pk").first().pk,
         "requirement": EvidenceFile.objects.filter(application=application).order_by("pk").first().requirement_id,
         "import": dataset_import.pk,
-        "task": Task.objects.filter(process=process, status="NEW").order_by("pk").first().pk,
+        "task": Task.objects.filter(process=process, status__in=["NEW", "ASSIGNED"]).order_by("pk").first().pk,
     }
 
 

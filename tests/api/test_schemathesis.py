@@ -76,7 +76,7 @@ def populated(settings):
     data = data_application(data_cluster, computed_standard(("backbone_share_same_stage", "gte", "0.20")))
     load_rows(data, "rotation", [_rotation_row(lead_school, member_school, backbone=n < 2) for n in range(5)])
     start_import(data, "rotation", xlsx_upload(workbook_bytes("rotation", [["?"]])), by=world.lead)
-    task = process.task_set.filter(status="NEW").order_by("pk").first()
+    task = process.task_set.filter(status__in=["NEW", "ASSIGNED"]).order_by("pk").first()
     real = [
         {
             "application_pk": app.pk,

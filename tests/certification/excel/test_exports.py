@@ -266,7 +266,10 @@ def test_csv_export_prefixes_every_formula_trigger_and_keeps_numbers(
     assert response["Location"] == reverse("export_job", args=[job.pk])
     assert (job.file_format, job.status) == (ExportJob.FileFormat.CSV, ExportJob.Status.DONE)
     assert download["Content-Type"] == "text/csv; charset=utf-8"
-    assert download["Content-Disposition"] == f'attachment; filename="export-application-{job.pk}.csv"'
+    assert download["Content-Disposition"] == (
+        f'attachment; filename="export-application-{job.pk}.csv"; '
+        "filename*=UTF-8''%3D1%2B1%E5%AD%A6%E5%8C%BA-%E7%B4%A7%E5%AF%86%E5%9E%8B-%E8%AF%84%E4%BC%B0%E6%B1%87%E6%80%BB%E8%A1%A8.csv"
+    )
     raw = b"".join(download.streaming_content)
     rows = _csv_rows(raw)
     assert rows[0] == ["评估汇总表"]
