@@ -505,6 +505,8 @@ SPECTACULAR_SETTINGS = {
         "workflows.api.schema.describe_generated_parts",
     ],
     "ENUM_NAME_OVERRIDES": {
+        "TierEnum": "certification.models.tier.Tier",
+        "CertifiableTierEnum": "certification.models.tier.CERTIFIABLE_CHOICES",
         "ApplicationStatusEnum": "certification.models.application.Application.Status",
         "StandardStatusEnum": "certification.models.standard.Standard.Status",
         "ImportStatusEnum": "certification.models.dataset.DatasetImport.Status",
