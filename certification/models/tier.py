@@ -29,5 +29,7 @@ def next_tier(tier):
 def decided_by_city(tier):
     """市级示范性 is recommended by the district and decided by the city (seed 002)."""
     return Tier(tier) == Tier.CITY_MODEL
+
+
 # The tiers a certificate, a standard or a target can be of (every rung above 新成立), as model choices.
 CERTIFIABLE_CHOICES = [choice for choice in Tier.choices if choice[0] in CERTIFIABLE]
