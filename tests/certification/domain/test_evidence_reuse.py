@@ -94,7 +94,7 @@ def test_stage_page_offers_reuse_and_the_post_attaches_the_file():
     page = client.get(reverse("evidence_list", args=[application.pk, target.stage])).content.decode()
     response = client.post(reverse("evidence_reuse", args=[application.pk, target.pk]), {"source": source.pk})
 
-    assert "或引用已通过的文件" in page and f'<option value="{source.pk}">' in page
+    assert "或引用已通过的文件" in page and f'<option value="{source.pk}" translate="no">' in page
     assert response.status_code == 302
     reused = EvidenceFile.objects.get(application=application, requirement=target)
     assert reused.stored_name == source.stored_name
