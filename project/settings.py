@@ -503,6 +503,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "workflows.api.schema.describe_generated_parts",
+        "workflows.api.schema.add_links",
     ],
     "ENUM_NAME_OVERRIDES": {
         "TierEnum": "certification.models.tier.Tier",

@@ -8,6 +8,7 @@ import datetime
 from io import BytesIO
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -164,6 +165,31 @@ def build_template(dataset, cluster):
     _instructions(instructions, dataset, cluster)
     workbook.properties.title = dataset.title
     workbook.properties.created = datetime.datetime.now()
+    stream = BytesIO()
+    workbook.save(stream)
+    return stream.getvalue()
+
+
+def _written_cell(sheet, value):
+    """A cell holding `value` as typed: text stays text (never a formula, whatever its first character), a number a
+    number, a boolean a boolean, None an empty cell."""
+    if value is None:
+        return None
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
+
+
+def filled_workbook(dataset, rows):
+    """The data set's sheet filled with `rows` (lists of cell values in column order) below the template's header,
+    as .xlsx bytes: what a lead would upload after filling in the template. Streamed (write-only)."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(dataset.title)
+    sheet.append(dataset.headers)
+    for values in rows:
+        sheet.append([_written_cell(sheet, value) for value in values])
+    workbook.properties.title = dataset.title
     stream = BytesIO()
     workbook.save(stream)
     return stream.getvalue()

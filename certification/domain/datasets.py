@@ -23,6 +23,7 @@ import uuid
 
 from django.conf import settings
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -31,6 +32,7 @@ from django.utils.translation import gettext as _
 from certification import uploads
 from certification.datasets import DATASETS, reader
 from certification.datasets.base import ImportContext
+from certification.datasets.template import filled_workbook
 from certification.errors import DomainError, InvalidInput
 from certification.models import Application, DatasetImport, EvidenceRequirement
 
@@ -78,21 +80,29 @@ def _context(application):
     return ImportContext(schools_by_name={school.name: school for school in schools})
 
 
-def start_import(application, dataset_code, uploaded_file, *, by):
-    """Record an import of `uploaded_file` as data set `dataset_code` of `application` and queue it.
-
-    Refuses (DomainError, nothing stored): a user who is not the cluster's lead (403); a data set the standard does
-    not ask for (400); when none of the data set's evidence takes uploads now, e.g. its stage is submitted (409);
-    a file that is not an .xlsx workbook by content, too large, a zip bomb or macro-enabled (400).
-    Side effects: the workbook stored as datasets/<application>/<uuid>.<xlsx|ods>, a DatasetImport row, a
-    "dataset.import_started" audit row, and `certification.import_dataset` queued on commit.
-    """
+def check_may_import(application, dataset_code, *, by):
+    """Refuse (DomainError) unless `by` may import data set `dataset_code` into `application` now; see
+    `start_import`. Returns the data set."""
     check_may_manage(by, application)
     dataset = DATASETS.get(dataset_code)
     requirements = dataset_requirements(application, dataset_code) if dataset else []
     if not requirements:
         raise InvalidInput(_("The application's standard does not ask for this data set."))
     _check_takes_uploads(application, requirements)
+    return dataset
+
+
+def start_import(application, dataset_code, uploaded_file, *, by, source="workbook"):
+    """Record an import of `uploaded_file` as data set `dataset_code` of `application` and queue it.
+
+    Refuses (DomainError, nothing stored): a user who is not the cluster's lead (403); a data set the standard does
+    not ask for (400); when none of the data set's evidence takes uploads now, e.g. its stage is submitted (409);
+    a file that is not an .xlsx workbook by content, too large, a zip bomb or macro-enabled (400).
+    Side effects: the workbook stored as datasets/<application>/<uuid>.<xlsx|ods>, a DatasetImport row, a
+    "dataset.import_started" audit row (its payload names the `source`: "workbook", or "rows" for
+    `start_rows_import`), and `certification.import_dataset` queued on commit.
+    """
+    check_may_import(application, dataset_code, by=by)
 
     name = uploads.sanitise_filename(getattr(uploaded_file, "name", "") or "")
     file_type = uploads.validate_upload(uploaded_file, name, uploaded_file.size, types=uploads.SPREADSHEET_TYPES)
@@ -112,10 +122,27 @@ def start_import(application, dataset_code, uploaded_file, *, by):
             application=application,
             obj=dataset_import,
             to_state=dataset_import.status,
-            payload={"dataset": dataset_code, "name": name, "sha256": stored.sha256},
+            payload={"dataset": dataset_code, "name": name, "sha256": stored.sha256, "source": source},
         )
         queue.after_commit("certification.import_dataset", import_id=dataset_import.pk)
     return dataset_import
+
+
+def start_rows_import(application, dataset_code, rows, *, by):
+    """Import `rows` (one dict per record, keyed by the data set's column keys; values as a cell would hold them:
+    text, numbers, booleans or None) as data set `dataset_code` of `application`.
+
+    The rows become the data set's workbook, filled in as the template is (`template.filled_workbook`; row 2 holds
+    the first record), and that workbook goes through `start_import`: the same checks, the same rules and messages
+    by sheet, row and column, all or nothing, the workbook kept as the data set's evidence. Keys that are not the
+    data set's columns are ignored here (callers refuse them); a missing key is an empty cell.
+    Refuses as `start_import`, before the workbook is built.
+    """
+    dataset = check_may_import(application, dataset_code, by=by)
+    content = filled_workbook(dataset, [[row.get(column.key) for column in dataset.columns] for row in rows])
+    return start_import(
+        application, dataset_code, ContentFile(content, name=f"{dataset.title}.xlsx"), by=by, source="rows"
+    )
 
 
 class _ClaimLost(Exception):

@@ -71,6 +71,13 @@ MATRIX = [
     ),
     (
         "post",
+        "/api/v1/applications/{application_pk}/evidence/{id}/withdraw/",
+        lambda t: {"application_pk": t["app"], "id": t["file"]},
+        {"reason": "越权撤回"},
+        "json",
+    ),
+    (
+        "post",
         "/api/v1/applications/{application_pk}/requirements/{requirement_pk}/upload/",
         lambda t: {"application_pk": t["app"], "requirement_pk": t["requirement"]},
         lambda: {"file": _pdf()},
@@ -96,6 +103,13 @@ MATRIX = [
         lambda t: {"application_pk": t["data_app"], "code": "rotation"},
         lambda: {"file": _xlsx()},
         "multipart",
+    ),
+    (
+        "post",
+        "/api/v1/applications/{application_pk}/datasets/{code}/rows/",
+        lambda t: {"application_pk": t["data_app"], "code": "rotation"},
+        {"rows": [{"teacher": "越权"}]},
+        "json",
     ),
     (
         "get",
@@ -147,6 +161,7 @@ def _state():
     return (
         AuditEvent.objects.count(),
         EvidenceFile.objects.count(),
+        EvidenceFile.objects.exclude(withdrawn=None).count(),
         DatasetImport.objects.count(),
         Objection.objects.count(),
         sorted(Task.objects.values_list("pk", "status", "owner_id")),
@@ -223,4 +238,45 @@ def test_only_leads_open_applications(home, role):
     response = client.post("/api/v1/applications/", {"cluster": world.cluster.pk, "target_tier": "close_knit"})
 
     assert response.status_code == 403
+    assert _state() == before
+
+
+@pytest.fixture
+def home_objects(home):
+    """In the home district: the lead's application with its files, and a data application of another cluster."""
+    world, people = home
+    application, _process = start(world.lead, world.cluster, Tier.CLOSE_KNIT)
+    upload_all_evidence(application, world.lead)
+    cluster = ClusterFactory(district=world.district)
+    for role in (ClusterMembership.Role.LEAD, ClusterMembership.Role.MEMBER):
+        ClusterMembership.objects.create(cluster=cluster, school=SchoolFactory(district=world.district), role=role)
+    grant_role(world.lead, Role.LEAD, cluster=cluster)
+    data = data_application(cluster, computed_standard(("backbone_share_same_stage", "gte", "0.20")))
+    return people, application, data
+
+
+@pytest.mark.parametrize("role", [role for role in ROLES if role != "lead"])
+def test_in_scope_roles_other_than_the_lead_may_not_withdraw_evidence_or_import_rows(home_objects, role):
+    people, application, data = home_objects
+    client = api_as(people[role])
+    evidence_file = EvidenceFile.objects.filter(application=application).order_by("pk").first()
+    before = _state()
+
+    withdraw = client.post(
+        f"/api/v1/applications/{application.pk}/evidence/{evidence_file.pk}/withdraw/",
+        {"reason": "不该我撤"},
+        format="json",
+    )
+    rows = client.post(f"/api/v1/applications/{data.pk}/datasets/rotation/rows/", {"rows": []}, format="json")
+
+    # Who sees the application is refused as on the page (403, the page's message); who does not, 404.
+    for response in (withdraw, rows):
+        assert response.status_code in (403, 404), response.json()
+        if response.status_code == 403:
+            assert response.json() == {
+                "code": "not_allowed",
+                "message": "只有本学区/集团的负责人可以为本申请上传或撤回佐证材料。",
+            }
+    if role in ("office", "leader"):
+        assert (withdraw.status_code, rows.status_code) == (403, 403)
     assert _state() == before

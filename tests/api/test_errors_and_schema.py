@@ -42,7 +42,7 @@ def test_every_operation_and_field_has_a_chinese_description():
         schema = SchemaGenerator().get_schema(request=None, public=True)
 
     operations = [op for path in schema["paths"].values() for op in path.values()]
-    assert len(operations) == 28
+    assert len(operations) == 30
     assert [op["operationId"] for op in operations if not CHINESE.search(op.get("summary", ""))] == []
     assert {tag for op in operations for tag in op["tags"]} == {
         "区域",
@@ -56,6 +56,40 @@ def test_every_operation_and_field_has_a_chinese_description():
     assert [name for name, spec in _properties(schema) if not CHINESE.search(spec.get("description", ""))] == []
     parameters = [p for op in operations for p in op.get("parameters", [])]
     assert [p["name"] for p in parameters if not CHINESE.search(p.get("description", ""))] == []
+
+
+def test_links_lead_from_responses_to_operations_that_take_those_parameters():
+    with translation.override("zh-hans"):
+        schema = SchemaGenerator().get_schema(request=None, public=True)
+    operations = {op["operationId"]: op for path in schema["paths"].values() for op in path.values()}
+    links = {
+        (source, status, name): link
+        for source, op in operations.items()
+        for status, response in op["responses"].items()
+        for name, link in response.get("links", {}).items()
+    }
+
+    for (source, _status, name), link in links.items():
+        target = operations[link["operationId"]]
+        taken = {(p["in"], p["name"]) for p in target.get("parameters", [])}
+        for key, expression in link["parameters"].items():
+            where, _dot, parameter = key.rpartition(".")
+            assert (where or "path", parameter) in taken, (source, name, key)
+            assert expression.startswith(("$response.body#/", "$request.path.")), (source, name, expression)
+        assert CHINESE.search(link["description"]), (source, name)
+    opened = {
+        name: link["operationId"] for (source, status, name), link in links.items() if source == "applications_create"
+    }
+    assert opened["evidence"] == "applications_evidence_list"
+    assert opened["tasks"] == "tasks_list"
+    assert {link["operationId"] for (source, *_rest), link in links.items() if source == "tasks_list"} >= {
+        "tasks_claim_create",
+        "tasks_complete_create",
+    }
+    assert links[("applications_evidence_list", "200", "withdraw")]["parameters"] == {
+        "application_pk": "$request.path.application_pk",
+        "id": "$response.body#/results/0/id",
+    }
 
 
 def test_schema_and_documentation_pages_are_served_from_our_static_files(user):

@@ -3,10 +3,15 @@
 Every operation gets generated requests (random ids, and the ids of real objects so requests reach the code
 behind the 404s); every response must be no server error and must match the schema: status code, content type,
 body and headers. The failures are collected over the whole run and must be none.
+
+Then the stateful run: schemathesis's state machine over the schema's OpenAPI links (`workflows.api.schema.add_links`)
+chains calls the way a client does (open an application, list its requirements, upload to one, withdraw the file;
+list tasks, claim one, complete it), each role with its own token, under the same checks.
 """
 
 import datetime
 import os
+from collections import Counter
 
 import pytest
 import schemathesis
@@ -45,6 +50,9 @@ CHECKS = [
 ]
 # Examples per operation and role; SCHEMATHESIS_EXAMPLES raises it for a longer run.
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "8"))
+# Scenarios per role of the stateful run, and the most calls in one; SCHEMATHESIS_SCENARIOS raises it.
+SCENARIOS = int(os.environ.get("SCHEMATHESIS_SCENARIOS", "8"))
+STEPS = 10
 
 
 @pytest.fixture
@@ -68,6 +76,10 @@ def populated(settings):
     world = build_world(Tier.CLOSE_KNIT)
     application, process = start(world.lead, world.cluster, Tier.CLOSE_KNIT)
     upload_all_evidence(application, world.lead)
+    # A cluster of the lead's with no application yet: opening one succeeds once and its links can be followed.
+    fresh = ClusterFactory(district=world.district, current_tier=world.cluster.current_tier)
+    ClusterMembership.objects.create(cluster=fresh, school=SchoolFactory(district=world.district), role="lead")
+    grant_role(world.lead, Role.LEAD, cluster=fresh)
     data_cluster = ClusterFactory(district=world.district)
     lead_school, member_school = SchoolFactory(district=world.district), SchoolFactory(district=world.district)
     ClusterMembership.objects.create(cluster=data_cluster, school=lead_school, role=ClusterMembership.Role.LEAD)
@@ -164,6 +176,69 @@ def test_schemathesis_finds_no_server_error_and_no_response_off_schema(wsgi_app,
         for role, secret in tokens.items():
             _runner(strategy, {"Authorization": f"Bearer {secret}"}, role, outcomes.append)()
     failures = sorted({outcome for outcome in outcomes if outcome is not None})
-    assert operations == 28
+    assert operations == 30
     assert len(outcomes) > operations * len(tokens) * 3
     assert failures == [], "\n".join(failures)
+
+
+def _describe(label, case, failure):
+    titles = sorted({f"{f.title}: {f.message:.300}" for f in getattr(failure, "exceptions", [])}) or [repr(failure)]
+    return f"{label} {case.method} {case.path} {titles} ({case.formatted_path} {case.query})"
+
+
+def test_stateful_schemathesis_follows_the_links_with_no_server_error_and_no_response_off_schema(wsgi_app, populated):
+    _real, tokens = populated
+    schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", wsgi_app)
+    # Only the schema's own links: schemathesis's guessed ones would spend the few scenarios elsewhere.
+    schema.config.phases.stateful.inference.algorithms = []
+    base = schema.as_state_machine()
+    outcomes, followed = [], Counter()
+
+    class Machine(base):
+        role = headers = None
+
+        def step(self, input):
+            if input.transition is not None and input.is_applied:
+                followed[input.transition.id] += 1
+            elif input.transition is None and input.case.method == "GET":
+                # A scenario opens with a plain list: random filters and page numbers (the stateless run's job)
+                # mostly answer an empty page or a 404, and nothing would follow.
+                input.case.query = {}
+            return super().step(input)
+
+        def get_call_kwargs(self, case):
+            return {"headers": self.headers}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            try:
+                case.validate_response(response, checks=CHECKS, headers=self.headers)
+            except (Exception, FailureGroup) as failure:
+                outcomes.append(_describe(self.role, case, failure))
+            else:
+                outcomes.append(None)
+
+    for role, secret in tokens.items():
+        machine = type(
+            f"{role.title()}Machine", (Machine,), {"role": role, "headers": {"Authorization": f"Bearer {secret}"}}
+        )
+        machine.run(
+            settings=settings(
+                max_examples=SCENARIOS,
+                stateful_step_count=STEPS,
+                deadline=None,
+                database=None,
+                derandomize=True,
+                phases=[Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
+        )
+
+    failures = sorted({outcome for outcome in outcomes if outcome is not None})
+    print(f"stateful: {len(outcomes)} calls, {sum(followed.values())} through links, {len(followed)} links", followed)
+    assert failures == [], "\n".join(failures)
+    assert len(outcomes) >= len(tokens) * SCENARIOS
+    # The links are followed, not only declared: calls made with values taken from an earlier response.
+    assert sum(followed.values()) >= len(tokens) * 2, followed
+    assert len(followed) >= 6, followed
+    # ...and chains go past the first hop to a write: claim or complete a listed task, withdraw a listed file.
+    assert [link for link in followed if "-> POST " in link], followed

@@ -7,8 +7,10 @@ description (`workflows.api.schema.ApiSchema`).
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from rest_framework import serializers
 
+from certification.datasets import DATASETS
 from certification.models import (
     ApiToken,
     Application,
@@ -280,13 +282,16 @@ class ImportErrorSerializer(serializers.Serializer):
     row = serializers.IntegerField(label=_("row"), allow_null=True)
     column = serializers.CharField(label=_("column"), allow_blank=True)
     header = serializers.CharField(label=_("column header"), allow_blank=True, required=False)
+    field = serializers.CharField(
+        label=_("the column's key in rows sent as JSON (empty for the file as a whole)"), allow_blank=True
+    )
     message = serializers.CharField(label=_("message"))
 
 
 class DatasetImportSerializer(serializers.ModelSerializer):
     status_display = display("status", _("status (label)"))
     finished_import = serializers.BooleanField(source="is_finished", read_only=True, label=_("finished"))
-    errors = ImportErrorSerializer(many=True, read_only=True, label=_("errors found, by sheet, row and column"))
+    errors = serializers.SerializerMethodField(label=_("errors found, by sheet, row and column"))
 
     class Meta:
         model = DatasetImport
@@ -305,6 +310,67 @@ class DatasetImportSerializer(serializers.ModelSerializer):
             "created",
             "finished",
         ]
+
+    @extend_schema_field(ImportErrorSerializer(many=True))
+    def get_errors(self, dataset_import):
+        """The stored errors, each with the key of its column as rows sent as JSON name it."""
+        dataset = DATASETS.get(dataset_import.dataset)
+        keys = {column.header: column.key for column in dataset.columns} if dataset else {}
+        errors = [{**error, "field": keys.get(error.get("header") or "", "")} for error in dataset_import.errors or []]
+        return ImportErrorSerializer(errors, many=True).data
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}],
+        "nullable": True,
+    }
+)
+class CellField(serializers.Field):
+    """One cell of a data set row sent as JSON: what a workbook cell can hold."""
+
+    default_error_messages = {
+        "not_a_cell": _("A cell holds text, a number, true/false or nothing; not a list or an object."),
+        "unstorable": _("The text holds control characters that a workbook cannot store."),
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_null=True, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict | list):
+            self.fail("not_a_cell")
+        if isinstance(data, str) and ILLEGAL_CHARACTERS_RE.search(data):
+            self.fail("unstorable")
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+class DatasetRowsSerializer(serializers.Serializer):
+    rows = serializers.ListField(
+        child=serializers.DictField(child=CellField(), allow_empty=True),
+        allow_empty=True,
+        label=_("The data rows, one object per row keyed by the data set's column keys"),
+    )
+
+    def validate_rows(self, rows):
+        """Keys that are not the data set's columns are refused by row, before anything is imported."""
+        dataset = self.context["dataset"]
+        keys = {column.key for column in dataset.columns}
+        unknown = {}
+        for index, row in enumerate(rows):
+            for key in row:
+                if key not in keys:
+                    message = _("This data set has no column “%(key)s”. Its columns are: %(keys)s.") % {
+                        "key": key,
+                        "keys": "、".join(column.key for column in dataset.columns),
+                    }
+                    unknown.setdefault(str(index), {})[key] = [message]
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return rows
 
 
 class DatasetUploadSerializer(serializers.Serializer):

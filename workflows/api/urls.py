@@ -66,6 +66,11 @@ api = [
         name="api-dataset-upload",
     ),
     path(
+        "applications/<id:application_pk>/datasets/<str:code>/rows/",
+        views.DatasetRowsView.as_view(),
+        name="api-dataset-rows",
+    ),
+    path(
         "applications/<id:application_pk>/datasets/<str:code>/template/",
         views.DatasetTemplateView.as_view(),
         name="api-dataset-template",

@@ -8,10 +8,17 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
@@ -19,11 +26,12 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from certification.datasets import DATASETS
 from certification.domain import computed
 from certification.domain import evidence as evidence_domain
 from certification.domain.certificate import certificate_check_code
-from certification.domain.datasets import datasets_of, start_import
-from certification.forms.evidence import EvidenceUploadForm
+from certification.domain.datasets import check_may_import, datasets_of, start_import, start_rows_import
+from certification.forms.evidence import EvidenceUploadForm, EvidenceWithdrawForm
 from certification.models import (
     Application,
     Certificate,
@@ -329,6 +337,30 @@ class EvidenceViewSet(ApplicationScoped, viewsets.ReadOnlyModelViewSet):
         # The page's own view: the same scope check and the same headers.
         return evidence_pages.evidence_download(request._request, application_pk=int(application_pk), file_pk=int(pk))
 
+    @extend_schema(
+        summary=gettext_lazy("Withdraw one evidence file version"),
+        description=gettext_lazy(
+            "The same step as the page's withdraw button: only the cluster's lead, only while the requirement's "
+            "stage takes uploads (a submitted stage is refused with 409), with a reason. The file stays in the "
+            "history, marked withdrawn."
+        ),
+        parameters=[_application_parameter()],
+        request=inline_serializer(
+            "EvidenceWithdraw", {"reason": serializers.CharField(label=gettext_lazy("Reason for withdrawal"))}
+        ),
+        responses={200: s.EvidenceFileSerializer},
+    )
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser, FormParser])
+    def withdraw(self, request, application_pk=None, pk=None):
+        evidence_file = self.get_object()
+        form = EvidenceWithdrawForm(request.data)
+        if not form.is_valid():
+            return form_refusal(form)
+        evidence_file = evidence_domain.withdraw_evidence(
+            evidence_file, by=request.user, reason=form.cleaned_data["reason"]
+        )
+        return Response(self.get_serializer(evidence_file).data)
+
 
 class EvidenceUploadView(ApplicationScoped, GenericAPIView):
     """Upload one file to one requirement, with the page's checks in the page's order."""
@@ -431,8 +463,7 @@ class DatasetUploadView(ApplicationScoped, GenericAPIView):
     )
     def post(self, request, application_pk, code):
         application = self.get_application()
-        if not any(dataset.code == code for dataset in datasets_of(application)):
-            raise Http404(_("No such data set."))
+        _dataset_of(application, code)
         limit = EvidenceUploadLimitHandler(request._request, max_bytes=max_upload_bytes())
         request._request.upload_handlers.insert(0, limit)
         files = request.FILES
@@ -441,6 +472,78 @@ class DatasetUploadView(ApplicationScoped, GenericAPIView):
         if not form.is_valid():
             return form_refusal(form)
         dataset_import = start_import(application, code, form.cleaned_data["file"], by=request.user)
+        dataset_import.refresh_from_db()
+        return Response(s.DatasetImportSerializer(dataset_import).data, status=status.HTTP_202_ACCEPTED)
+
+
+def _dataset_of(application, code):
+    """The data set `code` if the application's standard asks for it; 404 otherwise, as the upload."""
+    if not any(dataset.code == code for dataset in datasets_of(application)):
+        raise Http404(_("No such data set."))
+    return DATASETS[code]
+
+
+def _columns_text():
+    return "\n".join(
+        f"- {dataset.code}（{dataset.title}）："
+        + "、".join(f"{column.key}（{column.header}）" for column in dataset.columns)
+        for dataset in DATASETS.values()
+    )
+
+
+def _rows_examples():
+    return [
+        OpenApiExample(
+            dataset.code,
+            summary=dataset.title,
+            value={
+                "rows": [{column.key: value for column, value in zip(dataset.columns, dataset.example, strict=True)}]
+            },
+            request_only=True,
+        )
+        for dataset in DATASETS.values()
+    ]
+
+
+class DatasetRowsView(ApplicationScoped, GenericAPIView):
+    """A data set's rows as JSON instead of a workbook: the same import, the same rules and messages."""
+
+    parser_classes = [JSONParser]
+    serializer_class = s.DatasetImportSerializer
+
+    @extend_schema(
+        summary=gettext_lazy("Import a data set from rows sent as JSON"),
+        description=format_lazy(
+            "{}\n\n{}",
+            gettext_lazy(
+                "The body holds “rows”: one object per data row, keyed by the data set's column keys, each value "
+                "what the template's cell would hold (text, a number, 是/否, a date such as 2025-09-01, school "
+                "names as in the template). The rows are imported exactly as the template filled in with them: "
+                "the same checks and messages, all or nothing, the rows kept as the data set's workbook among the "
+                "evidence; a new import replaces the previous one. The import runs in the background; poll it. "
+                "Its errors name the row as in that workbook (row 2 is the first of “rows”), the column by letter, "
+                "header and key. Larger data sets: upload the workbook. The column keys of each data set:"
+            ),
+            _columns_text(),
+        ),
+        parameters=[
+            _application_parameter(),
+            OpenApiParameter(
+                "code", OpenApiTypes.STR, OpenApiParameter.PATH, description=gettext_lazy("data set code")
+            ),
+        ],
+        request=s.DatasetRowsSerializer,
+        examples=_rows_examples(),
+        responses={202: s.DatasetImportSerializer},
+    )
+    def post(self, request, application_pk, code):
+        application = self.get_application()
+        dataset = _dataset_of(application, code)
+        # Who may import, and whether the data set takes uploads now, before the body is judged: as the upload.
+        check_may_import(application, code, by=request.user)
+        data = s.DatasetRowsSerializer(data=request.data, context={"dataset": dataset})
+        data.is_valid(raise_exception=True)
+        dataset_import = start_rows_import(application, code, data.validated_data["rows"], by=request.user)
         dataset_import.refresh_from_db()
         return Response(s.DatasetImportSerializer(dataset_import).data, status=status.HTTP_202_ACCEPTED)
 
