@@ -12,7 +12,7 @@ from certification.domain.datasets import dataset_requirements, datasets_of
 from certification.domain.evidence import is_cluster_lead, upload_window
 from certification.forms.evidence import DatasetUploadForm
 from certification.models import DatasetImport
-from certification.models.dataset import SatisfactionSurvey, TeacherStage
+from certification.models.dataset import SatisfactionSurvey, TeacherStage, data_school_year
 from certification.permissions import get_application_for
 
 ROWS_SHOWN = 200
@@ -97,6 +97,7 @@ def render_page(request, application, *, upload_form=None, status=200):
         "indicators": indicators,
         "datasets": _dataset_states(application, request.user, upload_form),
         "data_version": computed.data_version(application),
+        "school_year": data_school_year(application),
     }
     return render(request, "certification/computed/page.html", context, status=status)
 
