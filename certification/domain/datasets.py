@@ -91,7 +91,12 @@ def _context(cluster):
 
 def latest_versions(cluster, school_year):
     """{data set code: DatasetImport} of the latest finished version of every data set of the cluster and year."""
-    imports = DatasetImport.objects.current().for_cluster_year(cluster, school_year).order_by("dataset")
+    imports = (
+        DatasetImport.objects.current()
+        .for_cluster_year(cluster, school_year)
+        .select_related("created_by")
+        .order_by("dataset")
+    )
     return {item.dataset: item for item in imports}
 
 
