@@ -160,3 +160,37 @@ def hidden_actors(user, application, *, shows_panel=None):
     if shows_panel if shows_panel is not None else sees_panel(user, application):
         return set()
     return set(application.assignments.values_list("evaluator", flat=True))
+
+
+# ---------------------------------------------------------------------------------------------- cluster data
+
+
+def sees_cluster(user, cluster):
+    """Who sees a cluster's data by school year and its self-check: its leads, the office and leaders of its
+    district and city, and administrators (the same reach as the cluster's applications, without evaluators)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    grants = RoleGrant.objects.active().filter(user=user)
+    district = cluster.district
+    return (
+        grants.filter(role=Role.ADMINISTRATOR).exists()
+        or grants.filter(role=Role.LEAD, cluster_id=cluster.pk).exists()
+        or grants.filter(role__in=DISTRICT_ROLES, region_id=district.pk).exists()
+        or grants.filter(role__in=CITY_ROLES, region_id=district.parent_id).exists()
+    )
+
+
+def sees_district_readiness(user, district):
+    """Who sees the readiness table of a district's clusters: its office and leaders, its city's, administrators."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    grants = RoleGrant.objects.active().filter(user=user)
+    return (
+        grants.filter(role=Role.ADMINISTRATOR).exists()
+        or grants.filter(role__in=DISTRICT_ROLES, region_id=district.pk).exists()
+        or grants.filter(role__in=CITY_ROLES, region_id=district.parent_id).exists()
+    )

@@ -4,6 +4,7 @@ from django.views.i18n import JavaScriptCatalog
 from viewflow.contrib.auth import AuthViewset
 
 from certification.views import certificates as certificate_views
+from certification.views import cluster_data as cluster_data_views
 from certification.views import computed as computed_views
 from certification.views import datasets as dataset_views
 from certification.views import evidence as evidence_views
@@ -83,6 +84,29 @@ urlpatterns = [
         dataset_views.dataset_import_status,
         name="dataset_import_status",
     ),
+    path("clusters/<int:pk>/data/", cluster_data_views.cluster_data, name="cluster_data"),
+    path(
+        "clusters/<int:pk>/data/<str:code>/template/",
+        cluster_data_views.cluster_dataset_template,
+        name="cluster_dataset_template",
+    ),
+    path(
+        "clusters/<int:pk>/data/<str:code>/import/",
+        cluster_data_views.cluster_dataset_import,
+        name="cluster_dataset_import",
+    ),
+    path(
+        "clusters/<int:pk>/data/imports/<int:import_pk>/",
+        cluster_data_views.cluster_import_detail,
+        name="cluster_import_detail",
+    ),
+    path(
+        "clusters/<int:pk>/data/imports/<int:import_pk>/status/",
+        cluster_data_views.cluster_import_status,
+        name="cluster_import_status",
+    ),
+    path("clusters/<int:pk>/self-check/", cluster_data_views.self_check_page, name="cluster_self_check"),
+    path("districts/<int:pk>/readiness/", cluster_data_views.district_readiness, name="district_readiness"),
     path("standards/excel/", standards_views.standards_page, name="standards_excel"),
     path("standards/excel/import/", standards_views.standard_import, name="standards_excel_import"),
     path("standards/excel/<int:pk>/download/", standards_views.standard_download, name="standards_excel_download"),

@@ -13,7 +13,7 @@ def check_import(dataset_import):
     """A school's eligible teachers cannot be fewer than the distinct teachers the roster already imported has
     rotating out of it that year (issue 9, rule 2: a numerator never exceeds its denominator)."""
     rotated = defaultdict(set)
-    roster = RotationRecord.objects.current(dataset_import.application)
+    roster = RotationRecord.objects.current(dataset_import.cluster, dataset_import.school_year)
     for school, year, teacher in roster.values_list("from_school_id", "year", "teacher"):
         rotated[(school, year)].add(teacher)
     errors = []

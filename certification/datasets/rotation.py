@@ -27,7 +27,7 @@ def check_import(dataset_import):
     """A school cannot rotate more teachers in a year than it has eligible teachers (issue 9, rule 2): each teacher
     beyond the eligible-teacher figure already imported is refused at their row. Without that figure, the computed
     page says what is missing."""
-    figures = EligibleTeachers.objects.current(dataset_import.application)
+    figures = EligibleTeachers.objects.current(dataset_import.cluster, dataset_import.school_year)
     eligible = {
         (school, year): teachers for school, year, teachers in figures.values_list("school_id", "year", "teachers")
     }

@@ -1,4 +1,11 @@
-"""Importing a data set's workbook into an application, replacing the rows of the previous import.
+"""Importing a data set's workbook for a cluster and school year, as a new version of that data set.
+
+Data belong to a cluster and a school year (issue 13): imported once, from an application's page or from the
+cluster's data page, and read by every application and yearly review that covers the year. Each finished import is
+version n+1 of its (cluster, school year, data set); the previous version becomes `replaced` and keeps its rows,
+because consumers PIN versions (`pin_for`, `Application.data_versions`): an application pins the latest versions
+when it opens, and a new version moves its pin only while that data set's evidence still takes uploads in it, so a
+submitted stage, its score sheets and its computed indicators never change under it.
 
 Two steps, so that a 50,000-row roster never holds up a request:
 
@@ -10,8 +17,8 @@ Two steps, so that a 50,000-row roster never holds up a request:
    are not current data while the import runs (only a `done` import's rows are). When any row is wrong the import
    ends `failed` and its rows are deleted: nothing of it stays. Progress is saved as it goes so that the page can
    poll it. Finally, in one transaction: the workbook is kept as evidence for every requirement naming the data
-   set that takes uploads now, the previous import's rows are deleted and it becomes `replaced`, and this import
-   becomes `done`. (One pass rather than validate-then-write: openpyxl's parsing is most of the cost.)
+   set that takes uploads now in each application that takes the new version, the previous version becomes
+   `replaced` (rows kept), this import becomes `done` with the next version number, and the pins move. (One pass rather than validate-then-write: openpyxl's parsing is most of the cost.)
 """
 
 import datetime
@@ -33,8 +40,9 @@ from certification import uploads
 from certification.datasets import DATASETS, reader
 from certification.datasets.base import ImportContext
 from certification.datasets.template import filled_workbook
-from certification.errors import DomainError, InvalidInput
-from certification.models import Application, DatasetImport, EvidenceRequirement
+from certification.errors import DomainError, InvalidInput, NotAllowed
+from certification.models import Application, Cluster, DatasetImport, EvidenceRequirement, Role, RoleGrant
+from certification.models.dataset import data_school_year
 
 from . import audit, queue
 from .evidence import can_upload, check_can_upload, check_may_manage, upload_evidence
@@ -75,9 +83,61 @@ def _check_takes_uploads(application, requirements):
     return open_now
 
 
-def _context(application):
-    schools = application.cluster.schools.all()
+def _context(cluster):
+    schools = cluster.schools.all()
     return ImportContext(schools_by_name={school.name: school for school in schools})
+
+
+# Reads of the versions, for every consumer (applications, yearly reviews, the self-check, caches keyed by version).
+
+
+def latest_versions(cluster, school_year):
+    """{data set code: DatasetImport} of the latest finished version of every data set of the cluster and year."""
+    imports = (
+        DatasetImport.objects.current()
+        .for_cluster_year(cluster, school_year)
+        .select_related("created_by")
+        .order_by("dataset")
+    )
+    return {item.dataset: item for item in imports}
+
+
+def latest_versions_of_clusters(cluster_ids, school_year):
+    """{cluster id: {data set code: DatasetImport}} for many clusters in one query (list pages)."""
+    found = {pk: {} for pk in cluster_ids}
+    imports = DatasetImport.objects.current().filter(cluster_id__in=cluster_ids, school_year=school_year)
+    for item in imports.order_by("cluster_id", "dataset"):
+        found[item.cluster_id][item.dataset] = item
+    return found
+
+
+def pinned_versions(consumer):
+    """{data set code: DatasetImport} that `consumer` (an application, or any model with `data_versions`) pins."""
+    return {item.dataset: item for item in consumer.data_versions.order_by("dataset", "id")}
+
+
+def pin_for(consumer, cluster, school_year):
+    """Pin the latest versions of the cluster's data for `school_year` to `consumer`, replacing what it pinned.
+
+    `consumer` is any saved object with a `data_versions` many-to-many to DatasetImport (an application; a yearly
+    review). Returns the pinned {data set code: DatasetImport}. Call it inside the consumer's own transaction; it
+    writes no audit row (the consumer's step records what it pinned, e.g. `pinned_payload`).
+    """
+    versions = latest_versions(cluster, school_year)
+    consumer.data_versions.set(versions.values())
+    return versions
+
+
+def pinned_payload(versions):
+    """{data set code: [import id, version number]}: what an audit row records of a set of pinned versions."""
+    return {code: [item.pk, item.version] for code, item in sorted(versions.items())}
+
+
+def is_cluster_lead_of(user, cluster):
+    """Whether `user` holds an active lead role on `cluster`."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return RoleGrant.objects.active().filter(user=user, role=Role.LEAD, cluster_id=cluster.pk).exists()
 
 
 def check_may_import(application, dataset_code, *, by):
@@ -93,22 +153,46 @@ def check_may_import(application, dataset_code, *, by):
 
 
 def start_import(application, dataset_code, uploaded_file, *, by, source="workbook"):
-    """Record an import of `uploaded_file` as data set `dataset_code` of `application` and queue it.
+    """Record an import of `uploaded_file` as data set `dataset_code` from `application`'s page and queue it.
+
+    The import is a version of the cluster's data for the application's school year (`data_school_year`).
 
     Refuses (DomainError, nothing stored): a user who is not the cluster's lead (403); a data set the standard does
     not ask for (400); when none of the data set's evidence takes uploads now, e.g. its stage is submitted (409);
     a file that is not an .xlsx workbook by content, too large, a zip bomb or macro-enabled (400).
-    Side effects: the workbook stored as datasets/<application>/<uuid>.<xlsx|ods>, a DatasetImport row, a
+    Side effects: the workbook stored as datasets/<cluster>/<uuid>.<xlsx|ods>, a DatasetImport row, a
     "dataset.import_started" audit row (its payload names the `source`: "workbook", or "rows" for
     `start_rows_import`), and `certification.import_dataset` queued on commit.
     """
     check_may_import(application, dataset_code, by=by)
+    return _start(
+        application.cluster, data_school_year(application), dataset_code, uploaded_file, by, application, source
+    )
 
+
+def start_cluster_import(cluster, school_year, dataset_code, uploaded_file, *, by):
+    """Record an import of `uploaded_file` as data set `dataset_code` of the cluster's `school_year` and queue it.
+
+    From the cluster's data page: no application needed. Refuses (DomainError, nothing stored): a user who is not
+    the cluster's lead (403); an unknown data set (400); a file refused by the upload rules (400).
+    Side effects: as `start_import`. When it finishes, an open application of that school year takes the new version
+    only where the data set's evidence takes uploads in it (see `run_import`).
+    """
+    if not is_cluster_lead_of(by, cluster):
+        raise NotAllowed(_("Only the cluster's lead may import its data."))
+    if dataset_code not in DATASETS:
+        raise InvalidInput(_("No such data set."))
+    return _start(cluster, school_year, dataset_code, uploaded_file, by, None)
+
+
+def _start(cluster, school_year, dataset_code, uploaded_file, by, application, source="workbook"):
     name = uploads.sanitise_filename(getattr(uploaded_file, "name", "") or "")
     file_type = uploads.validate_upload(uploaded_file, name, uploaded_file.size, types=uploads.SPREADSHEET_TYPES)
-    folder = f"datasets/{application.pk}"
+    folder = f"datasets/{cluster.pk}"
     with uploads.keeping(uploaded_file, folder, suffix=file_type.extensions[0]) as stored, transaction.atomic():
         dataset_import = DatasetImport.objects.create(
+            cluster=cluster,
+            school_year=school_year,
             application=application,
             dataset=dataset_code,
             workbook=stored.name,
@@ -122,7 +206,14 @@ def start_import(application, dataset_code, uploaded_file, *, by, source="workbo
             application=application,
             obj=dataset_import,
             to_state=dataset_import.status,
-            payload={"dataset": dataset_code, "name": name, "sha256": stored.sha256, "source": source},
+            payload={
+                "dataset": dataset_code,
+                "cluster": cluster.pk,
+                "school_year": school_year,
+                "name": name,
+                "sha256": stored.sha256,
+                "source": source,
+            },
         )
         queue.after_commit("certification.import_dataset", import_id=dataset_import.pk)
     return dataset_import
@@ -275,7 +366,7 @@ class _RowWriter:
             ", ".join(quote(field.column) for field in self.fields),
             ", ".join(["%s"] * len(self.fields)),
         )
-        self.fixed = {"application": dataset_import.application_id, "dataset_import": dataset_import.pk}
+        self.fixed = {"dataset_import": dataset_import.pk}
         self.names = [field.name for field in self.fields]
         self.defaults = [None if field.name in self.fixed else field.get_default() for field in self.fields]
         self.prepare = [self._preparer(field) for field in self.fields]
@@ -331,55 +422,94 @@ class _RowWriter:
         self.batch = []
 
 
+def _takers(dataset, dataset_import):
+    """The open applications that take the new version: those of the cluster and school year where the data set's
+    evidence takes uploads now, each with those requirements. The application it was imported from must be one of
+    them (its stage may have been submitted while the import ran: then the import is refused, as before)."""
+    candidates = list(
+        Application.objects.open()
+        .select_for_update()
+        .filter(cluster_id=dataset_import.cluster_id, year=dataset_import.school_year + 1)
+        .order_by("pk")
+    )
+    takers = []
+    for application in candidates:
+        requirements = dataset_requirements(application, dataset.code)
+        if not requirements:
+            continue
+        if application.pk == dataset_import.application_id:
+            takers.append((application, _check_takes_uploads(application, requirements)))
+            continue
+        open_now = [requirement for requirement in requirements if can_upload(application, requirement)]
+        if open_now:
+            takers.append((application, open_now))
+    if dataset_import.application_id is not None and not any(
+        application.pk == dataset_import.application_id for application, _open in takers
+    ):
+        check_can_upload(dataset_import.application, dataset_requirements(dataset_import.application, dataset.code)[0])
+    return takers
+
+
 def _finish(dataset, dataset_import, years, worker):
-    """Keep the workbook as evidence, retire the previous import and make this one current. One transaction."""
+    """Number the new version, retire the previous one (rows kept), move the pins of the applications that take it
+    and keep the workbook as their evidence. One transaction, with the cluster locked so versions number in order."""
     with transaction.atomic():
-        application = Application.objects.select_for_update().get(pk=dataset_import.application_id)
+        Cluster.objects.select_for_update().filter(pk=dataset_import.cluster_id).first()
         if not DatasetImport.objects.select_for_update().filter(
             pk=dataset_import.pk, status=DatasetImport.Status.RUNNING, claimed_by=worker
         ):
             raise _ClaimLost
-        requirements = dataset_requirements(application, dataset.code)
-        open_now = _check_takes_uploads(application, requirements)
+        takers = _takers(dataset, dataset_import)
         kept = []
-        for requirement in open_now:
-            with dataset_import.workbook.open("rb") as workbook:
-                kept.append(
-                    upload_evidence(
-                        application,
-                        requirement,
-                        File(workbook, name=dataset_import.original_name),
-                        by=dataset_import.created_by,
-                        types=uploads.SPREADSHEET_TYPES,
+        for application, open_now in takers:
+            for requirement in open_now:
+                with dataset_import.workbook.open("rb") as workbook:
+                    kept.append(
+                        upload_evidence(
+                            application,
+                            requirement,
+                            File(workbook, name=dataset_import.original_name),
+                            by=dataset_import.created_by,
+                            types=uploads.SPREADSHEET_TYPES,
+                        )
                     )
-                )
-        previous = list(
-            DatasetImport.objects.select_for_update()
-            .filter(application=application, dataset=dataset.code, status=DatasetImport.Status.DONE)
-            .exclude(pk=dataset_import.pk)
-        )
-        dataset.model.objects.filter(dataset_import__in=previous).delete()
+        same = DatasetImport.objects.filter(
+            cluster_id=dataset_import.cluster_id, school_year=dataset_import.school_year, dataset=dataset.code
+        ).exclude(pk=dataset_import.pk)
+        previous = list(same.select_for_update().filter(status=DatasetImport.Status.DONE))
+        number = (same.aggregate(last=models.Max("version"))["last"] or 0) + 1
         DatasetImport.objects.filter(pk__in=[item.pk for item in previous]).update(status=DatasetImport.Status.REPLACED)
         dataset_import.status = DatasetImport.Status.DONE
+        dataset_import.version = number
         dataset_import.progress = 100
         dataset_import.years = sorted(years)
         dataset_import.claimed_by = ""
         dataset_import.finished = timezone.now()
-        dataset_import.save(update_fields=["status", "progress", "years", "rows_count", "claimed_by", "finished"])
+        dataset_import.save(
+            update_fields=["status", "version", "progress", "years", "rows_count", "claimed_by", "finished"]
+        )
         dataset_import.evidence_files.set(kept)
+        Pin = Application.data_versions.through
+        taker_ids = [application.pk for application, _open in takers]
+        Pin.objects.filter(application_id__in=taker_ids, datasetimport__dataset=dataset.code).delete()
+        Pin.objects.bulk_create([Pin(application_id=pk, datasetimport_id=dataset_import.pk) for pk in taker_ids])
         audit.record(
             "dataset.imported",
             actor=dataset_import.created_by,
-            application=application,
+            application=dataset_import.application,
             obj=dataset_import,
             from_state=DatasetImport.Status.RUNNING,
             to_state=DatasetImport.Status.DONE,
             payload={
                 "dataset": dataset.code,
+                "cluster": dataset_import.cluster_id,
+                "school_year": dataset_import.school_year,
+                "version": number,
                 "rows": dataset_import.rows_count,
                 "years": dataset_import.years,
                 "sha256": dataset_import.fingerprint,
                 "replaced": [item.pk for item in previous],
+                "pinned_by": taker_ids,
                 "evidence": [item.pk for item in kept],
             },
         )
@@ -407,7 +537,7 @@ def run_import(dataset_import):
     with the heartbeat in one transaction; a worker that lost its claim stops without touching anything. A wrong
     workbook ends `failed` with every error listed (at most `reader.MAX_ERRORS_LISTED`, then a count) and none of
     its rows kept. Side effects: rows of the data set's model, evidence files (see `upload_evidence`), the previous
-    import's rows deleted and its status `replaced`, audit rows "dataset.imported" or "dataset.import_failed".
+    version `replaced` (rows kept), pins moved (see `_finish`), audit rows "dataset.imported" or "dataset.import_failed".
     """
     worker = _worker_name()
     claimed = _claim(dataset_import, worker)
@@ -416,7 +546,7 @@ def run_import(dataset_import):
         return dataset_import
     dataset_import = claimed
     dataset = DATASETS[dataset_import.dataset]
-    context = _context(dataset_import.application)
+    context = _context(dataset_import.cluster)
     writer = _RowWriter(dataset, dataset_import, worker)
     try:
         return _read_and_write(dataset, dataset_import, context, writer, worker)

@@ -12,9 +12,10 @@ from certification.models import (
     EvidenceStage,
     Role,
 )
+from certification.models.dataset import data_school_year
 from certification.scope import holders
 
-from . import audit, roles
+from . import audit, datasets, roles
 from ._steps import _lock, _move, _name, _require_permission, _require_status, _tell
 from .eligibility import check_eligibility
 from .evidence import missing_requirements
@@ -23,8 +24,9 @@ from .evidence import missing_requirements
 def open_application(cluster, target_tier, *, by, year=None):
     """Open an application of `cluster` for `target_tier`, pinned to the standard version in force.
 
-    Checks eligibility under a lock on the cluster row, so two leads clicking at once open one application.
-    Side effects: an audit row. Starting the certification process is the workflow's job
+    Checks eligibility under a lock on the cluster row, so two leads clicking at once open one application. Pins the
+    latest versions of the cluster's data for the school year it covers (`datasets.pin_for`): data imported once
+    serve it without a new upload. Side effects: an audit row. Starting the certification process is the workflow's job
     (`workflows.flows.CertificationFlow.start`), which calls this function.
     """
     with transaction.atomic():
@@ -41,13 +43,19 @@ def open_application(cluster, target_tier, *, by, year=None):
                 )
         except IntegrityError:
             raise NotEligible(_("%(cluster)s already has an open application.") % {"cluster": cluster.name}) from None
+        versions = datasets.pin_for(application, cluster, data_school_year(application))
         audit.record(
             "application.opened",
             actor=by,
             application=application,
             obj=application,
             to_state=application.status,
-            payload={"tier": target_tier, "standard": standard.pk, "standard_version": standard.version},
+            payload={
+                "tier": target_tier,
+                "standard": standard.pk,
+                "standard_version": standard.version,
+                "data_versions": datasets.pinned_payload(versions),
+            },
         )
     return application
 

@@ -39,10 +39,11 @@ class SweepResult:
 def expired_import_workbooks(now):
     """Failed imports, and replaced ones, whose workbook is past the retention period and still stored."""
     cutoff = now - datetime.timedelta(days=settings.IMPORT_WORKBOOK_RETENTION_DAYS)
-    # A replaced import was replaced when the next import of the same data set finished.
+    # A replaced version was replaced when the next version of the same data set and school year finished.
     replaced_at = Subquery(
         DatasetImport.objects.filter(
-            application=OuterRef("application"),
+            cluster=OuterRef("cluster"),
+            school_year=OuterRef("school_year"),
             dataset=OuterRef("dataset"),
             status__in=[DatasetImport.Status.DONE, DatasetImport.Status.REPLACED],
             finished__gt=OuterRef("finished"),

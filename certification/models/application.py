@@ -89,6 +89,11 @@ class Application(models.Model):
     total_score = models.DecimalField(_("total score"), max_digits=7, decimal_places=2, null=True, blank=True)
     vetoes_met = models.BooleanField(_("all veto indicators met"), null=True, blank=True)
     passed = models.BooleanField(_("passed"), null=True, blank=True)
+    # The data versions its computed indicators read (issue 13): pinned at opening and moved to a newer version of a
+    # data set only while that data set's evidence still takes uploads (certification.domain.datasets).
+    data_versions = models.ManyToManyField(
+        "certification.DatasetImport", verbose_name=_("data versions"), blank=True, related_name="pinned_by"
+    )
 
     objects = ApplicationQuerySet.as_manager()
 

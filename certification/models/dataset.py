@@ -1,8 +1,10 @@
 """Structured data behind computed indicators: imports of the Excel data sets and one typed row model per data set.
 
-An import is recorded once and never deleted. Its rows are written by `certification.domain.datasets` and are the
-application's current data for that data set only while the import is `done`; when a newer import of the same data set
-finishes, the older import becomes `replaced` and its rows are deleted (the workbook and the record stay).
+Data belong to a cluster and a school year, not to one application (issue 13): every finished import of a data set
+for a (cluster, school year) is a numbered VERSION of it, and the history is kept. The latest version is `done`; when a
+newer import of the same data set and year finishes, the older one becomes `replaced` but keeps its rows, because an
+application (or a yearly review) pins the versions it used (`Application.data_versions`) and its computed indicators
+and score sheets keep reading exactly those rows. Rows are written by `certification.domain.datasets`.
 """
 
 from django.conf import settings
@@ -14,17 +16,35 @@ from django.utils.translation import pgettext_lazy
 from .school import Stage
 
 
+def data_school_year(application):
+    """The school year (学年) whose data an application of assessment year Y reads: Y − 1, the school year that ends
+    in the summer of Y (sample workbooks and the demo default to the same)."""
+    return application.year - 1
+
+
 class DatasetImportQuerySet(models.QuerySet):
     def current(self):
-        """Imports whose rows are the data in force (one per application and data set)."""
+        """Imports whose rows are the latest version (one per cluster, school year and data set)."""
         return self.filter(status=DatasetImport.Status.DONE)
 
+    def versions(self):
+        """Finished imports, the latest and the replaced ones: every version a consumer may have pinned."""
+        return self.filter(status__in=[DatasetImport.Status.DONE, DatasetImport.Status.REPLACED])
+
     def for_application(self, application):
-        return self.filter(application=application)
+        """The imports an application's page shows: those started from it, and the versions it pins."""
+        return self.filter(models.Q(application=application) | models.Q(pinned_by=application)).distinct()
+
+    def for_cluster_year(self, cluster, school_year):
+        return self.filter(cluster=cluster, school_year=school_year)
 
 
 class DatasetImport(models.Model):
-    """One upload of a data set's workbook for an application, with its validation outcome and progress."""
+    """One upload of a data set's workbook for a cluster and school year, with its validation outcome and progress.
+
+    `application` is where the lead started it, when it was from an application's page (empty from the cluster's
+    data page). `version` is numbered when the import finishes: 1, 2, … per (cluster, school year, data set).
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting to import")
@@ -33,11 +53,18 @@ class DatasetImport(models.Model):
         FAILED = "failed", _("Refused")
         REPLACED = "replaced", _("Replaced by a later import")
 
+    cluster = models.ForeignKey(
+        "certification.Cluster", verbose_name=_("cluster"), on_delete=models.PROTECT, related_name="dataset_imports"
+    )
+    school_year = models.PositiveSmallIntegerField(_("school year"))
+    version = models.PositiveIntegerField(_("version"), null=True, blank=True)
     application = models.ForeignKey(
         "certification.Application",
-        verbose_name=_("application"),
+        verbose_name=_("imported from application"),
         on_delete=models.PROTECT,
         related_name="dataset_imports",
+        null=True,
+        blank=True,
     )
     dataset = models.CharField(_("data set"), max_length=40)
     workbook = models.FileField(_("workbook"), upload_to="datasets/%Y/%m/", max_length=200)
@@ -73,14 +100,26 @@ class DatasetImport(models.Model):
     class Meta:
         verbose_name = _("data set import")
         verbose_name_plural = _("data set imports")
-        ordering = ["application", "dataset", "-created", "-id"]
+        ordering = ["cluster", "school_year", "dataset", "-created", "-id"]
         indexes = [
-            models.Index(fields=["application", "dataset", "status"], name="datasetimport_current"),
+            models.Index(fields=["cluster", "school_year", "dataset", "status"], name="datasetimport_current"),
             models.Index(fields=["status", "heartbeat_at"], name="datasetimport_claims"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cluster", "school_year", "dataset", "version"],
+                condition=models.Q(version__isnull=False),
+                name="datasetimport_one_number_per_version",
+            ),
+            models.UniqueConstraint(
+                fields=["cluster", "school_year", "dataset"],
+                condition=models.Q(status="done"),
+                name="datasetimport_one_latest_version",
+            ),
         ]
 
     def __str__(self):
-        return f"{self.application} · {self.dataset} · {self.created:%Y-%m-%d %H:%M}"
+        return f"{self.cluster} · {self.school_year} · {self.dataset} · {self.created:%Y-%m-%d %H:%M}"
 
     @property
     def is_finished(self):
@@ -100,17 +139,22 @@ class DatasetImport(models.Model):
 
 
 class DatasetRowQuerySet(models.QuerySet):
-    def current(self, application):
-        """The rows of the application's finished import of this data set."""
-        return self.filter(application=application, dataset_import__status=DatasetImport.Status.DONE)
+    def current(self, cluster, school_year):
+        """The rows of the latest version of this data set for the cluster and school year."""
+        return self.filter(
+            dataset_import__cluster=cluster,
+            dataset_import__school_year=school_year,
+            dataset_import__status=DatasetImport.Status.DONE,
+        )
+
+    def for_application(self, application):
+        """The rows of the versions the application pins: what its computed indicators read."""
+        return self.filter(dataset_import__pinned_by=application)
 
 
 class DatasetRow(models.Model):
-    """Fields every data set row has: its application, the import it came from and its row in the sheet."""
+    """Fields every data set row has: the import (data version) it came from and its row in the sheet."""
 
-    application = models.ForeignKey(
-        "certification.Application", verbose_name=_("application"), on_delete=models.CASCADE, related_name="+"
-    )
     dataset_import = models.ForeignKey(
         DatasetImport, verbose_name=_("import"), on_delete=models.CASCADE, related_name="+"
     )
@@ -164,7 +208,6 @@ class RotationRecord(DatasetRow):
     class Meta(DatasetRow.Meta):
         verbose_name = _("rotation record")
         verbose_name_plural = _("rotation records")
-        indexes = [models.Index(fields=["application", "year"], name="rotation_app_year")]
 
     def __str__(self):
         return f"{self.teacher} {self.start_date}"

@@ -12,7 +12,7 @@ from certification.domain.datasets import dataset_requirements, datasets_of
 from certification.domain.evidence import is_cluster_lead, upload_window
 from certification.forms.evidence import DatasetUploadForm
 from certification.models import DatasetImport
-from certification.models.dataset import SatisfactionSurvey, TeacherStage
+from certification.models.dataset import SatisfactionSurvey, TeacherStage, data_school_year
 from certification.permissions import get_application_for
 
 ROWS_SHOWN = 200
@@ -56,8 +56,10 @@ def _row_tables(rows):
 
 
 def _dataset_states(application, user, upload_form=None):
-    """One entry per data set the standard asks for: current and latest import, and whether the user may upload."""
+    """One entry per data set the standard asks for: the version the application pins, the latest import, and
+    whether the user may upload."""
     imports = list(DatasetImport.objects.for_application(application).select_related("created_by").order_by("-id"))
+    pinned = {item.dataset: item for item in application.data_versions.select_related("created_by")}
     window = upload_window(application)
     lead = is_cluster_lead(user, application)
     states = []
@@ -70,7 +72,7 @@ def _dataset_states(application, user, upload_form=None):
         states.append(
             {
                 "dataset": dataset,
-                "current": next((item for item in own if item.status == DatasetImport.Status.DONE), None),
+                "current": pinned.get(dataset.code),
                 "latest": own[0] if own else None,
                 "may_upload": may_upload,
                 "form": form,
@@ -95,6 +97,7 @@ def render_page(request, application, *, upload_form=None, status=200):
         "indicators": indicators,
         "datasets": _dataset_states(application, request.user, upload_form),
         "data_version": computed.data_version(application),
+        "school_year": data_school_year(application),
     }
     return render(request, "certification/computed/page.html", context, status=status)
 

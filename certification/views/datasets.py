@@ -127,6 +127,8 @@ def dataset_import_detail(request, pk, import_pk):
     state = _status(dataset_import)
     context = {
         "application": dataset_import.application,
+        "owner": dataset_import.application,
+        "status_url": reverse("dataset_import_status", args=[pk, import_pk]),
         "dataset_import": dataset_import,
         "dataset": DATASETS[dataset_import.dataset],
         "state": state,

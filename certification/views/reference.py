@@ -10,6 +10,7 @@ from django.db.models import Count, Prefetch
 from django.utils.translation import gettext as _
 from viewflow.views import DetailModelView, ListModelView
 
+from certification import scope
 from certification.metrics import METRICS, describe_rule, format_percent
 from certification.models import (
     Cluster,
@@ -131,6 +132,8 @@ class ClusterDetailView(DetailModelView):
         )
         context["student_total"] = sum(m.school.student_count for m in memberships)
         context["teacher_total"] = sum(m.school.teacher_count for m in memberships)
+        # Its data by school year and the self-check, for those the cluster's data pages admit.
+        context["sees_data"] = scope.sees_cluster(self.request.user, self.object)
         return context
 
 

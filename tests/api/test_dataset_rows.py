@@ -62,7 +62,7 @@ def test_valid_rows_are_imported_kept_as_the_data_sets_workbook_and_audited(data
     polled = _poll(client, application, started)
     assert (polled["status"], polled["rows_count"], polled["years"], polled["errors"]) == ("done", 2, [2025], [])
     assert polled["original_name"] == "交流轮岗名册.xlsx"
-    assert sorted(RotationRecord.objects.filter(application=application).values_list("teacher", "backbone")) == [
+    assert sorted(RotationRecord.objects.filter(dataset_import__application=application).values_list("teacher", "backbone")) == [
         ("T001", True),
         ("T002", False),
     ]
@@ -106,7 +106,7 @@ def test_wrong_rows_get_exactly_the_workbooks_errors_and_nothing_is_kept(
     first = polled["errors"][0]
     assert first["row"] >= 2 and first["sheet"] == dataset.title
     assert first["field"] == dataset.columns[ord(first["column"]) - ord("A")].key
-    assert DATASETS[code].model.objects.filter(application=application).count() == 0
+    assert DATASETS[code].model.objects.filter(dataset_import__application=application).count() == 0
     assert not EvidenceFile.objects.filter(application=application).exists()
 
 

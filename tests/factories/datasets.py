@@ -12,6 +12,7 @@ from certification.datasets import DATASETS
 from certification.domain.roles import grant_role
 from certification.metrics import METRICS
 from certification.models import Application, ClusterMembership, DatasetImport, Role, Tier
+from certification.models.dataset import data_school_year
 from tests.factories import ClusterFactory, SchoolFactory, UserFactory, published_standard
 
 _sequence = itertools.count(1)
@@ -96,10 +97,17 @@ def school(cluster, name):
 
 
 def load_rows(application, dataset_code, rows):
-    """Store `rows` (dicts of the row model's fields) as the application's finished import of the data set."""
+    """Store `rows` (dicts of the row model's fields) as the latest version of the data set for the application's
+    cluster and school year, pinned by the application (as an import from its page does)."""
+    key = {"cluster": application.cluster, "school_year": data_school_year(application), "dataset": dataset_code}
+    previous = DatasetImport.objects.filter(**key).exclude(version=None)
+    version = previous.count() + 1
+    previous.filter(status=DatasetImport.Status.DONE).update(status=DatasetImport.Status.REPLACED)
+    application.data_versions.remove(*application.data_versions.filter(dataset=dataset_code))
     dataset_import = DatasetImport.objects.create(
+        **key,
+        version=version,
         application=application,
-        dataset=dataset_code,
         workbook=f"datasets/test/{next(_sequence)}.xlsx",
         original_name="test.xlsx",
         fingerprint=f"{next(_sequence):064d}",
@@ -110,9 +118,9 @@ def load_rows(application, dataset_code, rows):
     )
     model = DATASETS[dataset_code].model
     model.objects.bulk_create(
-        model(application=application, dataset_import=dataset_import, row_number=number, **fields)
-        for number, fields in enumerate(rows, 2)
+        model(dataset_import=dataset_import, row_number=number, **fields) for number, fields in enumerate(rows, 2)
     )
+    application.data_versions.add(dataset_import)
     return dataset_import
 
 

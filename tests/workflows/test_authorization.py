@@ -12,6 +12,7 @@ from certification.domain.roles import grant_role, revoke_role
 from certification.models import (
     Application,
     AuditEvent,
+    DatasetImport,
     EvaluatorAssignment,
     Objection,
     Role,
@@ -89,6 +90,7 @@ def _snapshot(application):
         "sheets": sorted(ScoreSheet.objects.values_list("pk", "status")),
         "assignments": sorted(EvaluatorAssignment.objects.values_list("pk", "status")),
         "permissions": UserObjectPermission.objects.count(),
+        "imports": DatasetImport.objects.count(),
     }
 
 
@@ -114,8 +116,13 @@ def test_authorization_matrix(scene, actor):
         "evaluator_analytics": reverse("dashboards:evaluators", args=[application.cluster.district.parent_id]),
         "public_publicity": reverse("public:publicity"),
         "public_verify": reverse("public:verify"),
+        "cluster_data": reverse("cluster_data", args=[application.cluster_id]),
+        "cluster_dataset_template": reverse("cluster_dataset_template", args=[application.cluster_id, "rotation"]),
+        "cluster_self_check": reverse("cluster_self_check", args=[application.cluster_id]),
+        "district_readiness": reverse("district_readiness", args=[application.cluster.district_id]),
     }
     district_viewers = {"office", "leader", "city_office", "city_leader"}
+    cluster_viewers = district_viewers | {"lead"}
     expected = {
         "process": 200 if inside else 403,
         "chart": 200 if inside else 403,
@@ -132,6 +139,11 @@ def test_authorization_matrix(scene, actor):
         "evaluator_analytics": 200 if actor == "city_office" else 403,
         "public_publicity": 200,
         "public_verify": 200,
+        # A cluster's data and self-check: its lead and the offices and leaders above it; others: no such cluster.
+        "cluster_data": 200 if actor in cluster_viewers else 404,
+        "cluster_dataset_template": 200 if actor in cluster_viewers else 404,
+        "cluster_self_check": 200 if actor in cluster_viewers else 404,
+        "district_readiness": 200 if actor in district_viewers else 403,
     }
     before = _snapshot(application)
 
@@ -145,6 +157,7 @@ def test_authorization_matrix(scene, actor):
                 "assign", args=[process.pk, Task.objects.get(flow_task=F.assign_evaluators, process=process).pk]
             )
         ),
+        "cluster_import": client.post(reverse("cluster_dataset_import", args=[application.cluster_id, "rotation"])),
     }
 
     assert got == expected
@@ -156,6 +169,8 @@ def test_authorization_matrix(scene, actor):
             # Objections are raised only during 公示; out of scope the application does not exist.
             "objection": 409 if inside else 404,
             "assign_panel": 409 if inside else 403,
+            # Only the lead imports (a request without a workbook is refused as such); the office may not.
+            "cluster_import": 400 if actor == "lead" else (403 if actor in cluster_viewers else 404),
         }
     if not inside:
         leaked = "".join(client.get(url).content.decode() for url in views.values())

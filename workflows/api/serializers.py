@@ -298,6 +298,8 @@ class DatasetImportSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "dataset",
+            "school_year",
+            "version",
             "original_name",
             "status",
             "status_display",

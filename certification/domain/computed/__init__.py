@@ -3,8 +3,10 @@
 How the figures are defined (DOMAIN.md "Quantitative rules", seeds 000 and 002):
 
 * Years are school years (学年, 2025 = Sept 2025–Aug 2026). A metric measures the LATEST school year present in
-  its data; "last year" is the school year before it. Earlier years are imported into the same application
-  (one workbook may hold several years), so every figure is traceable to the rows this application shows.
+  its data; "last year" is the school year before it. Earlier years are imported into the same data version
+  (one workbook may hold several years), so every figure is traceable to the rows this version shows. An
+  application reads the versions it pins (`Application.data_versions`); the self-check reads the latest versions
+  of the cluster's school year. Both go through `compute_for`, so the same data give the same figures.
 * Rotation rates count PEOPLE: the distinct teachers (by 教师工号) whose rotation STARTS in the measured year (a
   start from August on counts in that school year) ÷ the eligible teachers of every school of the cluster in that
   year. The year is the latest in the roster and the eligible teachers together; when either lacks it, the figure
@@ -36,8 +38,8 @@ How the figures are defined (DOMAIN.md "Quantitative rules", seeds 000 and 002):
   smaller) or pooled (Σ satisfied ÷ Σ respondents, or one survey of everyone).
 * Years at district-model tier: full years from the date the cluster reached it to the application's opening.
 
-Values are computed on every read, never stored: they follow the data as soon as an import finishes.
-`data_version` fingerprints the inputs so that a score sheet can pin what it saw.
+Values are computed on every read, never stored: they follow the pinned versions. `data_version` fingerprints the
+inputs so that a score sheet can pin what it saw.
 """
 
 import hashlib
@@ -46,14 +48,25 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
 from certification.metrics import METRICS, describe_rule, format_value
-from certification.models import ClusterMembership, DatasetImport, Indicator, TierChange
+from certification.models import ClusterMembership, Indicator, TierChange
 
 # Importing the modules registers their computations.
 from . import courses, outcomes, rotation, tier
-from .base import COMPUTATIONS, ApplicationData, ComputedResult, Measure, Unmeasured
+from .base import COMPUTATIONS, ApplicationData, ClusterData, ComputedResult, Measure, Unmeasured, load_records
 from .rotation import metric_notes
 
-__all__ = ["COMPUTATIONS", "ApplicationData", "ComputedResult", "compute_indicators", "data_version", "metric_notes"]
+__all__ = [
+    "COMPUTATIONS",
+    "ApplicationData",
+    "ClusterData",
+    "ComputedResult",
+    "compute_for",
+    "compute_indicators",
+    "computed_indicators_of",
+    "data_version",
+    "load_records",
+    "metric_notes",
+]
 
 if set(COMPUTATIONS) != set(METRICS):
     # One registry: a metric a standard may name always has its computation, and no computation goes unnamed.
@@ -96,9 +109,19 @@ def _result(indicator, measure):
 
 
 def compute_indicators(application):
-    """{indicator id: ComputedResult} for every computed indicator of the application's pinned standard."""
-    data = ApplicationData(application)
+    """{indicator id: ComputedResult} for every computed indicator of the application's pinned standard, from the
+    data versions it pins."""
     indicators = application.standard.indicators().filter(method=Indicator.Method.COMPUTED)
+    return compute_for(indicators, ApplicationData(application))
+
+
+def computed_indicators_of(standard):
+    """The computed indicators of a standard version, in order (a list, so that many clusters can share it)."""
+    return list(standard.indicators().filter(method=Indicator.Method.COMPUTED))
+
+
+def compute_for(indicators, data):
+    """{indicator id: ComputedResult} for `indicators` over `data` (ApplicationData or ClusterData)."""
     results = {}
     for indicator in indicators:
         computation = COMPUTATIONS.get(indicator.metric)
@@ -114,11 +137,11 @@ def compute_indicators(application):
 
 
 def data_version(application):
-    """A fingerprint of everything the computed values read: the current imports and the cluster's tier and schools.
+    """A fingerprint of everything the computed values read: the pinned data versions and the cluster's tier and schools.
 
     Two calls give the same string exactly when `compute_indicators` would give the same figures.
     """
-    imports = DatasetImport.objects.filter(application=application).current().order_by("dataset", "id")
+    imports = application.data_versions.order_by("dataset", "id")
     parts = [f"{item.dataset}:{item.pk}:{item.fingerprint}" for item in imports]
     cluster = application.cluster
     parts.append(f"tier:{cluster.current_tier}:{cluster.tier_since}")

@@ -1,15 +1,16 @@
-"""What every computation shares: the result types, the application's rows loaded once, and the registry."""
+"""What every computation shares: the result types, the data versions' rows loaded once, and the registry."""
 
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import isqrt
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certification.datasets import DATASETS
 from certification.metrics import METRICS
-from certification.models import ClusterMembership, DatasetImport, Indicator, School, Stage
+from certification.models import ClusterMembership, Indicator, School, Stage, TierChange
 
 KINDERGARTEN, JUNIOR = Stage.KINDERGARTEN.value, Stage.JUNIOR.value
 # The 学段 a cluster may span (a nine-year school spans two); rotation between them is cross-stage.
@@ -103,24 +104,38 @@ def computes(function):
     return function
 
 
-class ApplicationData:
-    """The application's current rows, loaded once per data set as dicts, and its cluster's schools."""
+class ClusterData:
+    """The rows of a chosen set of data versions, loaded once per data set as dicts, and the cluster's schools.
 
-    def __init__(self, application):
-        self.application = application
-        self.cluster = application.cluster
-        memberships = list(ClusterMembership.objects.filter(cluster=self.cluster).select_related("school"))
+    `imports` is {data set code: DatasetImport}: an application's pinned versions, or the latest versions of a
+    cluster's school year (the self-check). `on` is the day tier durations are measured to. A list page computing
+    many clusters at once passes what it has loaded in bulk: `memberships` (with schools), `tier_changes` (ordered
+    by effective date) and `records` ({import id: [row dicts as `.values()` gives them]}).
+    """
+
+    application = None
+
+    def __init__(self, cluster, imports, *, on, memberships=None, tier_changes=None, records=None):
+        self.cluster = cluster
+        self.on = on
+        if memberships is None:
+            memberships = list(ClusterMembership.objects.filter(cluster=cluster).select_related("school"))
         self.members = [membership.school for membership in memberships]
         # Community schools (社区学校, seed 003) are members without pupils or teachers of their own to count.
         self.schools = [school for school in self.members if school.kind != School.Kind.COMMUNITY]
         self.lead_ids = {m.school_id for m in memberships if m.role in ClusterMembership.LEAD_ROLES}
         self.names = {school.pk: school.name for school in self.members}
-        self.imports = {
-            item.dataset: item
-            for item in DatasetImport.objects.filter(application=application).current().order_by("created", "id")
-        }
+        self.imports = dict(imports)
+        self._tier_changes = tier_changes
+        self._records = records
         self._cache = {}
         self.read = set()  # the data sets read so far: a computation reads only those its metric declares
+
+    @property
+    def tier_changes(self):
+        if self._tier_changes is None:
+            self._tier_changes = list(TierChange.objects.filter(cluster=self.cluster).order_by("effective", "id"))
+        return self._tier_changes
 
     def teaching(self, stage):
         return [school for school in self.members if school.teaches(stage)]
@@ -141,9 +156,17 @@ class ApplicationData:
 
     def _load(self, dataset):
         """The rows with the fields the data set declares; a school column gives its name and `<key>_pk`."""
-        records = dataset.model.objects.current(self.application).order_by("row_number")
+        version = self.imports[dataset.code]
+        if self._records is not None:
+            records = self._records.get(version.pk, [])
+        else:
+            records = (
+                dataset.model.objects.filter(dataset_import=version)
+                .order_by("row_number")
+                .values("dataset_import_id", "row_number", *dataset.fields)
+            )
         rows = []
-        for record in records.values("dataset_import_id", "row_number", *dataset.fields):
+        for record in records:
             row = {name: record[name] for name in dataset.fields}
             row |= {
                 "dataset": dataset.code,
@@ -159,6 +182,33 @@ class ApplicationData:
                     row[column.key] = "、".join(self.name(pk) for pk in row[column.model_field])
             rows.append(row)
         return rows
+
+
+class ApplicationData(ClusterData):
+    """The application's pinned data versions and its cluster; tier durations are measured to its opening."""
+
+    def __init__(self, application):
+        imports = {item.dataset: item for item in application.data_versions.order_by("dataset", "id")}
+        super().__init__(application.cluster, imports, on=timezone.localtime(application.created).date())
+        self.application = application
+
+
+def load_records(imports):
+    """{import id: [row dicts]} for every version in `imports` (DatasetImport objects), one query per data set."""
+    by_dataset = {}
+    for item in imports:
+        by_dataset.setdefault(item.dataset, []).append(item.pk)
+    records = {}
+    for code, ids in by_dataset.items():
+        dataset = DATASETS[code]
+        rows = (
+            dataset.model.objects.filter(dataset_import_id__in=ids)
+            .order_by("dataset_import_id", "row_number")
+            .values("dataset_import_id", "row_number", *dataset.fields)
+        )
+        for row in rows:
+            records.setdefault(row["dataset_import_id"], []).append(row)
+    return records
 
 
 def _missing(dataset):

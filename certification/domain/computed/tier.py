@@ -2,10 +2,9 @@
 
 from fractions import Fraction
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from certification.models import Tier, TierChange
+from certification.models import Tier
 from certification.models.cluster import full_years
 
 from .base import Measure, computes
@@ -14,7 +13,7 @@ from .base import Measure, computes
 @computes
 def district_model_years_held(data):
     cluster = data.cluster
-    changes = list(TierChange.objects.filter(cluster=cluster).order_by("effective", "id"))
+    changes = data.tier_changes
     rows = [
         {
             "dataset": "",
@@ -25,7 +24,7 @@ def district_model_years_held(data):
         }
         for change in changes
     ]
-    on = timezone.localtime(data.application.created).date()
+    on = data.on
     if cluster.current_tier != Tier.DISTRICT_MODEL:
         return Measure(value=Fraction(0), rows=rows, detail={"since": None, "on": on})
     reached = [change.effective for change in changes if change.to_tier == Tier.DISTRICT_MODEL]

@@ -65,7 +65,6 @@ def killed_mid_import(application, cluster, *, attempts=1, seconds_ago=600):
     school = cluster.schools.get(name="天平路小学")
     RotationRecord.objects.bulk_create(
         RotationRecord(
-            application=application,
             dataset_import=dataset_import,
             row_number=number,
             year=2025,
@@ -99,7 +98,7 @@ def test_sweep_restarts_a_stale_import_and_it_ends_complete_without_duplicates(
         1,
         2,
     )
-    assert RotationRecord.objects.filter(application=application).count() == ROWS
+    assert RotationRecord.objects.filter(dataset_import__application=application).count() == ROWS
     assert sorted(RotationRecord.objects.values_list("row_number", flat=True)) == list(range(2, ROWS + 2))
     assert list(AuditEvent.objects.filter(application=application).values_list("action", "to_state")) == [
         ("dataset.import_started", "pending"),
@@ -122,7 +121,7 @@ def test_sweep_leaves_an_import_with_a_fresh_heartbeat_alone(application, cluste
         "dead-host:4242:deadbeef",
         10,
     )
-    assert RotationRecord.objects.filter(application=application).count() == 10
+    assert RotationRecord.objects.filter(dataset_import__application=application).count() == 10
 
 
 def test_sweep_fails_an_import_whose_workers_kept_dying_and_removes_its_rows(
@@ -136,7 +135,7 @@ def test_sweep_fails_an_import_whose_workers_kept_dying_and_removes_its_rows(
     dataset_import.refresh_from_db()
     assert counts == (0, 1)
     assert (dataset_import.status, dataset_import.claimed_by, dataset_import.is_interrupted) == ("failed", "", True)
-    assert RotationRecord.objects.filter(application=application).count() == 0
+    assert RotationRecord.objects.filter(dataset_import__application=application).count() == 0
     client.force_login(dataset_import.created_by)
     status = client.get(reverse("dataset_import_status", args=[application.pk, dataset_import.pk])).json()
     assert (status["status"], status["finished"], status["notice"]) == ("failed", True, "导入失败，请重新上传")
@@ -152,7 +151,7 @@ def test_redelivered_task_restarts_a_dead_workers_import(application, cluster):
 
     dataset_import.refresh_from_db()
     assert (dataset_import.rows_count, dataset_import.restarts, dataset_import.claimed_by) == (ROWS, 1, "")
-    assert RotationRecord.objects.filter(application=application).count() == ROWS
+    assert RotationRecord.objects.filter(dataset_import__application=application).count() == ROWS
 
 
 def test_redelivered_task_leaves_an_import_a_live_worker_holds(application, cluster):
@@ -160,7 +159,7 @@ def test_redelivered_task_leaves_an_import_a_live_worker_holds(application, clus
 
     assert task_import_dataset.delay(import_id=dataset_import.pk).get() == "running"
 
-    assert RotationRecord.objects.filter(application=application).count() == 10
+    assert RotationRecord.objects.filter(dataset_import__application=application).count() == 10
 
 
 def test_import_page_tells_the_lead_a_restarted_import_started_again(client, application, cluster):

@@ -72,7 +72,7 @@ def test_real_worker_imports_a_roster_with_progress_seen_from_outside(real_worke
     assert (current.status, current.progress, current.rows_count) == ("done", 100, 3000)
     assert 100 in seen and len(seen) >= 2
     assert not isinstance(again, EagerResult)
-    assert RotationRecord.objects.filter(application=application).count() == 3000
+    assert RotationRecord.objects.filter(dataset_import__application=application).count() == 3000
     assert AuditEvent.objects.filter(action="dataset.imported", application=application).count() == 1
 
 

@@ -147,7 +147,13 @@ def test_submit_after_data_changed_refreshes_prefills_and_asks_for_review(sheet,
         by=evaluator,
     )
     # Ten more rotations 甲校 → 丙校, all backbone: backbone share 10 ÷ 20 = 50%, C3 is now met.
-    load_rows(application, "rotation", _rotations(application.cluster, 10, "甲校", "丙校", backbone=10))
+    # A new version of the roster: the ten rotations 甲校 → 乙校 and ten more 甲校 → 丙校.
+    load_rows(
+        application,
+        "rotation",
+        _rotations(application.cluster, 10, "甲校", "乙校")
+        + _rotations(application.cluster, 10, "甲校", "丙校", backbone=10),
+    )
 
     with pytest.raises(IllegalTransition) as refused:
         submit_sheet(sheet, by=evaluator)

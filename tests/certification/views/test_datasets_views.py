@@ -151,7 +151,7 @@ def test_upload_runs_the_import_and_the_status_endpoint_reports_it(
         "error_count": 0,
         "errors": [],
     }
-    assert list(RotationRecord.objects.current(application).values_list("teacher", flat=True)) == ["甲", "乙"]
+    assert list(RotationRecord.objects.for_application(application).values_list("teacher", flat=True)) == ["甲", "乙"]
 
 
 def test_import_page_lists_each_error_with_sheet_row_and_column(

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def _refused(application, content, by, capture):
     dataset_import = run(application, content, by, capture)
     assert dataset_import.status == "failed"
-    assert RotationRecord.objects.filter(application=application).count() == 0
+    assert RotationRecord.objects.filter(dataset_import__application=application).count() == 0
     assert EvidenceFile.objects.filter(application=application).count() == 0
     return dataset_import.errors
 
@@ -172,7 +172,7 @@ def test_failed_reimport_leaves_the_current_rows_in_force(application, by, djang
     )
 
     assert failed.status == "failed"
-    assert list(RotationRecord.objects.current(application).values_list("teacher", flat=True)) == ["甲"]
+    assert list(RotationRecord.objects.for_application(application).values_list("teacher", flat=True)) == ["甲"]
 
 
 def test_import_refused_once_the_stage_is_submitted(application, by, django_capture_on_commit_callbacks):

@@ -31,7 +31,7 @@ def test_import_roster_stores_every_row_and_keeps_the_workbook_as_evidence(
     assert (dataset_import.status, dataset_import.progress, dataset_import.rows_count) == ("done", 100, 2)
     assert (dataset_import.years, dataset_import.errors) == ([2025], [])
     rows = list(
-        RotationRecord.objects.current(application).values_list(
+        RotationRecord.objects.for_application(application).values_list(
             "row_number", "teacher", "from_school__name", "to_school__name", "backbone", "term_years", "start_date"
         )
     )
@@ -53,7 +53,7 @@ def test_import_roster_stores_every_row_and_keeps_the_workbook_as_evidence(
     ]
 
 
-def test_reimport_replaces_the_rows_and_keeps_the_old_import_recorded(
+def test_reimport_makes_a_new_version_and_keeps_the_old_one_with_its_rows(
     application, by, django_capture_on_commit_callbacks
 ):
     first = run(
@@ -66,8 +66,18 @@ def test_reimport_replaces_the_rows_and_keeps_the_old_import_recorded(
     second = run(application, workbook_bytes("rotation", [roster_row("丙")]), by, django_capture_on_commit_callbacks)
 
     first.refresh_from_db()
-    assert (first.status, first.rows_count, second.status) == ("replaced", 2, "done")
-    assert list(RotationRecord.objects.filter(application=application).values_list("teacher", flat=True)) == ["丙"]
+    assert (first.status, first.version, first.rows_count, second.status, second.version) == (
+        "replaced",
+        1,
+        2,
+        "done",
+        2,
+    )
+    assert list(RotationRecord.objects.for_application(application).values_list("teacher", flat=True)) == ["丙"]
+    # The replaced version keeps its rows: whatever pinned it still reads them (issue 13).
+    assert list(
+        RotationRecord.objects.filter(dataset_import=first).order_by("row_number").values_list("teacher", flat=True)
+    ) == ["甲", "乙"]
     assert EvidenceFile.objects.filter(application=application).count() == 4
 
 
@@ -87,7 +97,7 @@ def test_import_percent_cells_read_as_numbers_or_percentage_format(application, 
     )
 
     assert dataset_import.status == "done"
-    assert list(AcademicResult.objects.current(application).values_list("passed", "district_pass_share")) == [
+    assert list(AcademicResult.objects.for_application(application).values_list("passed", "district_pass_share")) == [
         (298, Decimal("97.80")),
         (296, Decimal("97.00")),
     ]
@@ -99,8 +109,8 @@ def test_task_import_of_two_thousand_rows_reaches_full_progress(application, by,
     dataset_import = run(application, workbook_bytes("rotation", rows), by, django_capture_on_commit_callbacks)
 
     assert (dataset_import.status, dataset_import.progress, dataset_import.rows_count) == ("done", 100, 2000)
-    assert RotationRecord.objects.current(application).count() == 2000
-    assert RotationRecord.objects.current(application).filter(backbone=True).count() == 400
+    assert RotationRecord.objects.for_application(application).count() == 2000
+    assert RotationRecord.objects.for_application(application).filter(backbone=True).count() == 400
 
 
 def test_task_import_run_twice_writes_the_rows_once(application, by, django_capture_on_commit_callbacks):
@@ -111,7 +121,7 @@ def test_task_import_run_twice_writes_the_rows_once(application, by, django_capt
     again = task_import_dataset.delay(import_id=dataset_import.pk).get()
 
     assert again == "done"
-    assert RotationRecord.objects.filter(application=application).count() == 1
+    assert RotationRecord.objects.filter(dataset_import__application=application).count() == 1
     assert AuditEvent.objects.filter(action="dataset.imported").count() == 1
 
 
