@@ -8,6 +8,7 @@ from decimal import Decimal
 import django_filters
 from django.db.models import Count, Prefetch
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from viewflow.views import DetailModelView, ListModelView
 
 from certification.metrics import METRICS, describe_rule, format_percent
@@ -58,6 +59,8 @@ def _district_choices(request=None):
 
 class ClusterFilter(django_filters.FilterSet):
     district = django_filters.ModelChoiceFilter(queryset=_district_choices)
+    # The tier is derived: the list's queryset carries it as the `with_tier()` annotation.
+    current_tier = django_filters.ChoiceFilter(label=gettext_lazy("current tier"), choices=Tier.choices)
 
     class Meta:
         model = Cluster
@@ -159,7 +162,8 @@ class RegionDetailView(DetailModelView):
             ).order_by("name")
         else:
             clusters = Cluster.objects.filter(district=region)
-        counts = dict(clusters.order_by().values_list("current_tier").annotate(n=Count("id")))
+        # Only valid tiers count: the tier derived from the certificates and the tier history, today.
+        counts = dict(clusters.with_tier().order_by().values_list("current_tier").annotate(n=Count("id")))
         total = sum(counts.values())
         # The district plans' targets are shares of all clusters (seed 000: close-knit > 50%; seed 002:
         # district-model > 30%), and a cluster at a higher tier counts towards the lower targets too.
