@@ -38,8 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certification.errors import IllegalTransition
-from certification.models import Certificate, Cluster, SentReminder, TierChange
-from certification.models import holding
+from certification.models import Certificate, Cluster, SentReminder, TierChange, holding
 from certification.models.tier import LADDER, Tier, decided_by_city, tier_rank
 
 from . import audit
@@ -103,10 +102,11 @@ def renewable_certificate(cluster, on=None):
     """The certificate a renewal would continue: the held tier's counting certificate ending last, not yet renewed."""
     on = _today(on)
     held = current_tier(cluster, on)
+    renewed = {certificate.renews_id for certificate in cluster.certificates.all()}
     candidates = [
         certificate
         for certificate in counting_certificates(cluster, on)
-        if certificate.tier == held and not Certificate.objects.filter(renews=certificate).exists()
+        if certificate.tier == held and certificate.pk not in renewed
     ]
     return max(candidates, key=lambda certificate: certificate.valid_until, default=None)
 
@@ -197,14 +197,14 @@ def end_certificate(certificate, *, reason, by, on, note=""):
             payload={"serial": certificate.serial, "ended_on": on, "tier": certificate.tier},
         )
         if before != after:
-            audit.record(
-                "cluster.tier_changed", actor=by, obj=cluster, from_state=before, to_state=after, reason=note
-            )
+            audit.record("cluster.tier_changed", actor=by, obj=cluster, from_state=before, to_state=after, reason=note)
         _tell_cluster(
             cluster,
             certificate.tier,
             _("Certificate ended: %(serial)s") % {"serial": certificate.serial},
-            _("%(cluster)s: certificate %(serial)s (%(tier)s) no longer counts from %(day)s (%(reason)s). Tier now: %(now)s.")
+            _(
+                "%(cluster)s: certificate %(serial)s (%(tier)s) no longer counts from %(day)s (%(reason)s). Tier now: %(now)s."
+            )
             % {
                 "cluster": cluster.name,
                 "serial": certificate.serial,
@@ -304,9 +304,9 @@ def _record_decision(cluster, action, ended, *, held, now, by, reason_text):
         reason=reason_text,
         payload={"certificates": [certificate.serial for certificate in ended]},
     )
-    subject = (
-        _("Tier revoked: %(cluster)s") if action == "cluster.revoked" else _("Tier downgraded: %(cluster)s")
-    ) % {"cluster": cluster.name}
+    subject = (_("Tier revoked: %(cluster)s") if action == "cluster.revoked" else _("Tier downgraded: %(cluster)s")) % {
+        "cluster": cluster.name
+    }
     _tell_cluster(
         cluster,
         held,
@@ -376,7 +376,8 @@ def send_expiry_reminders(today=None):
             _tell_cluster(
                 certificate.cluster,
                 certificate.tier,
-                _("Certificate expires in %(days)s days: %(cluster)s") % {"days": days_left, "cluster": certificate.cluster.name},
+                _("Certificate expires in %(days)s days: %(cluster)s")
+                % {"days": days_left, "cluster": certificate.cluster.name},
                 _(
                     "Certificate %(serial)s (%(tier)s) is valid until %(until)s. A renewal application may be opened "
                     "from %(opens)s."
@@ -391,7 +392,11 @@ def send_expiry_reminders(today=None):
             audit.record(
                 "certificate.expiry_reminded",
                 obj=certificate,
-                payload={"serial": certificate.serial, "days_before": threshold, "valid_until": certificate.valid_until},
+                payload={
+                    "serial": certificate.serial,
+                    "days_before": threshold,
+                    "valid_until": certificate.valid_until,
+                },
             )
         sent += 1
     return sent

@@ -135,9 +135,9 @@ def tier_annotations(on=None):
         .order_by("-_rank")
         .values("_rank")[:1]
     )
-    setting = TierChange.objects.filter(
-        cluster=OuterRef("pk"), reason__in=FLOOR_SETTING, effective__lte=on
-    ).order_by("-effective", "-id")
+    setting = TierChange.objects.filter(cluster=OuterRef("pk"), reason__in=FLOOR_SETTING, effective__lte=on).order_by(
+        "-effective", "-id"
+    )
     capping = (
         TierChange.objects.filter(
             cluster=OuterRef("pk"), reason=FLOOR_CAPPING, effective__lte=on, effective__gte=OuterRef("_floor_from")

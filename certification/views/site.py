@@ -77,7 +77,8 @@ class ClusterViewset(SignedInReadonlyViewset):
         .order_by("district", "id")
     )
     detail_view_class = reference.ClusterDetailView
-    list_columns = ("name", "kind", "district", "member_count", "current_tier", "tier_since")
+    list_view_class = reference.ClusterListView
+    list_columns = ("name", "kind", "district", "member_count", "tier_column", "since_column")
     list_filterset_class = reference.ClusterFilter
     list_search_fields = ("name",)
 
@@ -85,6 +86,16 @@ class ClusterViewset(SignedInReadonlyViewset):
         return obj.member_count
 
     member_count.short_description = _("member schools")
+
+    def tier_column(self, obj):
+        return obj.get_current_tier_display()
+
+    tier_column.short_description = _("current tier")
+
+    def since_column(self, obj):
+        return obj.tier_since
+
+    since_column.short_description = _("tier held since")
 
 
 class SchoolViewset(SignedInReadonlyViewset):

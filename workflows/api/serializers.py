@@ -103,7 +103,12 @@ class TierChangeSerializer(serializers.ModelSerializer):
 
 class ClusterSerializer(serializers.ModelSerializer):
     kind_display = display("kind", _("kind (label)"))
-    current_tier_display = display("current_tier", _("current tier (label)"))
+    # Derived (certification.domain.tiers): the viewset annotates the tier and prefetches the rows behind "since".
+    current_tier = serializers.CharField(read_only=True, label=_("current tier"))
+    current_tier_display = serializers.CharField(
+        source="get_current_tier_display", read_only=True, label=_("current tier (label)")
+    )
+    tier_since = serializers.DateField(read_only=True, allow_null=True, label=_("tier held since"))
     members = MembershipSerializer(source="memberships", many=True, read_only=True, label=_("member schools"))
     tier_history = TierChangeSerializer(many=True, read_only=True, label=_("tier history"))
 
