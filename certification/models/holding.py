@@ -17,7 +17,7 @@ that they agree.
 
 import datetime
 
-from django.db.models import Case, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, DateField, Expression, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 
@@ -121,12 +121,22 @@ def tier_of(rank_expression):
     )
 
 
+class LocalToday(Expression):
+    """SQL: today's date in the site's time zone, read when the query runs (not when the queryset was built), so a
+    queryset kept in a class attribute still answers for the day it is evaluated."""
+
+    output_field = DateField()
+
+    def as_sql(self, compiler, connection):
+        return "%s", [connection.ops.adapt_datefield_value(timezone.localdate())]
+
+
 def tier_annotations(on=None):
-    """Annotations giving each cluster `tier_rank` and `current_tier` on `on`, in the one query of the queryset."""
+    """Annotations giving each cluster `tier_rank` and `current_tier` on `on` (default: the day the query runs)."""
     from .cluster import TierChange
     from .review import Certificate
 
-    on = _today(on)
+    on = on or LocalToday()
     counting = (
         Certificate.objects.filter(cluster=OuterRef("pk"), valid_until__gte=on)
         .annotate(_start=Coalesce("valid_from", "issued"))

@@ -52,13 +52,6 @@ class StandardListView(ReferenceListView):
         return queryset.exclude(status=Standard.Status.DRAFT)
 
 
-class ClusterListView(ReferenceListView):
-    def get_queryset(self):
-        # The tier is derived (certification.domain.tiers): annotated in SQL for the filter, with the rows behind
-        # "held since" prefetched, so a page costs the same number of queries whatever its length.
-        return super().get_queryset().with_tier().with_tier_history()
-
-
 def _district_choices(request=None):
     # Region.__str__ names the city too; without the join every option of the filter would cost a query.
     return Region.objects.districts().select_related("parent").order_by("parent__name", "name")

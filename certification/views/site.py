@@ -73,11 +73,14 @@ class ClusterViewset(SignedInReadonlyViewset):
     queryset = (
         Cluster.objects.select_related("district__parent")
         .annotate(member_count=Count("memberships"))
+        # The tier is derived (certification.domain.tiers): annotated in SQL (for the filter; today is read when the
+        # query runs) and the rows behind "held since" prefetched, so a page costs the same queries at any length.
+        .with_tier()
+        .with_tier_history()
         # Creation order within a district: sorting Chinese names by code point would put 学区（七） before （三）.
         .order_by("district", "id")
     )
     detail_view_class = reference.ClusterDetailView
-    list_view_class = reference.ClusterListView
     list_columns = ("name", "kind", "district", "member_count", "tier_column", "since_column")
     list_filterset_class = reference.ClusterFilter
     list_search_fields = ("name",)
