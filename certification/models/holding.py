@@ -17,6 +17,7 @@ that they agree.
 
 import datetime
 
+from django.apps import apps
 from django.db.models import Case, DateField, Expression, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
@@ -133,8 +134,9 @@ class LocalToday(Expression):
 
 def tier_annotations(on=None):
     """Annotations giving each cluster `tier_rank` and `current_tier` on `on` (default: the day the query runs)."""
-    from .cluster import TierChange
-    from .review import Certificate
+    # Looked up by name: cluster.py imports this module, so importing it back would close a cycle.
+    TierChange = apps.get_model("certification", "TierChange")
+    Certificate = apps.get_model("certification", "Certificate")
 
     on = on or LocalToday()
     counting = (

@@ -397,3 +397,34 @@ def test_cluster_list_page_runs_the_same_queries_for_one_and_many_clusters(stand
     assert page.count("紧密型") >= 4  # 1 certified + 3 set-up; the lapsed certificates count for nothing
     filtered = client.get("/reference/cluster/", {"current_tier": "close_knit", "district": district.pk})
     assert filtered.content.decode().count("<tr") - 1 == 4
+
+
+def test_certificate_page_shows_revoked_with_date_and_reason(standards):
+    cluster = ClusterFactory()
+    certificate = certificate_of(cluster, Tier.CLOSE_KNIT, timezone.localdate() - timedelta(days=100))
+    day = timezone.localdate()
+    tiers.revoke(cluster, by=None, reason_text="年度评估认定办学条件不达标。", on=day)
+    client = Client()
+    client.force_login(lead_of(cluster))
+
+    page = client.get(f"/certificates/{certificate.pk}/").content.decode()
+
+    assert '<dd data-field="state">已撤销</dd>' in page
+    assert f'<dd data-field="ended_on">{day.year}年{day.month}月{day.day}日</dd>' in page
+    assert '<dd data-field="end_reason">已撤销：年度评估认定办学条件不达标。</dd>' in page
+
+
+def test_certificate_page_shows_expired_with_the_day_after_its_validity(standards):
+    cluster = ClusterFactory()
+    certificate = certificate_of(cluster, Tier.CLOSE_KNIT, date(2020, 1, 1), date(2023, 1, 1))
+    client = Client()
+    client.force_login(lead_of(cluster))
+
+    before_the_job = client.get(f"/certificates/{certificate.pk}/").content.decode()
+    tiers.expire_certificates()
+    after_the_job = client.get(f"/certificates/{certificate.pk}/").content.decode()
+
+    for page in (before_the_job, after_the_job):
+        assert '<dd data-field="state">已过期</dd>' in page
+        assert '<dd data-field="ended_on">2023年1月2日</dd>' in page
+    assert '<dd data-field="end_reason">证书到期：有效期已于 2023-01-01 届满。</dd>' in after_the_job
