@@ -4,7 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from . import holding
-from .tier import Tier
+from .tier import Tier, tier_rank
 
 
 def full_years(start, end):
@@ -26,6 +26,11 @@ class ClusterQuerySet(models.QuerySet):
         for step in holding.tier_annotations(on):
             queryset = queryset.annotate(**step)
         return queryset
+
+    def at_tier(self, tier, on=None):
+        """The clusters holding exactly `tier` on `on`: filtered on the ladder rank, one evaluation per row."""
+        annotated = self if on is None and "tier_rank" in self.query.annotations else self.with_tier(on)
+        return annotated.filter(tier_rank=tier_rank(tier))
 
     def with_tier_history(self):
         """Prefetch what `held_since`/`tier_since` read, so a page of clusters costs two queries more, not 2 per row."""

@@ -24,6 +24,7 @@ from certification.models import (
     Tier,
     TierChange,
 )
+from certification.models.tier import LADDER
 from certification.permissions import is_administrator
 
 # Committee seats read from the chair down, the bureau's liaison last.
@@ -60,7 +61,12 @@ def _district_choices(request=None):
 class ClusterFilter(django_filters.FilterSet):
     district = django_filters.ModelChoiceFilter(queryset=_district_choices)
     # The tier is derived: the list's queryset carries it as the `with_tier()` annotation.
-    current_tier = django_filters.ChoiceFilter(label=gettext_lazy("current tier"), choices=Tier.choices)
+    current_tier = django_filters.ChoiceFilter(
+        label=gettext_lazy("current tier"), choices=Tier.choices, method="filter_tier"
+    )
+
+    def filter_tier(self, queryset, name, value):
+        return queryset.at_tier(value)
 
     class Meta:
         model = Cluster
@@ -163,7 +169,8 @@ class RegionDetailView(DetailModelView):
         else:
             clusters = Cluster.objects.filter(district=region)
         # Only valid tiers count: the tier derived from the certificates and the tier history, today.
-        counts = dict(clusters.with_tier().order_by().values_list("current_tier").annotate(n=Count("id")))
+        ranks = clusters.with_tier().order_by().values_list("tier_rank").annotate(n=Count("id"))
+        counts = {LADDER[rank].value: n for rank, n in ranks}
         total = sum(counts.values())
         # The district plans' targets are shares of all clusters (seed 000: close-knit > 50%; seed 002:
         # district-model > 30%), and a cluster at a higher tier counts towards the lower targets too.

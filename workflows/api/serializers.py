@@ -392,6 +392,9 @@ class CertificateSerializer(serializers.ModelSerializer):
     tier_display = display("tier", _("tier (label)"))
     standard_version = serializers.IntegerField(source="standard.version", read_only=True, label=_("standard version"))
     valid = serializers.SerializerMethodField(label=_("authentic and in force today"))
+    # The day a revocation ended it (kept for clients of the former field); `ended_on`/`end_reason` say any ending.
+    revoked = serializers.DateField(read_only=True, allow_null=True, label=_("revoked"))
+    end_reason_display = display("end_reason", _("end reason (label)"))
 
     class Meta:
         model = Certificate
@@ -404,8 +407,12 @@ class CertificateSerializer(serializers.ModelSerializer):
             "standard",
             "standard_version",
             "issued",
+            "valid_from",
             "valid_until",
             "revoked",
+            "ended_on",
+            "end_reason",
+            "end_reason_display",
             "valid",
         ]
 

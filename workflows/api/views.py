@@ -117,7 +117,7 @@ class ClusterViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = filters.ClusterFilter
     # The tier is derived (certification.domain.tiers): ordered by its rank on the ladder; "held since" is computed
     # from prefetched rows and so is not an ordering.
-    ordering_fields = ["id", "name", "current_tier", "tier_rank"]
+    ordering_fields = ["id", "name", "tier_rank"]
 
     def get_queryset(self):
         return (
