@@ -24,6 +24,7 @@ from certification.models import (
     Tier,
     TierChange,
 )
+from certification.domain import public
 from certification.models.tier import LADDER
 from certification.permissions import is_administrator
 
@@ -124,6 +125,7 @@ class ClusterDetailView(DetailModelView):
         return Cluster.objects.select_related("district__parent").prefetch_related(
             Prefetch("memberships", queryset=ClusterMembership.objects.select_related("school")),
             "committee",
+            "certificates",
             Prefetch(
                 "tier_history", queryset=TierChange.objects.select_related("recorded_by").order_by("effective", "id")
             ),
@@ -138,6 +140,16 @@ class ClusterDetailView(DetailModelView):
         context["committee"] = sorted(
             self.object.committee.all(), key=lambda seat: (seat_rank.get(seat.role, 99), seat.pk)
         )
+        # Every certificate with its state today (valid, expired, downgraded, revoked, renewal pending) and the day it
+        # stopped counting: the same rule the tier is derived by (certification.domain.tiers).
+        context["certificates"] = [
+            {
+                "certificate": certificate,
+                "state": public.STATE_LABELS[public.certificate_state(certificate)],
+                "ended_on": public.certificate_ended_on(certificate),
+            }
+            for certificate in sorted(self.object.certificates.all(), key=lambda c: (c.starts, c.pk))
+        ]
         context["student_total"] = sum(m.school.student_count for m in memberships)
         context["teacher_total"] = sum(m.school.teacher_count for m in memberships)
         return context

@@ -428,3 +428,21 @@ def test_certificate_page_shows_expired_with_the_day_after_its_validity(standard
         assert '<dd data-field="state">已过期</dd>' in page
         assert '<dd data-field="ended_on">2023年1月2日</dd>' in page
     assert '<dd data-field="end_reason">证书到期：有效期已于 2023-01-01 届满。</dd>' in after_the_job
+
+
+def test_cluster_page_lists_each_certificate_with_its_state_and_agrees_with_the_tier(standards):
+    cluster = ClusterFactory(name="状态学区")
+    lapsed = certificate_of(cluster, Tier.CLOSE_KNIT, date(2020, 1, 1), date(2023, 1, 1))
+    current = certificate_of(cluster, Tier.CLOSE_KNIT, timezone.localdate() - timedelta(days=30))
+    revoked = certificate_of(cluster, Tier.DISTRICT_MODEL, timezone.localdate() - timedelta(days=20))
+    tiers.revoke(cluster, by=None, reason_text="年度评估不合格。", on=timezone.localdate())
+    client = Client()
+    client.force_login(UserFactory())
+
+    page = client.get(f"/reference/cluster/{cluster.pk}/detail/").content.decode()
+
+    day = timezone.localdate().isoformat()
+    assert f"<td>{lapsed.serial}</td>" in page and "已过期 · 自 2023-01-02 起" in page
+    assert f"<td>{current.serial}</td>" in page and '<td data-field="state">有效</td>' in page
+    assert f"<td>{revoked.serial}</td>" in page and f"已撤销 · 自 {day} 起（年度评估不合格。）" in page
+    assert '<span class="xq-badge">紧密型</span>' in page  # the current tier, from the same rule
