@@ -72,7 +72,7 @@ class ClusterFactory(factory.django.DjangoModelFactory):
                 to_tier=tier,
                 reason=TierChange.Reason.INITIAL,
                 effective=kwargs.get("since") or datetime.date(2020, 1, 1),
-                note="test set-up",
+                note="测试数据：设立时的等级",
             )
 
 
