@@ -66,7 +66,7 @@ class ClusterAdmin(admin.ModelAdmin):
     list_filter = ("kind", "district")
     search_fields = ("name",)
     # The tier is derived from the certificates and the tier history (certification.domain.tiers), never edited.
-    readonly_fields = ("tier_display", "tier_since")
+    readonly_fields = ("tier_display", "since_display")
     inlines = [MembershipInline, CommitteeInline, TierChangeInline]
 
     def get_queryset(self, request):
@@ -75,6 +75,10 @@ class ClusterAdmin(admin.ModelAdmin):
     @admin.display(description=_("current tier"), ordering="tier_rank")
     def tier_display(self, obj):
         return obj.get_current_tier_display()
+
+    @admin.display(description=_("tier held since"))
+    def since_display(self, obj):
+        return obj.tier_since
 
 
 class LockedWhenPublished:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from viewflow.views import DetailModelView, ListModelView
 
+from certification.domain import public
 from certification.metrics import METRICS, describe_rule, format_percent
 from certification.models import (
     Cluster,
@@ -24,7 +25,6 @@ from certification.models import (
     Tier,
     TierChange,
 )
-from certification.domain import public
 from certification.models.tier import LADDER
 from certification.permissions import is_administrator
 

@@ -446,3 +446,19 @@ def test_cluster_page_lists_each_certificate_with_its_state_and_agrees_with_the_
     assert f"<td>{current.serial}</td>" in page and '<td data-field="state">有效</td>' in page
     assert f"<td>{revoked.serial}</td>" in page and f"已撤销 · 自 {day} 起（年度评估不合格。）" in page
     assert '<span class="xq-badge">紧密型</span>' in page  # the current tier, from the same rule
+
+
+def test_admin_shows_the_derived_tier_read_only(standards):
+    cluster = ClusterFactory(name="后台学区")
+    certificate_of(cluster, Tier.CLOSE_KNIT, date(2025, 1, 1))
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(admin)
+
+    listed = client.get("/admin/certification/cluster/", {"o": "-5"})
+    changed = client.get(f"/admin/certification/cluster/{cluster.pk}/change/")
+
+    assert listed.status_code == changed.status_code == 200
+    assert "紧密型" in listed.content.decode()
+    page = changed.content.decode()
+    assert "紧密型" in page and "2025-01-01" in page.replace("2025年1月1日", "2025-01-01")
