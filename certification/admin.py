@@ -62,12 +62,23 @@ class TierChangeInline(admin.TabularInline):
 
 @admin.register(Cluster)
 class ClusterAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "group_model", "district", "current_tier", "tier_since")
-    list_filter = ("kind", "current_tier", "district")
+    list_display = ("name", "kind", "group_model", "district", "tier_display")
+    list_filter = ("kind", "district")
     search_fields = ("name",)
-    # The tier moves only through certification or downgrade, never by editing the cluster.
-    readonly_fields = ("current_tier", "tier_since")
+    # The tier is derived from the certificates and the tier history (certification.domain.tiers), never edited.
+    readonly_fields = ("tier_display", "since_display")
     inlines = [MembershipInline, CommitteeInline, TierChangeInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_tier()
+
+    @admin.display(description=_("current tier"), ordering="tier_rank")
+    def tier_display(self, obj):
+        return obj.get_current_tier_display()
+
+    @admin.display(description=_("tier held since"))
+    def since_display(self, obj):
+        return obj.tier_since
 
 
 class LockedWhenPublished:

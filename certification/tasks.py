@@ -10,7 +10,7 @@ from celery import Task, shared_task
 from django.conf import settings
 
 from certification.datasets.tasks import task_import_dataset
-from certification.domain import audit, notify
+from certification.domain import audit, notify, tiers
 from certification.domain.datasets import sweep_stale_imports
 from certification.domain.retention import sweep_storage
 from certification.excel.summary_export import sweep_stale_exports, task_build_export
@@ -52,6 +52,16 @@ def task_send_notification_email(*, notification_id):
 @shared_task(name="certification.send_deadline_reminders")
 def task_send_deadline_reminders():
     return notify.send_deadline_reminders()
+
+
+@shared_task(name="certification.run_tier_timers")
+def task_run_tier_timers():
+    """Certificates past their validity end (到期); 90/30-day expiry reminders go out once each (beat, hourly).
+
+    Without beat, `manage.py fire_timers` and the office's timer button run the same function.
+    """
+    expired, reminded = tiers.run_tier_timers()
+    return {"expired": expired, "reminded": reminded}
 
 
 @shared_task(name="certification.sweep_storage")

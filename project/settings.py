@@ -373,6 +373,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-stale-claims": {"task": "certification.sweep_stale_claims", "schedule": 60.0},
     "task-deadline-reminders": {"task": "certification.send_deadline_reminders", "schedule": 3600.0},
     "sweep-storage": {"task": "certification.sweep_storage", "schedule": 86400.0},
+    # Certificate expiry (到期) and the 90/30-day reminders; idempotent, so hourly keeps the lag after midnight short.
+    "run-tier-timers": {"task": "certification.run_tier_timers", "schedule": 3600.0},
 }
 # Daily: verify the audit chain against the last anchor, alert the administrators on failure, else anchor again.
 CELERY_BEAT_SCHEDULE["verify-and-anchor-audit"] = {"task": "certification.verify_and_anchor_audit", "schedule": 86400.0}

@@ -31,6 +31,7 @@ from certification.domain.eligibility import check_eligibility
 from certification.domain.evidence import requirements_of
 from certification.domain.opening import WITHDRAWABLE
 from certification.domain.queries import missing_requirements_of
+from certification.domain.tiers import run_tier_timers
 from certification.errors import InvalidInput, NotEligible
 from certification.models import (
     Application,
@@ -246,7 +247,10 @@ class MyApplicationsView(LoginRequiredMixin, TemplateView):
         clusters = list(
             Cluster.objects.filter(
                 pk__in=RoleGrant.objects.active().filter(user=user, role=Role.LEAD).values("cluster")
-            ).select_related("district__parent")
+            )
+            .select_related("district__parent")
+            .with_tier()
+            .with_tier_history()
         )
         rows = list(applications().filter(cluster__in=clusters).with_progress().order_by("-created", "-pk"))
         tasks = open_tasks(user, [application.pk for application in rows])
@@ -462,6 +466,13 @@ class FireTimersView(LoginRequiredMixin, View):
                 request,
                 _("Interrupted imports and exports: %(restarted)s restarted, %(failed)s failed.")
                 % {"restarted": restarted, "failed": failed},
+            )
+        expired, reminded = run_tier_timers()
+        if expired or reminded:
+            messages.info(
+                request,
+                _("Certificates expired: %(expired)s; expiry reminders sent: %(reminded)s")
+                % {"expired": expired, "reminded": reminded},
             )
         return redirect("work:office")
 

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,7 +19,7 @@ from certification.models import (
 from certification.models.tier import Tier
 from certification.scope import everyone
 
-from . import audit
+from . import audit, tiers
 from ._steps import (
     _lock,
     _move,
@@ -85,6 +86,12 @@ def certify(application, *, by=None, today=None):
             raise IllegalTransition(_("An objection was upheld; the application cannot be certified."))
         issued = today or timezone.localdate()
         standard = application.standard
+        cluster = Cluster.objects.select_for_update().get(pk=application.cluster_id)
+        held = tiers.current_tier(cluster, issued)
+        # A renewal (the tier already held) continues the certificate it renews: the new validity starts the day
+        # after the old one ends, so the tier has no gap and no overlap.
+        renews = tiers.renewable_certificate(cluster, issued) if held == application.target_tier else None
+        starts = max(issued, renews.valid_until + timedelta(days=1)) if renews is not None else issued
         certificate = Certificate(
             serial=_next_serial(application.target_tier, issued.year),
             application=application,
@@ -92,21 +99,18 @@ def certify(application, *, by=None, today=None):
             tier=application.target_tier,
             standard=standard,
             issued=issued,
-            valid_until=_add_years(issued, standard.validity_years),
+            valid_from=starts if starts != issued else None,
+            valid_until=_add_years(starts, standard.validity_years),
+            renews=renews,
         )
         certificate.check_code = certificate_check_code(certificate)
         certificate.save()
-        cluster = Cluster.objects.select_for_update().get(pk=application.cluster_id)
-        held = cluster.current_tier
-        cluster.current_tier = application.target_tier
-        cluster.tier_since = issued
-        cluster.save(update_fields=["current_tier", "tier_since"])
         TierChange.objects.create(
             cluster=cluster,
             from_tier=held,
             to_tier=application.target_tier,
             reason=TierChange.Reason.CERTIFIED,
-            effective=issued,
+            effective=starts,
             recorded_by=by,
             application=application,
             note=certificate.serial,

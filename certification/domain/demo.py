@@ -101,9 +101,17 @@ def _load_region_file(data, summary, *, by):
         _load_cluster(district, spec, schools, summary, by=by)
 
 
-def _load_cluster(district, spec, schools, summary, *, by):
+def _tier_rows(spec):
+    """[(tier, since), ...] the cluster held when the platform started: `history`, else `tier` and `tier_since`."""
+    if spec.get("history"):
+        return [(row["tier"], date.fromisoformat(row["since"])) for row in spec["history"]]
     tier = spec.get("tier", "none")
-    tier_since = date.fromisoformat(spec["tier_since"]) if spec.get("tier_since") else None
+    if tier == "none":
+        return []
+    return [(tier, date.fromisoformat(spec["tier_since"]) if spec.get("tier_since") else date.today())]
+
+
+def _load_cluster(district, spec, schools, summary, *, by):
     cluster, created = Cluster.objects.get_or_create(
         district=district,
         name=spec["name"],
@@ -111,24 +119,25 @@ def _load_cluster(district, spec, schools, summary, *, by):
             "kind": spec["kind"],
             "group_model": spec.get("group_model", ""),
             "founded_on": date.fromisoformat(spec["founded"]) if spec.get("founded") else None,
-            "current_tier": tier,
-            "tier_since": tier_since,
         },
     )
     summary.count("clusters", created)
-    if created and tier != "none":
-        # The tier a cluster already held when the platform started is the first line of its history.
+    held = "none"
+    for tier, since in _tier_rows(spec) if created else []:
+        # The tiers a cluster already held when the platform started are the first lines of its history; the
+        # tier is derived from them (certification.domain.tiers), never stored on the cluster.
         TierChange.objects.create(
             cluster=cluster,
-            from_tier="none",
+            from_tier=held,
             to_tier=tier,
             reason=TierChange.Reason.INITIAL,
             note=_("Recorded from the demo data (illustrative)."),
-            effective=tier_since or date.today(),
+            effective=since,
             recorded_by=by,
         )
-        audit.record("cluster.tier_recorded", actor=by, obj=cluster, from_state="none", to_state=tier)
+        audit.record("cluster.tier_recorded", actor=by, obj=cluster, from_state=held, to_state=tier)
         summary.count("tier_changes", True)
+        held = tier
     for member in spec.get("members", []):
         school = schools.get(member["school"])
         if school is None:

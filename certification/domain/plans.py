@@ -1,25 +1,25 @@
 """The district's plan targets and the progress towards them, computed from the tier history for any date.
 
-Only valid tiers count. A cluster's valid tier on a day is the tier its history says it held that day, capped by
-what backs it: a certificate valid that day (issued, not expired, not revoked by then), or the tier recorded at
-set-up (a TierChange "initial": certified before the product, on paper). A certificate that lapsed therefore stops
-counting even before anyone records the lapse, and a downgrade counts from its effective day.
+Only valid tiers count. A cluster's valid tier on a day is derived as everywhere else (certification.models.holding):
+a certificate valid that day (started, not expired, not ended by a downgrade or revocation by then), or the tier
+recorded at set-up or named by a downgrade (a TierChange "initial"/"downgraded", capped by later revocations). A
+certificate that lapsed therefore stops counting even before anyone records the lapse, and a downgrade counts from
+its effective day.
 
 Every read here runs a fixed number of queries (targets, clusters, tier history, certificates) whatever the number
 of clusters; the sums are done in Python.
 """
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from certification.errors import InvalidInput, NotAllowed
-from certification.models import Certificate, Cluster, PlanTarget, Role, TierChange
+from certification.models import Cluster, PlanTarget, Role, holding
 from certification.models.tier import Tier, tier_rank
 
 from . import audit, roles
@@ -171,46 +171,26 @@ def _add_years(day, years):
 
 
 class TierHistory:
-    """The tier history and certificates of a set of clusters, read in three queries, answering for any day."""
+    """The tier history and certificates of a set of clusters, read in two queries, answering for any day.
+
+    The rule is the one every page uses (certification.models.holding, certification.domain.tiers).
+    """
 
     def __init__(self, clusters):
         self.clusters = list(clusters)
-        ids = [c.pk for c in self.clusters]
-        self._changes = defaultdict(list)
-        for change in (
-            TierChange.objects.filter(cluster_id__in=ids)
-            .order_by("effective", "id")
-            .values("cluster_id", "to_tier", "reason", "effective")
-        ):
-            self._changes[change["cluster_id"]].append(change)
-        self._certificates = defaultdict(list)
-        for certificate in Certificate.objects.filter(cluster_id__in=ids).values(
-            "cluster_id", "tier", "issued", "valid_until", "revoked"
-        ):
-            self._certificates[certificate["cluster_id"]].append(certificate)
+        prefetch_related_objects(self.clusters, "certificates", "tier_history")
+        self._by_id = {cluster.pk: cluster for cluster in self.clusters}
 
     def valid_tier(self, cluster_id, day):
         """The tier that counts for the cluster on `day` (see the module's docstring)."""
-        held, backed = Tier.NONE, 0
-        for change in self._changes[cluster_id]:
-            if change["effective"] > day:
-                break
-            held = change["to_tier"]
-            if change["reason"] == TierChange.Reason.INITIAL:
-                backed = max(backed, tier_rank(change["to_tier"]))
-        for certificate in self._certificates[cluster_id]:
-            revoked = certificate["revoked"]
-            if certificate["issued"] <= day <= certificate["valid_until"] and (
-                revoked is None or timezone.localdate(revoked) > day
-            ):
-                backed = max(backed, tier_rank(certificate["tier"]))
-        rank = min(tier_rank(held), backed)
-        return [Tier.NONE, Tier.CLOSE_KNIT, Tier.DISTRICT_MODEL, Tier.CITY_MODEL][rank]
+        return holding.tier_on(self._by_id[cluster_id], day)
 
     def first_reached(self, cluster_id, tier, until):
         """The first day on or before `until` on which the cluster's valid tier is `tier` or above, or None."""
+        cluster = self._by_id[cluster_id]
         days = sorted(
-            {c["effective"] for c in self._changes[cluster_id]} | {c["issued"] for c in self._certificates[cluster_id]}
+            {change.effective for change in cluster.tier_history.all()}
+            | {certificate.starts for certificate in cluster.certificates.all()}
         )
         for day in days:
             if day > until:

@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from certification import uploads
 from certification.models import Application, Certificate
 
+from . import tiers
+
 # An objection's attachment is evidence for the office, not a dossier: a tenth of the evidence limit at most.
 DEFAULT_PUBLIC_ATTACHMENT_BYTES = 10 * 1024 * 1024
 # The check code printed on a certificate: the first 16 hex digits of its SHA-256, in groups of four. The QR code
@@ -132,12 +134,16 @@ class CertificateState:
     VALID = "valid"
     EXPIRED = "expired"
     REVOKED = "revoked"
+    DOWNGRADED = "downgraded"
+    PENDING = "pending"  # a renewal's certificate, in force from the day after the one it renews ends
 
 
 STATE_LABELS = {
     CertificateState.VALID: _("Valid"),
     CertificateState.EXPIRED: _("Expired"),
     CertificateState.REVOKED: _("Revoked"),
+    CertificateState.DOWNGRADED: _("No longer valid: downgraded"),
+    CertificateState.PENDING: _("Not yet in force (renewal)"),
 }
 
 
@@ -161,12 +167,15 @@ def code_matches(certificate, code):
 
 
 def certificate_state(certificate, today=None):
+    """valid, expired, revoked, downgraded or pending on `today` (the rule of certification.domain.tiers)."""
+    return tiers.certificate_state(certificate, today or timezone.localdate())
+
+
+def certificate_ended_on(certificate, today=None):
+    """The first day the certificate no longer counts, once that day has come; else None."""
     today = today or timezone.localdate()
-    if certificate.revoked is not None:
-        return CertificateState.REVOKED
-    if certificate.valid_until < today:
-        return CertificateState.EXPIRED
-    return CertificateState.VALID
+    ended = tiers.certificate_end_date(certificate)
+    return ended if ended <= today else None
 
 
 @dataclass(frozen=True)
@@ -182,6 +191,8 @@ class Verification:
     valid_until: object
     state: str
     state_label: str
+    # The first day an expired, downgraded or revoked certificate no longer counts (None while it counts).
+    ended_on: object = None
 
 
 def verify_certificate(serial, code, today=None):
@@ -208,6 +219,7 @@ def verify_certificate(serial, code, today=None):
         valid_until=certificate.valid_until,
         state=state,
         state_label=STATE_LABELS[state],
+        ended_on=certificate_ended_on(certificate, today),
     )
 
 

@@ -13,6 +13,7 @@ application, a standard in force) on data read in bulk, with the same messages; 
 
 from dataclasses import dataclass, field
 
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,11 +27,13 @@ from certification.models import (
     Standard,
     Tier,
     TierChange,
+    holding,
 )
 from certification.models.tier import next_tier
 
 from . import computed
 from .datasets import latest_versions_of_clusters
+from .eligibility import city_model_years_refusal
 
 
 @dataclass
@@ -77,10 +80,10 @@ def school_year_now(today=None):
     return (today or timezone.localdate()).year - 1
 
 
-def held_tier(cluster):
-    """The tier the cluster holds now. (Issue 13 item 5 derives it from certificates and tier history in
-    `certification.domain.tiers`; this is the one place to switch to it.)"""
-    return Tier(cluster.current_tier)
+def held_tier(cluster, on=None):
+    """The tier the cluster holds on `on` (default today), derived from its certificates and tier history by the rule
+    eligibility uses (`certification.models.holding`); reads the prefetched rows `readiness` loads."""
+    return holding.tier_on(cluster, on)
 
 
 def _datasets_read(indicator):
@@ -88,13 +91,17 @@ def _datasets_read(indicator):
     return metric.datasets if metric is not None else ()
 
 
-def _refusal(cluster, held, target, open_application, standard):
+def _refusal(cluster, held, target, open_application, standard, on):
     """The message `check_eligibility` raises for the same facts, or ""."""
     if target is None:
         return _("%(cluster)s already holds %(held)s, the highest tier; there is nothing higher to apply for.") % {
             "cluster": cluster.name,
             "held": held.label,
         }
+    if target == Tier.CITY_MODEL:
+        refusal = city_model_years_refusal(cluster, on)
+        if refusal:
+            return refusal
     if open_application is not None:
         return _("%(cluster)s already has an open application (%(tier)s, %(status)s); finish or withdraw it first.") % {
             "cluster": cluster.name,
@@ -119,8 +126,9 @@ def readiness(clusters, school_year, *, on=None):
     on = on or timezone.localdate()
     ids = [cluster.pk for cluster in clusters]
     targets = {}
+    prefetch_related_objects(clusters, "certificates", "tier_history")
     for cluster in clusters:
-        held = held_tier(cluster)
+        held = held_tier(cluster, on)
         targets[cluster.pk] = (held, next_tier(held))
     wanted = {target for _held, target in targets.values() if target is not None}
     standards = {tier: Standard.objects.in_force(tier) for tier in sorted(wanted)}
@@ -160,7 +168,7 @@ def readiness(clusters, school_year, *, on=None):
             held=held,
             target=target,
             standard=standard,
-            refusal=_refusal(cluster, held, target, open_applications.get(cluster.pk), standard),
+            refusal=_refusal(cluster, held, target, open_applications.get(cluster.pk), standard, on),
             versions=versions[cluster.pk],
         )
         if standard is not None:

@@ -70,6 +70,10 @@ class AuditEvent(models.Model):
         STANDARD_NEW_VERSION = "standard.new_version", _("New standard version drafted")
         STANDARD_PUBLISHED = "standard.published", _("Standard published")
         STANDARD_RETIRED = "standard.retired", _("Standard retired")
+        CERTIFICATE_ENDED = "certificate.ended", _("Certificate ended")
+        CERTIFICATE_EXPIRY_REMINDED = "certificate.expiry_reminded", _("Certificate expiry reminder sent")
+        CLUSTER_DOWNGRADED = "cluster.downgraded", _("Cluster tier downgraded")
+        CLUSTER_REVOKED = "cluster.revoked", _("Cluster tier revoked")
 
     at = models.DateTimeField(_("time"), db_index=True)
     actor = models.ForeignKey(

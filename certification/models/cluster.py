@@ -3,7 +3,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .tier import Tier
+from . import holding
+from .tier import Tier, tier_rank
 
 
 def full_years(start, end):
@@ -18,6 +19,22 @@ class ClusterQuerySet(models.QuerySet):
 
     def with_members(self):
         return self.select_related("district__parent").prefetch_related("memberships__school")
+
+    def with_tier(self, on=None):
+        """Annotate `current_tier` (and `tier_rank`) derived in SQL: filter, order and count by it in one query."""
+        queryset = self
+        for step in holding.tier_annotations(on):
+            queryset = queryset.annotate(**step)
+        return queryset
+
+    def at_tier(self, tier, on=None):
+        """The clusters holding exactly `tier` on `on`: filtered on the ladder rank, one evaluation per row."""
+        annotated = self if on is None and "tier_rank" in self.query.annotations else self.with_tier(on)
+        return annotated.filter(tier_rank=tier_rank(tier))
+
+    def with_tier_history(self):
+        """Prefetch what `held_since`/`tier_since` read, so a page of clusters costs two queries more, not 2 per row."""
+        return self.prefetch_related("certificates", "tier_history")
 
 
 class Cluster(models.Model):
@@ -45,8 +62,8 @@ class Cluster(models.Model):
     # Seed 002 gives a new cluster 3–5 years to become close-knit ("新成立的学区和集团，力争3-5年成为紧密型"): the
     # founding date and the tier history (`reached_on`) are what a district plan's targets are measured against.
     founded_on = models.DateField(_("founded"), null=True, blank=True)
-    current_tier = models.CharField(_("current tier"), max_length=20, choices=Tier.choices, default=Tier.NONE)
-    tier_since = models.DateField(_("tier held since"), null=True, blank=True)
+    # The tier is not stored: `current_tier` and `tier_since` are derived from the certificates and the tier history
+    # (see certification/models/holding.py and certification/domain/tiers.py).
     schools = models.ManyToManyField(
         "certification.School", through="certification.ClusterMembership", related_name="clusters"
     )
@@ -67,6 +84,30 @@ class Cluster(models.Model):
             raise ValidationError({"group_model": _("An education group must be merged or alliance.")})
         if self.kind == self.Kind.XUEQU and self.group_model:
             raise ValidationError({"group_model": _("Only an education group has a group model.")})
+
+    @property
+    def current_tier(self):
+        """The tier held today: the `with_tier()` annotation when the queryset has it, else derived from the rows."""
+        annotated = self.__dict__.get("_annotated_tier")
+        return Tier(annotated) if annotated is not None else holding.tier_on(self)
+
+    @current_tier.setter
+    def current_tier(self, value):
+        # Only the `with_tier()` annotation sets it; the tier itself changes through certification.domain.tiers.
+        self.__dict__["_annotated_tier"] = value
+
+    def get_current_tier_display(self):
+        return Tier(self.current_tier).label
+
+    @property
+    def tier_since(self):
+        """The first day of the unbroken run in which the cluster has held its current tier (or higher)."""
+        return holding.held_since(self, self.current_tier)
+
+    def refresh_from_db(self, *args, **kwargs):
+        self.__dict__.pop("_annotated_tier", None)
+        self.__dict__.pop("_prefetched_objects_cache", None)
+        return super().refresh_from_db(*args, **kwargs)
 
     def reached_on(self):
         """{tier: the date the cluster last reached it}, from the tier history (TierChange rows), oldest first."""
@@ -147,6 +188,7 @@ class TierChange(models.Model):
         CERTIFIED = "certified", _("Certified")
         DOWNGRADED = "downgraded", _("Downgraded after annual review")
         EXPIRED = "expired", _("Certificate expired")
+        REVOKED = "revoked", _("Revoked")
 
     cluster = models.ForeignKey(
         Cluster, verbose_name=_("cluster"), on_delete=models.CASCADE, related_name="tier_history"

@@ -8,6 +8,7 @@ class SentReminder(models.Model):
     class Kind(models.TextChoices):
         DUE_SOON = "due_soon", _("Deadline approaching")
         OVERDUE = "overdue", _("Deadline passed")
+        EXPIRY = "expiry", _("Certificate expiring")
 
     key = models.CharField(_("key"), max_length=100, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)

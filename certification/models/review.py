@@ -1,11 +1,21 @@
 """The application's review state beside the workflow: stages, corrections, evaluators, objections, certificates."""
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .standard import EvidenceStage
 from .tier import CERTIFIABLE, Tier
+
+# The tier-history reasons that end a certificate (the values of `TierChange.Reason` EXPIRED/DOWNGRADED/REVOKED).
+END_EXPIRED, END_DOWNGRADED, END_REVOKED = "expired", "downgraded", "revoked"
+END_REASON_CHOICES = [
+    (END_EXPIRED, _("Certificate expired")),
+    (END_DOWNGRADED, _("Downgraded after annual review")),
+    (END_REVOKED, _("Revoked")),
+]
 
 
 class ApplicationStage(models.Model):
@@ -186,16 +196,54 @@ class Certificate(models.Model):
     tier = models.CharField(_("tier"), max_length=20, choices=[c for c in Tier.choices if c[0] in CERTIFIABLE])
     standard = models.ForeignKey("certification.Standard", verbose_name=_("standard version"), on_delete=models.PROTECT)
     issued = models.DateField(_("issued"))
+    # A renewal certified before the old certificate ends starts the day after it (no gap, no overlap); empty means
+    # valid from the issue date.
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_until = models.DateField(_("valid until"))
     check_code = models.CharField(
         _("check code"), max_length=64, help_text=_("SHA-256 over the certificate's content.")
     )
-    revoked = models.DateTimeField(_("revoked"), null=True, blank=True)
+    # A certificate ends at the end of `valid_until`, or earlier when a downgrade or a revocation ends it: `ended_on`
+    # is the first day it no longer counts, with the tier-history reason (到期/降级/撤销) and the decision's text.
+    # Written only by `certification.domain.tiers.end_certificate`.
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    end_reason = models.CharField(_("end reason"), max_length=20, choices=END_REASON_CHOICES, blank=True)
+    end_note = models.TextField(_("end note"), blank=True)
+    # A renewal's certificate continues this one: its validity starts the day after this one ends.
+    renews = models.OneToOneField(
+        "self",
+        verbose_name=_("renews"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="renewed_by",
+    )
 
     class Meta:
         verbose_name = _("certificate")
         verbose_name_plural = _("certificates")
         ordering = ["-issued", "serial"]
+        indexes = [models.Index(fields=["cluster", "valid_until"], name="certificate_cluster_validity")]
 
     def __str__(self):
         return self.serial
+
+    @property
+    def revoked(self):
+        """The date a revocation ended this certificate, else None."""
+        return self.ended_on if self.end_reason == END_REVOKED else None
+
+    @property
+    def starts(self):
+        return self.valid_from or self.issued
+
+    @property
+    def last_day(self):
+        """The last day this certificate counts: the end of its validity, or the day before a decision ended it."""
+        if self.ended_on is not None:
+            return min(self.valid_until, self.ended_on - datetime.timedelta(days=1))
+        return self.valid_until
+
+    def counts_on(self, day):
+        """Whether this certificate gives its tier on `day`: within its validity and not ended by then."""
+        return self.starts <= day <= self.last_day

@@ -34,6 +34,7 @@ def certificate_page(request, pk):
         {
             "certificate": certificate,
             "state_label": public.STATE_LABELS[public.certificate_state(certificate)],
+            "ended_on": public.certificate_ended_on(certificate),
             "printed_code": public.printed_check_code(certificate),
             "verification_page": request.build_absolute_uri(reverse("public:verify")),
             "qr_svg": qr_svg,

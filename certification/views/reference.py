@@ -8,9 +8,11 @@ from decimal import Decimal
 import django_filters
 from django.db.models import Count, Prefetch
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from viewflow.views import DetailModelView, ListModelView
 
 from certification import scope
+from certification.domain import public
 from certification.metrics import METRICS, describe_rule, format_percent
 from certification.models import (
     Cluster,
@@ -24,6 +26,7 @@ from certification.models import (
     Tier,
     TierChange,
 )
+from certification.models.tier import LADDER
 from certification.permissions import is_administrator
 
 # Committee seats read from the chair down, the bureau's liaison last.
@@ -59,6 +62,13 @@ def _district_choices(request=None):
 
 class ClusterFilter(django_filters.FilterSet):
     district = django_filters.ModelChoiceFilter(queryset=_district_choices)
+    # The tier is derived: the list's queryset carries it as the `with_tier()` annotation.
+    current_tier = django_filters.ChoiceFilter(
+        label=gettext_lazy("current tier"), choices=Tier.choices, method="filter_tier"
+    )
+
+    def filter_tier(self, queryset, name, value):
+        return queryset.at_tier(value)
 
     class Meta:
         model = Cluster
@@ -116,6 +126,7 @@ class ClusterDetailView(DetailModelView):
         return Cluster.objects.select_related("district__parent").prefetch_related(
             Prefetch("memberships", queryset=ClusterMembership.objects.select_related("school")),
             "committee",
+            "certificates",
             Prefetch(
                 "tier_history", queryset=TierChange.objects.select_related("recorded_by").order_by("effective", "id")
             ),
@@ -130,6 +141,16 @@ class ClusterDetailView(DetailModelView):
         context["committee"] = sorted(
             self.object.committee.all(), key=lambda seat: (seat_rank.get(seat.role, 99), seat.pk)
         )
+        # Every certificate with its state today (valid, expired, downgraded, revoked, renewal pending) and the day it
+        # stopped counting: the same rule the tier is derived by (certification.domain.tiers).
+        context["certificates"] = [
+            {
+                "certificate": certificate,
+                "state": public.STATE_LABELS[public.certificate_state(certificate)],
+                "ended_on": public.certificate_ended_on(certificate),
+            }
+            for certificate in sorted(self.object.certificates.all(), key=lambda c: (c.starts, c.pk))
+        ]
         context["student_total"] = sum(m.school.student_count for m in memberships)
         context["teacher_total"] = sum(m.school.teacher_count for m in memberships)
         # Its data by school year and the self-check, for those the cluster's data pages admit.
@@ -162,7 +183,9 @@ class RegionDetailView(DetailModelView):
             ).order_by("name")
         else:
             clusters = Cluster.objects.filter(district=region)
-        counts = dict(clusters.order_by().values_list("current_tier").annotate(n=Count("id")))
+        # Only valid tiers count: the tier derived from the certificates and the tier history, today.
+        ranks = clusters.with_tier().order_by().values_list("tier_rank").annotate(n=Count("id"))
+        counts = {LADDER[rank].value: n for rank, n in ranks}
         total = sum(counts.values())
         # The district plans' targets are shares of all clusters (seed 000: close-knit > 50%; seed 002:
         # district-model > 30%), and a cluster at a higher tier counts towards the lower targets too.

@@ -73,11 +73,15 @@ class ClusterViewset(SignedInReadonlyViewset):
     queryset = (
         Cluster.objects.select_related("district__parent")
         .annotate(member_count=Count("memberships"))
+        # The tier is derived (certification.domain.tiers): annotated in SQL (for the filter; today is read when the
+        # query runs) and the rows behind "held since" prefetched, so a page costs the same queries at any length.
+        .with_tier()
+        .with_tier_history()
         # Creation order within a district: sorting Chinese names by code point would put 学区（七） before （三）.
         .order_by("district", "id")
     )
     detail_view_class = reference.ClusterDetailView
-    list_columns = ("name", "kind", "district", "member_count", "current_tier", "tier_since")
+    list_columns = ("name", "kind", "district", "member_count", "tier_column", "since_column")
     list_filterset_class = reference.ClusterFilter
     list_search_fields = ("name",)
 
@@ -85,6 +89,16 @@ class ClusterViewset(SignedInReadonlyViewset):
         return obj.member_count
 
     member_count.short_description = _("member schools")
+
+    def tier_column(self, obj):
+        return obj.get_current_tier_display()
+
+    tier_column.short_description = _("current tier")
+
+    def since_column(self, obj):
+        return obj.tier_since
+
+    since_column.short_description = _("tier held since")
 
 
 class SchoolViewset(SignedInReadonlyViewset):

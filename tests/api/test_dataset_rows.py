@@ -62,7 +62,9 @@ def test_valid_rows_are_imported_kept_as_the_data_sets_workbook_and_audited(data
     polled = _poll(client, application, started)
     assert (polled["status"], polled["rows_count"], polled["years"], polled["errors"]) == ("done", 2, [2025], [])
     assert polled["original_name"] == "交流轮岗名册.xlsx"
-    assert sorted(RotationRecord.objects.filter(dataset_import__application=application).values_list("teacher", "backbone")) == [
+    assert sorted(
+        RotationRecord.objects.filter(dataset_import__application=application).values_list("teacher", "backbone")
+    ) == [
         ("T001", True),
         ("T002", False),
     ]

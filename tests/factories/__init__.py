@@ -1,5 +1,6 @@
 """factory_boy factories for the domain. Build published standards with `published_standard(...)`."""
 
+import datetime
 from decimal import Decimal
 
 import factory
@@ -15,6 +16,7 @@ from certification.models import (
     School,
     Standard,
     Tier,
+    TierChange,
     User,
 )
 
@@ -50,13 +52,28 @@ class SchoolFactory(factory.django.DjangoModelFactory):
 
 
 class ClusterFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Cluster
-
     name = factory.Sequence(lambda n: f"测试学区{n}")
     kind = Cluster.Kind.XUEQU
     district = factory.SubFactory(DistrictFactory)
-    current_tier = Tier.NONE
+
+    class Meta:
+        model = Cluster
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def current_tier(obj, create, extracted, **kwargs):
+        """ClusterFactory(current_tier=…, current_tier__since=…): the tier is derived, so record it as the set-up line
+        of the tier history (held since 2020-01-01 unless `since` says otherwise), as the demo loader does."""
+        tier = Tier(extracted or Tier.NONE)
+        if create and tier != Tier.NONE:
+            TierChange.objects.create(
+                cluster=obj,
+                from_tier=Tier.NONE,
+                to_tier=tier,
+                reason=TierChange.Reason.INITIAL,
+                effective=kwargs.get("since") or datetime.date(2020, 1, 1),
+                note="测试数据：设立时的等级",
+            )
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):

@@ -1,8 +1,6 @@
 """Tier histories for the plan and dashboard tests: certificates and tier changes written as the domain leaves them."""
 
 import itertools
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from certification.models import Certificate, TierChange
 from tests.factories.work import ApplicationFactory
@@ -22,7 +20,8 @@ def certify(cluster, tier, issued, valid_until, *, revoked=None):
         issued=issued,
         valid_until=valid_until,
         check_code="0" * 64,
-        revoked=datetime.combine(revoked, datetime.min.time(), ZoneInfo("Asia/Shanghai")) if revoked else None,
+        ended_on=revoked,
+        end_reason="revoked" if revoked else "",
     )
     held = cluster.tier_history.order_by("-effective", "-id").values_list("to_tier", flat=True).first() or "none"
     TierChange.objects.create(

@@ -25,7 +25,9 @@ def make_certificate(*, issued, valid_until, revoked=None, cluster=None, serial=
         standard=application.standard,
         issued=issued,
         valid_until=valid_until,
-        revoked=revoked,
+        # A revocation ends the certificate from its day (certification.domain.tiers.revoke writes the same).
+        ended_on=timezone.localdate(revoked) if revoked else None,
+        end_reason="revoked" if revoked else "",
     )
     certificate.check_code = certificate_check_code(certificate)
     certificate.save()

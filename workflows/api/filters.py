@@ -55,12 +55,16 @@ class SchoolFilter(django_filters.FilterSet):
 class ClusterFilter(django_filters.FilterSet):
     district = IdFilter(label=_("district"))
     kind = django_filters.ChoiceFilter(label=_("kind"), choices=Cluster.Kind.choices)
-    current_tier = django_filters.ChoiceFilter(label=_("current tier"), choices=Tier.choices)
+    # The tier is derived (certification.domain.tiers): filtered on its ladder rank in SQL.
+    current_tier = django_filters.ChoiceFilter(label=_("current tier"), choices=Tier.choices, method="filter_tier")
     name = django_filters.CharFilter(label=_("name contains"), lookup_expr="icontains")
 
     class Meta:
         model = Cluster
         fields = ["district", "kind", "current_tier", "name"]
+
+    def filter_tier(self, queryset, name, value):
+        return queryset.at_tier(value)
 
 
 class StandardFilter(django_filters.FilterSet):

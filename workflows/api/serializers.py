@@ -105,7 +105,12 @@ class TierChangeSerializer(serializers.ModelSerializer):
 
 class ClusterSerializer(serializers.ModelSerializer):
     kind_display = display("kind", _("kind (label)"))
-    current_tier_display = display("current_tier", _("current tier (label)"))
+    # Derived (certification.domain.tiers): the viewset annotates the tier and prefetches the rows behind "since".
+    current_tier = serializers.CharField(read_only=True, label=_("current tier"))
+    current_tier_display = serializers.CharField(
+        source="get_current_tier_display", read_only=True, label=_("current tier (label)")
+    )
+    tier_since = serializers.DateField(read_only=True, allow_null=True, label=_("tier held since"))
     members = MembershipSerializer(source="memberships", many=True, read_only=True, label=_("member schools"))
     tier_history = TierChangeSerializer(many=True, read_only=True, label=_("tier history"))
 
@@ -455,6 +460,9 @@ class CertificateSerializer(serializers.ModelSerializer):
     tier_display = display("tier", _("tier (label)"))
     standard_version = serializers.IntegerField(source="standard.version", read_only=True, label=_("standard version"))
     valid = serializers.SerializerMethodField(label=_("authentic and in force today"))
+    # The day a revocation ended it (kept for clients of the former field); `ended_on`/`end_reason` say any ending.
+    revoked = serializers.DateField(read_only=True, allow_null=True, label=_("revoked"))
+    end_reason_display = display("end_reason", _("end reason (label)"))
 
     class Meta:
         model = Certificate
@@ -467,8 +475,12 @@ class CertificateSerializer(serializers.ModelSerializer):
             "standard",
             "standard_version",
             "issued",
+            "valid_from",
             "valid_until",
             "revoked",
+            "ended_on",
+            "end_reason",
+            "end_reason_display",
             "valid",
         ]
 

@@ -7,7 +7,6 @@ Out-of-scope objects answer 404 exactly as the pages do (`certification.permissi
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,6 +30,7 @@ from certification.domain import computed
 from certification.domain import evidence as evidence_domain
 from certification.domain.certificate import certificate_check_code
 from certification.domain.datasets import check_may_import, datasets_of, start_import, start_rows_import
+from certification.domain.public import certificate_state
 from certification.forms.evidence import EvidenceUploadForm, EvidenceWithdrawForm
 from certification.models import (
     Application,
@@ -122,12 +122,21 @@ class SchoolViewSet(viewsets.ReadOnlyModelViewSet):
 )
 class ClusterViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.ClusterSerializer
-    queryset = Cluster.objects.prefetch_related(
-        Prefetch("memberships", ClusterMembership.objects.select_related("school").order_by("id")),
-        Prefetch("tier_history", TierChange.objects.order_by("effective", "id")),
-    ).order_by("id")
     filterset_class = filters.ClusterFilter
-    ordering_fields = ["id", "name", "current_tier", "tier_since"]
+    # The tier is derived (certification.domain.tiers): ordered by its rank on the ladder; "held since" is computed
+    # from prefetched rows and so is not an ordering.
+    ordering_fields = ["id", "name", "tier_rank"]
+
+    def get_queryset(self):
+        return (
+            Cluster.objects.with_tier()
+            .prefetch_related(
+                Prefetch("memberships", ClusterMembership.objects.select_related("school").order_by("id")),
+                Prefetch("tier_history", TierChange.objects.order_by("effective", "id")),
+                "certificates",
+            )
+            .order_by("id")
+        )
 
 
 @extend_schema_view(
@@ -667,5 +676,5 @@ class CertificateVerifyView(GenericAPIView):
         if certificate is None or not check_code or check_code != certificate.check_code:
             raise Http404(_("No certificate with this serial number and check code."))
         authentic = certificate_check_code(certificate) == certificate.check_code
-        valid = authentic and certificate.revoked is None and certificate.valid_until >= timezone.localdate()
+        valid = authentic and certificate_state(certificate) == "valid"
         return Response(s.CertificateSerializer(certificate, context={"valid": valid}).data)

@@ -146,6 +146,10 @@ def data_version(application):
     cluster = application.cluster
     parts.append(f"tier:{cluster.current_tier}:{cluster.tier_since}")
     parts.append(
+        "certificates:"
+        + ",".join(f"{pk}:{ended}" for pk, ended in cluster.certificates.order_by("pk").values_list("pk", "ended_on"))
+    )
+    parts.append(
         f"changes:{','.join(str(pk) for pk in TierChange.objects.filter(cluster=cluster).values_list('pk', flat=True))}"
     )
     schools = ClusterMembership.objects.filter(cluster=cluster).order_by("school_id")

@@ -4,7 +4,7 @@ from fractions import Fraction
 
 from django.utils.translation import gettext as _
 
-from certification.models import Tier
+from certification.models import Tier, holding
 from certification.models.cluster import full_years
 
 from .base import Measure, computes
@@ -25,10 +25,9 @@ def district_model_years_held(data):
         for change in changes
     ]
     on = data.on
-    if cluster.current_tier != Tier.DISTRICT_MODEL:
-        return Measure(value=Fraction(0), rows=rows, detail={"since": None, "on": on})
-    reached = [change.effective for change in changes if change.to_tier == Tier.DISTRICT_MODEL]
-    since = cluster.tier_since or (reached[-1] if reached else None)
+    # The tier is derived from the certificates and this history (certification.models.holding): the unbroken run
+    # of 区级 (or higher) up to the day the data are read for (the application's opening day).
+    since = holding.held_since(cluster, Tier.DISTRICT_MODEL, on)
     if since is None:
-        return Measure(rows=rows, missing=_("The date the cluster became a district model is not recorded."))
+        return Measure(value=Fraction(0), rows=rows, detail={"since": None, "on": on})
     return Measure(value=Fraction(max(full_years(since, on), 0)), rows=rows, detail={"since": since, "on": on})

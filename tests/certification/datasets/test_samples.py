@@ -1,5 +1,6 @@
 """The demo's filled sample workbooks: they import through the lead's own path and give the figures they promise."""
 
+import datetime
 from contextlib import suppress
 from fractions import Fraction
 from io import BytesIO, StringIO
@@ -27,6 +28,7 @@ from certification.models import (
     EvidenceFile,
     School,
     Tier,
+    TierChange,
     User,
 )
 from tests.factories.datasets import data_cluster, lead
@@ -47,9 +49,19 @@ def _cluster(name):
 
 
 def _open(cluster, tier, lead_username):
+    # Arrange the tier the cluster holds (derived from its tier history): these tests are about the workbooks, so the
+    # demo's history (天平-湖南学区 holds 区级示范性) is replaced by the rung below `tier`.
+    TierChange.objects.filter(cluster=cluster).delete()
     if tier == Tier.DISTRICT_MODEL:
         # Arrange a cluster that already holds close-knit, so that it may apply for district-model.
-        Cluster.objects.filter(pk=cluster.pk).update(current_tier=Tier.CLOSE_KNIT)
+        # The tier is derived: record it as a set-up line of the tier history.
+        TierChange.objects.create(
+            cluster=cluster,
+            from_tier=Tier.NONE,
+            to_tier=Tier.CLOSE_KNIT,
+            reason=TierChange.Reason.INITIAL,
+            effective=datetime.date(2020, 1, 1),
+        )
         cluster.refresh_from_db()
     return open_application(cluster, tier, by=User.objects.get(username=lead_username), year=2026)
 

@@ -176,7 +176,7 @@ def test_demo_minhang_has_eight_groups_and_fourteen_xuequ(demo):
 
     assert minhang.filter(kind=Cluster.Kind.GROUP).count() == 8
     assert minhang.filter(kind=Cluster.Kind.XUEQU).count() == 14
-    close_knit = minhang.filter(current_tier="close_knit")
+    close_knit = minhang.at_tier("close_knit")
     assert close_knit.count() == 13
     assert TierChange.objects.filter(cluster__in=close_knit, reason=TierChange.Reason.INITIAL).count() == 13
 

@@ -1,14 +1,15 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
+from certification.domain.tiers import run_tier_timers
 from certification.tasks import recover_interrupted_work
 from workflows.engine import fire_due_timers
 
 
 class Command(BaseCommand):
     help = (
-        "Fire the workflow timers that are due (公示 ends) and restart imports and exports whose worker died. "
-        "Beat does both every minute when Celery runs."
+        "Fire the workflow timers that are due (公示 ends), restart imports and exports whose worker died, end "
+        "expired certificates and send the expiry reminders. Beat does all of these when Celery runs."
     )
 
     def handle(self, *args, **options):
@@ -19,6 +20,11 @@ class Command(BaseCommand):
         self.stdout.write(
             _("Interrupted imports and exports: %(restarted)s restarted, %(failed)s failed.")
             % {"restarted": restarted, "failed": failed}
+        )
+        expired, reminded = run_tier_timers()
+        self.stdout.write(
+            _("Certificates expired: %(expired)s; expiry reminders sent: %(reminded)s")
+            % {"expired": expired, "reminded": reminded}
         )
 
 

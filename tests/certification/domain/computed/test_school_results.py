@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from certification.domain.computed import compute_indicators, data_version
-from certification.models import ClusterMembership, SatisfactionSurvey, School, Tier
+from certification.models import ClusterMembership, SatisfactionSurvey, School, Tier, TierChange
 from tests.certification.domain.computed.clusters import course, make_application, make_cluster, result_of
 from tests.factories import SchoolFactory
 from tests.factories.datasets import load_rows, school
@@ -282,9 +282,14 @@ def test_district_model_years_held_counts_full_years(years_back, days_later, val
     cluster = make_cluster()
     application = make_application(cluster, ("district_model_years_held", "gte", "1"))
     opened = timezone.localtime(application.created).date()
-    cluster.current_tier = Tier.DISTRICT_MODEL
-    cluster.tier_since = opened.replace(year=opened.year - years_back) + datetime.timedelta(days=days_later)
-    cluster.save(update_fields=["current_tier", "tier_since"])
+    # The tier is derived from the tier history: 区级 recorded at set-up on the day under test.
+    TierChange.objects.create(
+        cluster=cluster,
+        from_tier=Tier.NONE,
+        to_tier=Tier.DISTRICT_MODEL,
+        reason=TierChange.Reason.INITIAL,
+        effective=opened.replace(year=opened.year - years_back) + datetime.timedelta(days=days_later),
+    )
     application.refresh_from_db()
 
     result = result_of(application)
