@@ -211,6 +211,8 @@ def menu_for(request):
         add("approvals", _("Approval queue"), "gavel")
     if is_office(user):
         add("office", _("Office desk"), "business_center")
+    if roles & {Role.LEAD, Role.DISTRICT_OFFICE, Role.CITY_OFFICE, Role.DISTRICT_LEADER, Role.CITY_LEADER}:
+        add("yearly_reviews", _("Yearly reviews"), "event_repeat")
     add("application_list", _("Application list"), "folder_open")
     add("notifications", _("Notifications"), "notifications")
     return items

@@ -18,7 +18,7 @@ from certification.models import (
 from certification.models.tier import Tier
 from certification.scope import everyone
 
-from . import audit
+from . import audit, rectification
 from ._steps import (
     _lock,
     _move,
@@ -180,6 +180,8 @@ def fail(application, *, reason, by=None):
             reason=reason,
             payload={"rectification": items},
         )
+        if items:
+            rectification.open_for_failed_application(application, items, by=by)
         _tell(
             everyone(application),
             _("Not certified: %(name)s") % {"name": _name(application)},

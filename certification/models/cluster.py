@@ -147,6 +147,7 @@ class TierChange(models.Model):
         CERTIFIED = "certified", _("Certified")
         DOWNGRADED = "downgraded", _("Downgraded after annual review")
         EXPIRED = "expired", _("Certificate expired")
+        REVOKED = "revoked", _("Certificate revoked")
 
     cluster = models.ForeignKey(
         Cluster, verbose_name=_("cluster"), on_delete=models.CASCADE, related_name="tier_history"

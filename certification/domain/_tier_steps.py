@@ -1,0 +1,52 @@
+"""Thin adapter for the tier steps h13-tier owns in `certification.domain.tiers`.
+
+Written against its contract — ``downgrade(cluster, *, to_tier, by, reason_text, on)`` and
+``revoke(cluster, *, by, reason_text, on)`` — so that at merge the callers change one import
+(`from .tiers import downgrade, revoke`) and this module is deleted.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from certification.models import Certificate, Cluster, TierChange
+from certification.models.tier import LADDER, Tier, tier_rank
+
+from . import audit
+
+
+def _change(cluster, to_tier, *, reason, by, reason_text, on):
+    cluster = Cluster.objects.select_for_update().get(pk=cluster.pk)
+    held = cluster.current_tier
+    cluster.current_tier = to_tier
+    cluster.tier_since = on if to_tier != Tier.NONE else None
+    cluster.save(update_fields=["current_tier", "tier_since"])
+    change = TierChange.objects.create(
+        cluster=cluster, from_tier=held, to_tier=to_tier, reason=reason, effective=on, recorded_by=by, note=reason_text
+    )
+    audit.record("cluster.tier_changed", actor=by, obj=cluster, from_state=held, to_state=to_tier, reason=reason_text)
+    return change
+
+
+def downgrade(cluster, *, to_tier, by, reason_text, on):
+    """The cluster falls to `to_tier` (a lower rung). Side effects: tier, tier history row, audit row."""
+    with transaction.atomic():
+        return _change(
+            cluster, Tier(to_tier), reason=TierChange.Reason.DOWNGRADED, by=by, reason_text=reason_text, on=on
+        )
+
+
+def revoke(cluster, *, by, reason_text, on):
+    """The certificate of the held tier is revoked; the cluster falls to the rung below.
+
+    Side effects: the certificate's `revoked`, tier, tier history row, audit rows.
+    """
+    with transaction.atomic():
+        held = Tier(Cluster.objects.select_for_update().get(pk=cluster.pk).current_tier)
+        for certificate in Certificate.objects.select_for_update().filter(
+            cluster=cluster, tier=held, revoked__isnull=True
+        ):
+            certificate.revoked = certificate.revoked or timezone.now()
+            certificate.save(update_fields=["revoked"])
+            audit.record("certificate.revoked", actor=by, obj=certificate, reason=reason_text)
+        below = LADDER[max(tier_rank(held) - 1, 0)]
+        return _change(cluster, below, reason=TierChange.Reason.REVOKED, by=by, reason_text=reason_text, on=on)
