@@ -44,6 +44,7 @@ from certification.models import (
     ExportJob,
     IndicatorResult,
     Objection,
+    RectificationList,
     Role,
     RoleGrant,
     ScoreSheet,
@@ -54,6 +55,7 @@ from certification.models.tier import Tier, next_tier
 from certification.permissions import get_application_for
 from certification.scope import (
     LEADER_ROLES,
+    deciding_office_permission,
     export_districts,
     hidden_actors,
     is_office,
@@ -587,6 +589,8 @@ class ApplicationDetailView(LoginRequiredMixin, TemplateView):
             objection_url=objection_url(application),
             may_export=is_staff_for(user) and may_export(user, application=application),
             rectification=self._rectification(application),
+            may_answer=user.has_perm(perm("act_as_lead"), application),
+            may_verify=user.has_perm(perm(deciding_office_permission(application)), application),
             may_withdraw=may_withdraw(user, application),
             **kwargs,
         )
@@ -596,7 +600,8 @@ class ApplicationDetailView(LoginRequiredMixin, TemplateView):
         if application.status != Application.Status.FAILED:
             return None
         failed = AuditEvent.objects.filter(application=application, action="application.failed").order_by("-id").first()
-        return {"reason": failed.reason if failed else "", "items": rectification_list(application)}
+        lists = RectificationList.objects.filter(application=application).prefetch_related("items").order_by("pk")
+        return {"reason": failed.reason if failed else "", "items": rectification_list(application), "lists": lists}
 
     def _panel(self, application):
         return application.assignments.select_related("evaluator", "sheet").order_by("-is_panel_lead", "pk")

@@ -25,8 +25,8 @@ from certification.models import (
     YearlyReview,
 )
 from tests.factories import ClusterFactory
-from tests.factories.workflow import build_world
-from tests.workflows.driver import client_for
+from tests.factories.workflow import build_world, upload_all_evidence
+from tests.workflows.driver import client_for, do, score_all, start
 from tests.workflows.review_driver import (
     certify_over_http,
     pass_timer,
@@ -36,6 +36,7 @@ from tests.workflows.review_driver import (
     start_reviews,
     submit_review,
 )
+from workflows.flows import CertificationFlow as F
 from workflows.flows import YearlyReviewFlow as R
 from workflows.models import review_process_for
 
@@ -269,3 +270,44 @@ def test_revocation_approved_revokes_the_certificate_and_records_the_history():
     assert review.certificate.revoked is not None
     assert world.cluster.current_tier == Tier.NONE
     assert _history(world.cluster)[-1] == (Tier.CLOSE_KNIT, Tier.NONE, TierChange.Reason.REVOKED)
+
+
+def test_failed_application_rectification_list_is_answered_returned_and_verified_to_closure_on_the_dossier():
+    world = build_world(Tier.CLOSE_KNIT)
+    application, process = start(world.lead, world.cluster, Tier.CLOSE_KNIT)
+    upload_all_evidence(application, world.lead)
+    for node in (F.submit_basic, F.submit_process, F.submit_outcome):
+        do(world.lead, process, node)
+    do(world.office, process, F.formal_review, {"decision": "pass"})
+    panel = world.evaluators[:3]
+    do(world.office, process, F.assign_evaluators, {"evaluators": [e.pk for e in panel], "panel_lead": panel[0].pk})
+    score_all(application, process, {evaluator: {"A1": 4, "A2": 1} for evaluator in panel})
+
+    listed = RectificationList.objects.get(application=application)
+    item = listed.items.get()
+    assert (listed.source, listed.status, item.concerns, item.indicator.code) == (
+        RectificationList.Source.APPLICATION,
+        RectificationList.Status.OPEN,
+        "A2 教师交流轮岗",
+        "A2",
+    )
+    dossier = reverse("work:application_detail", args=[application.pk])
+    assert 'data-test="rectification-item"' in client_for(world.lead).get(dossier).content.decode()
+
+    post(world.office, "rectification_answer", item.pk, {"response": "越权答复"}, expect=403)
+    post(world.lead, "rectification_answer", item.pk, {"response": "已安排骨干教师轮岗。"})
+    post(world.office, "rectification_return", item.pk, {"reason": "缺少轮岗名单。"})
+    item.refresh_from_db()
+    assert (item.status, item.return_reason) == (RectificationItem.Status.RETURNED, "缺少轮岗名单。")
+    post(world.lead, "rectification_verify", item.pk, expect=403)
+    post(world.lead, "rectification_answer", item.pk, {"response": "附轮岗名单。", "evidence": pdf("名单.pdf")})
+    post(world.office, "rectification_verify", item.pk)
+    listed.refresh_from_db()
+    assert listed.status == RectificationList.Status.CLOSED
+    page = client_for(world.lead).get(dossier).content.decode()
+    assert "已完成：各项均已核验" in page and "已核验" in page
+    assert list(
+        AuditEvent.objects.filter(object_type="certification.rectificationitem", object_id=str(item.pk))
+        .order_by("seq")
+        .values_list("action", flat=True)
+    ) == ["rectification.answered", "rectification.returned", "rectification.answered", "rectification.verified"]
