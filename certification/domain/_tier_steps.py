@@ -1,8 +1,15 @@
-"""Thin adapter for the tier steps h13-tier owns in `certification.domain.tiers`.
+"""Thin adapter for the tier reads and steps h13-tier owns in `certification.domain.tiers` (the tier derived from
+certificates and tier history, never stored).
 
 Written against its contract — ``downgrade(cluster, *, to_tier, by, reason_text, on)`` and
-``revoke(cluster, *, by, reason_text, on)`` — so that at merge the callers change one import
-(`from .tiers import downgrade, revoke`) and this module is deleted.
+``revoke(cluster, *, by, reason_text, on)`` — so that at merge `yearly_review` changes one import
+(`from .tiers import downgrade, revoke`) and `reviewable` becomes, on that branch:
+
+    clusters = clusters.with_tier().filter(current_tier__in=tiers)
+    return [(c, max(tiers_module.counting_certificates(c), key=lambda cert: cert.valid_until)) for c in clusters
+            if any(cert.tier == c.current_tier for cert in tiers_module.counting_certificates(c))]
+
+then this module is deleted. Until then it reads and writes the stored `Cluster.current_tier` of main.
 """
 
 from django.db import transaction
@@ -12,6 +19,21 @@ from certification.models import Certificate, Cluster, TierChange
 from certification.models.tier import LADDER, Tier, tier_rank
 
 from . import audit
+
+
+def reviewable(clusters, tiers):
+    """[(cluster, its valid certificate of the tier it holds)] for the `clusters` holding one of `tiers`, row-locked."""
+    clusters = list(clusters.filter(current_tier__in=tiers).select_for_update(of=("self",)).order_by("pk"))
+    today = timezone.localdate()
+    certificates = {}
+    valid = Certificate.objects.filter(cluster__in=clusters, revoked__isnull=True, valid_until__gte=today)
+    for certificate in valid.order_by("valid_until", "pk"):
+        certificates[(certificate.cluster_id, certificate.tier)] = certificate
+    return [
+        (cluster, certificates[(cluster.pk, cluster.current_tier)])
+        for cluster in clusters
+        if (cluster.pk, cluster.current_tier) in certificates
+    ]
 
 
 def _change(cluster, to_tier, *, reason, by, reason_text, on):

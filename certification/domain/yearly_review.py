@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from certification import uploads
 from certification.errors import IllegalTransition, InvalidInput, NotAllowed
 from certification.models import (
-    Certificate,
     Cluster,
     Region,
     ReviewEvidence,
@@ -30,7 +29,7 @@ from certification.models import (
 from certification.models.tier import CERTIFIABLE, LADDER, Tier, decided_by_city, tier_rank
 
 from . import audit, rectification
-from ._tier_steps import downgrade, revoke
+from ._tier_steps import downgrade, reviewable, revoke
 from .approval import STEP_ROLE, Step
 from .computed import compute_indicators, data_version
 from .notify import notify
@@ -123,24 +122,17 @@ def start_reviews(region, school_year, *, by):
         raise NotAllowed(_("Only the office of this region may start its yearly reviews."))
     if not 2000 <= school_year <= timezone.localdate().year + 1:
         raise InvalidInput(_("Enter a school year such as %(year)s.") % {"year": timezone.localdate().year})
-    clusters = Cluster.objects.filter(current_tier__in=tiers_run_by(region))
-    clusters = (
-        clusters.filter(district__parent=region)
-        if region.kind == Region.Kind.CITY
-        else clusters.filter(district=region)
-    )
+    clusters = Cluster.objects.filter(district__parent=region) if region.kind == Region.Kind.CITY else region.clusters
     with transaction.atomic():
-        clusters = list(clusters.select_for_update(of=("self",)).order_by("pk"))
+        held = reviewable(clusters.all(), tiers_run_by(region))
         done = set(
-            YearlyReview.objects.filter(cluster__in=clusters, school_year=school_year).values_list("cluster", flat=True)
+            YearlyReview.objects.filter(
+                cluster__in=[cluster for cluster, _c in held], school_year=school_year
+            ).values_list("cluster", flat=True)
         )
-        certificates = {}
-        for certificate in Certificate.objects.filter(cluster__in=clusters, revoked__isnull=True).order_by("issued"):
-            certificates[(certificate.cluster_id, certificate.tier)] = certificate
         started = []
-        for cluster in clusters:
-            certificate = certificates.get((cluster.pk, cluster.current_tier))
-            if cluster.pk in done or certificate is None:
+        for cluster, certificate in held:
+            if cluster.pk in done:
                 continue
             review = YearlyReview.objects.create(
                 cluster=cluster,
@@ -225,15 +217,27 @@ def monitoring_rows(results):
     ]
 
 
+def _monitoring(review):
+    """(results, data version) of the held tier's computed indicators over the year's data.
+
+    Until data belong to a cluster and school year (h13-data), the year's data are those imported through the
+    existing path into the certified application (`data_application`). At merge with h13-data this becomes:
+    ``versions = datasets.pin_for(review, review.cluster, review.school_year)`` (with a `data_versions` many-to-many
+    on YearlyReview) and ``compute_for(computed_indicators_of(review.certificate.standard),
+    ClusterData(review.cluster, versions, on=timezone.localdate()))``.
+    """
+    application = review.data_application
+    return compute_indicators(application), data_version(application)
+
+
 def compute_monitoring(review):
     """Compute the monitoring indicators of the held tier's standard (the certificate's) from the year's data and pin
     them with their data version. Side effects: the review's `computed` and `data_version`, an audit row."""
     with transaction.atomic():
         review = _lock(review)
         _require_status(review, Status.CONCLUSION)
-        application = review.data_application
-        review.computed = monitoring_rows(compute_indicators(application))
-        review.data_version = data_version(application)
+        results, version = _monitoring(review)
+        review.computed, review.data_version = monitoring_rows(results), version
         review.save(update_fields=["computed", "data_version"])
         audit.record(
             "yearly_review.computed",

@@ -1,16 +1,22 @@
 """The yearly review's pages: query counts that do not grow with the rows, the one-action start's scope."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from certification.domain import yearly_review
 from certification.domain.certificate import certify
-from certification.models import Application, Tier, YearlyReview
+from certification.domain.computed import data_version
+from certification.models import Application, Role, Tier, YearlyReview
 from tests.factories import ClusterFactory
-from tests.factories.evidence import make_application
+from tests.factories.datasets import computed_standard, data_application, data_cluster, load_rows, school
+from tests.factories.evidence import make_application, pdf_bytes
+from tests.factories.workflow import person
 from tests.workflows.driver import client_for
 from tests.workflows.review_scene import certified, rectifying_review, two_districts
 from tests.workflows.work_pages.helpers import count_queries
-from workflows.engine import start_yearly_reviews
+from workflows.engine import run_review_step, start_yearly_reviews
+from workflows.flows import YearlyReviewFlow as R
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +70,42 @@ def test_one_action_starts_every_certified_cluster_of_the_district_and_only_thos
     assert (again, skipped) == ([], 3)
     # The city office runs 市级示范性 only: none in the city yet.
     assert start_yearly_reviews(mine.city, 2025, by=mine.city_office) == ([], 0)
+
+
+def test_monitoring_indicators_are_the_held_tiers_computed_indicators_over_the_years_data():
+    cluster = data_cluster(("甲校", ["primary"], "lead"), ("乙校", ["primary"]))
+    standard = computed_standard(("teacher_participation_rate", "gte", "1"))
+    application = data_application(cluster, standard, status=Application.Status.PUBLICITY)
+    stats = {"year": 2025, "students": 500, "teachers": 40, "students_covered": 500}
+    load_rows(
+        application,
+        "school_stats",
+        [
+            {"school": school(cluster, "甲校"), "teachers_in_cluster_work": 40, **stats},
+            {"school": school(cluster, "乙校"), "teachers_in_cluster_work": 39, **stats},
+        ],
+    )
+    certify(application)
+    office = person(Role.DISTRICT_OFFICE, region=cluster.district)
+    lead = person(Role.LEAD, cluster=cluster)
+    (review,), _skipped = start_yearly_reviews(cluster.district, 2025, by=office)
+    evidence = [("总结", SimpleUploadedFile("总结.pdf", pdf_bytes("y"), content_type="application/pdf"))]
+    run_review_step(
+        review, R.submit_data, lambda: yearly_review.submit(review, by=lead, data_note="概述", evidence=evidence)
+    )
+
+    review.refresh_from_db()
+    assert review.computed == [
+        {
+            "code": "C1",
+            "title": "计算指标1",
+            "display": "98.75%",
+            "threshold": review.computed[0]["threshold"],
+            "passed": False,
+            "missing": "",
+        }
+    ]
+    assert review.computed[0]["threshold"]  # the rule as the standard states it, e.g. "≥ 100%"
+    assert review.data_version == data_version(application)
+    page = client_for(office).get(reverse("work:yearly_review_detail", args=[review.pk])).content.decode()
+    assert "计算指标1" in page and "98.75%" in page and "未达标" in page
