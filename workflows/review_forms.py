@@ -48,7 +48,7 @@ class ConcludeForm(forms.Form):
             choice for choice in CERTIFIABLE_CHOICES if tier_rank(choice[0]) < tier_rank(review.tier)
         ]
         self.fields["to_tier"].choices = [("", "—"), *lower]
-        indicators = review.certificate.standard.indicators().order_by("dimension__order", "order")
+        indicators = review.standard.indicators().order_by("dimension__order", "order")
         for n in range(ITEM_SLOTS):
             self.fields[f"item_{n}_indicator"] = forms.ModelChoiceField(
                 label=_("Indicator"), queryset=indicators, required=False

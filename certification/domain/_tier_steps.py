@@ -6,8 +6,8 @@ Written against its contract — ``downgrade(cluster, *, to_tier, by, reason_tex
 (`from .tiers import downgrade, revoke`) and `reviewable` becomes, on that branch:
 
     clusters = clusters.with_tier().filter(current_tier__in=tiers)
-    return [(c, max(tiers_module.counting_certificates(c), key=lambda cert: cert.valid_until)) for c in clusters
-            if any(cert.tier == c.current_tier for cert in tiers_module.counting_certificates(c))]
+    return [(c, next((cert for cert in tiers_module.counting_certificates(c) if cert.tier == c.current_tier), None))
+            for c in clusters]
 
 then this module is deleted. Until then it reads and writes the stored `Cluster.current_tier` of main.
 """
@@ -22,18 +22,15 @@ from . import audit
 
 
 def reviewable(clusters, tiers):
-    """[(cluster, its valid certificate of the tier it holds)] for the `clusters` holding one of `tiers`, row-locked."""
+    """[(cluster, its valid certificate of the tier it holds, or None)] for the `clusters` holding one of `tiers`,
+    row-locked. None: a tier recorded at set-up (TierChange INITIAL, the demo's) that no certificate backs."""
     clusters = list(clusters.filter(current_tier__in=tiers).select_for_update(of=("self",)).order_by("pk"))
     today = timezone.localdate()
     certificates = {}
     valid = Certificate.objects.filter(cluster__in=clusters, revoked__isnull=True, valid_until__gte=today)
     for certificate in valid.order_by("valid_until", "pk"):
         certificates[(certificate.cluster_id, certificate.tier)] = certificate
-    return [
-        (cluster, certificates[(cluster.pk, cluster.current_tier)])
-        for cluster in clusters
-        if (cluster.pk, cluster.current_tier) in certificates
-    ]
+    return [(cluster, certificates.get((cluster.pk, cluster.current_tier))) for cluster in clusters]
 
 
 def _change(cluster, to_tier, *, reason, by, reason_text, on):

@@ -24,6 +24,7 @@ from certification.models import (
     ReviewObjection,
     Role,
     RoleGrant,
+    Standard,
     YearlyReview,
 )
 from certification.models.tier import CERTIFIABLE, LADDER, Tier, decided_by_city, tier_rank
@@ -77,7 +78,7 @@ def _require_status(review, *statuses):
 def _lock(review):
     return (
         YearlyReview.objects.select_for_update(of=("self",))
-        .select_related("cluster__district__parent", "certificate__standard")
+        .select_related("cluster__district__parent", "standard")
         .get(pk=review.pk)
     )
 
@@ -113,8 +114,9 @@ def tiers_run_by(region):
 def start_reviews(region, school_year, *, by):
     """Start the `school_year` review of every certified cluster the office of `region` reviews, in one action.
 
-    A cluster is reviewed for the tier it holds, on its valid certificate of that tier; a cluster already reviewed
-    that year is left alone. Returns (started reviews, how many already had one). Side effects: one review per
+    A cluster is reviewed for the tier it holds, against the standard of its valid certificate of that tier (or, for
+    a tier recorded at set-up without a certificate, the standard in force for it); a cluster already reviewed that
+    year, or whose tier has no standard, is left alone. Returns (started reviews, how many already had one). Side effects: one review per
     cluster, an audit row each, a notification to each cluster's lead.
     """
     role = Role.CITY_OFFICE if region.kind == Region.Kind.CITY else Role.DISTRICT_OFFICE
@@ -131,15 +133,18 @@ def start_reviews(region, school_year, *, by):
             ).values_list("cluster", flat=True)
         )
         started = []
+        in_force = {tier: Standard.objects.in_force(tier) for tier in tiers_run_by(region)}
         for cluster, certificate in held:
-            if cluster.pk in done:
+            standard = certificate.standard if certificate else in_force[cluster.current_tier]
+            if cluster.pk in done or standard is None:
                 continue
             review = YearlyReview.objects.create(
                 cluster=cluster,
                 school_year=school_year,
                 tier=cluster.current_tier,
                 certificate=certificate,
-                data_application_id=certificate.application_id,
+                standard=standard,
+                data_application_id=certificate.application_id if certificate else None,
                 started_by=by,
             )
             audit.record("yearly_review.started", actor=by, obj=review, to_state=review.status)
@@ -223,15 +228,17 @@ def _monitoring(review):
     Until data belong to a cluster and school year (h13-data), the year's data are those imported through the
     existing path into the certified application (`data_application`). At merge with h13-data this becomes:
     ``versions = datasets.pin_for(review, review.cluster, review.school_year)`` (with a `data_versions` many-to-many
-    on YearlyReview) and ``compute_for(computed_indicators_of(review.certificate.standard),
+    on YearlyReview) and ``compute_for(computed_indicators_of(review.standard),
     ClusterData(review.cluster, versions, on=timezone.localdate()))``.
     """
     application = review.data_application
+    if application is None:
+        return {}, ""
     return compute_indicators(application), data_version(application)
 
 
 def compute_monitoring(review):
-    """Compute the monitoring indicators of the held tier's standard (the certificate's) from the year's data and pin
+    """Compute the monitoring indicators of the held tier's standard (`review.standard`) from the year's data and pin
     them with their data version. Side effects: the review's `computed` and `data_version`, an audit row."""
     with transaction.atomic():
         review = _lock(review)
@@ -399,9 +406,9 @@ def decide(review, *, by, approve, comment=""):
 
 
 def notice_ends(review):
-    """When the notice period after the leader's approval ends: the certificate standard's 公示 days, from the
+    """When the notice period after the leader's approval ends: the held standard's 公示 days, from the
     decision. The flow's timer fires then; objections are taken until then."""
-    return review.decided + timedelta(days=review.certificate.standard.publicity_days)
+    return review.decided + timedelta(days=review.standard.publicity_days)
 
 
 def raise_objection(review, text, *, by):

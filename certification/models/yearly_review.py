@@ -29,7 +29,7 @@ class YearlyReviewQuerySet(models.QuerySet):
         return self.filter(covered)
 
     def with_row_data(self):
-        return self.select_related("cluster__district__parent", "certificate")
+        return self.select_related("cluster__district__parent", "certificate", "standard")
 
     def open(self):
         return self.exclude(status=YearlyReview.Status.CLOSED)
@@ -61,12 +61,27 @@ class YearlyReview(models.Model):
     )
     school_year = models.PositiveSmallIntegerField(_("school year"))
     tier = models.CharField(_("tier under review"), max_length=20, choices=Tier.choices)
+    # The certificate of the tier under review; empty for a tier recorded at set-up (the demo's history) without one.
     certificate = models.ForeignKey(
-        "certification.Certificate", verbose_name=_("certificate"), on_delete=models.PROTECT, related_name="+"
+        "certification.Certificate",
+        verbose_name=_("certificate"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    # The held tier's standard whose monitoring indicators are computed: the certificate's, else the one in force.
+    standard = models.ForeignKey(
+        "certification.Standard", verbose_name=_("standard version"), on_delete=models.PROTECT, related_name="+"
     )
     # The application whose imported data sets are this year's data (until data belong to cluster and school year).
     data_application = models.ForeignKey(
-        "certification.Application", verbose_name=_("data of"), on_delete=models.PROTECT, related_name="+"
+        "certification.Application",
+        verbose_name=_("data of"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
     )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DATA)
     started = models.DateTimeField(_("started"), auto_now_add=True)

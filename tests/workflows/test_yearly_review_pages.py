@@ -7,7 +7,7 @@ from django.urls import reverse
 from certification.domain import yearly_review
 from certification.domain.certificate import certify
 from certification.domain.computed import data_version
-from certification.models import Application, Role, Tier, YearlyReview
+from certification.models import Application, Role, Standard, Tier, TierChange, YearlyReview
 from tests.factories import ClusterFactory
 from tests.factories.datasets import computed_standard, data_application, data_cluster, load_rows, school
 from tests.factories.evidence import make_application, pdf_bytes
@@ -106,6 +106,27 @@ def test_monitoring_indicators_are_the_held_tiers_computed_indicators_over_the_y
         }
     ]
     assert review.computed[0]["threshold"]  # the rule as the standard states it, e.g. "≥ 100%"
-    assert review.data_version == data_version(application)
+    assert review.data_version == data_version(Application.objects.get(pk=application.pk))
     page = client_for(office).get(reverse("work:yearly_review_detail", args=[review.pk])).content.decode()
     assert "计算指标1" in page and "98.75%" in page and "未达标" in page
+
+
+def test_a_tier_recorded_at_set_up_without_a_certificate_is_reviewed_against_the_standard_in_force():
+    mine, _other = two_districts()
+    demo = ClusterFactory(district=mine.district, current_tier=Tier.CLOSE_KNIT)
+    TierChange.objects.create(
+        cluster=demo,
+        from_tier=Tier.NONE,
+        to_tier=Tier.CLOSE_KNIT,
+        reason=TierChange.Reason.INITIAL,
+        effective="2024-09-01",
+    )
+    (review,), _skipped = start_yearly_reviews(mine.district, 2025, by=mine.office)
+    assert (review.cluster, review.certificate, review.standard, review.data_application) == (
+        demo,
+        None,
+        Standard.objects.in_force(Tier.CLOSE_KNIT),
+        None,
+    )
+    page = client_for(mine.office).get(reverse("work:yearly_review_detail", args=[review.pk])).content.decode()
+    assert "建档时登记的等级" in page
