@@ -59,12 +59,21 @@ class YearlyReviewListView(LoginRequiredMixin, ListView):
     paginate_by = PAGE_SIZE
 
     def get_queryset(self):
-        return YearlyReview.objects.visible_to(self.request.user).with_row_data().order_by("-school_year", "pk")
+        user = self.request.user
+        reviews = YearlyReview.objects.visible_to(user).with_row_data().with_awaiting(user)
+        if self.request.GET.get("awaiting") == "1":
+            reviews = reviews.filter(awaits_user=True)
+        return reviews.order_by("-awaits_user", "-school_year", "pk")
 
     def get_context_data(self, **kwargs):
         regions = office_regions(self.request.user)
         form = forms.StartReviewsForm(regions=regions, initial={"school_year": timezone.localdate().year})
-        return super().get_context_data(start_form=form if regions.exists() else None, **kwargs)
+        return super().get_context_data(
+            start_form=form if regions.exists() else None,
+            awaiting_only=self.request.GET.get("awaiting") == "1",
+            page_query="awaiting=1&" if self.request.GET.get("awaiting") == "1" else "",
+            **kwargs,
+        )
 
 
 class StartYearlyReviewsView(LoginRequiredMixin, View):

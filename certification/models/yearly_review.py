@@ -28,6 +28,27 @@ class YearlyReviewQuerySet(models.QuerySet):
             covered |= models.Q(models.Exists(grants.filter(role=role, **{field: models.OuterRef(path)})))
         return self.filter(covered)
 
+    def with_awaiting(self, user):
+        """Annotate `awaits_user`: whether the review waits for a step of `user` — the lead's data, the office's
+        conclusion or objections, the leader's decision (the city's roles for 市级示范性, the district's otherwise)."""
+        grants = RoleGrant.objects.active().filter(user=user)
+        by_city = models.Q(tier=Tier.CITY_MODEL)
+        Status = YearlyReview.Status
+        office_steps = [Status.CONCLUSION, Status.OBJECTIONS]
+        rules = [
+            (Role.LEAD, [Status.DATA], models.Q()),
+            (Role.DISTRICT_OFFICE, office_steps, ~by_city),
+            (Role.CITY_OFFICE, office_steps, by_city),
+            (Role.DISTRICT_LEADER, [Status.APPROVAL], ~by_city),
+            (Role.CITY_LEADER, [Status.APPROVAL], by_city),
+        ]
+        awaits = models.Q(pk__in=[])
+        for role, statuses, tiers in rules:
+            field = f"{grant_scope_field(role)}_id"
+            holds = models.Exists(grants.filter(role=role, **{field: models.OuterRef(ROLE_APPLICATION_PATH[role])}))
+            awaits |= models.Q(holds) & models.Q(status__in=statuses) & tiers
+        return self.annotate(awaits_user=models.ExpressionWrapper(awaits, output_field=models.BooleanField()))
+
     def with_row_data(self):
         return self.select_related("cluster__district__parent", "certificate", "standard")
 

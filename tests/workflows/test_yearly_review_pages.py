@@ -130,3 +130,40 @@ def test_a_tier_recorded_at_set_up_without_a_certificate_is_reviewed_against_the
     )
     page = client_for(mine.office).get(reverse("work:yearly_review_detail", args=[review.pk])).content.decode()
     assert "建档时登记的等级" in page
+
+
+def _awaiting(user):
+    page = client_for(user).get(reverse("work:yearly_reviews") + "?awaiting=1").content.decode()
+    return page.count('data-test="awaits-me"')
+
+
+def test_each_persona_sees_the_review_waiting_for_them_at_their_step_only():
+    mine, other = two_districts()
+    certified(mine)
+    certified(other)
+    (review,), _skipped = start_yearly_reviews(mine.district, 2025, by=mine.office)
+    start_yearly_reviews(other.district, 2025, by=other.office)
+    people = {
+        "lead": mine.lead,
+        "office": mine.office,
+        "leader": mine.leader,
+        "city_office": mine.city_office,
+        "other_lead": other.lead,
+    }
+
+    def waiting():
+        return {name: _awaiting(user) for name, user in people.items()}
+
+    assert waiting() == {"lead": 1, "office": 0, "leader": 0, "city_office": 0, "other_lead": 1}
+    evidence = [("总结", SimpleUploadedFile("总结.pdf", pdf_bytes("y"), content_type="application/pdf"))]
+    run_review_step(
+        review, R.submit_data, lambda: yearly_review.submit(review, by=mine.lead, data_note="概述", evidence=evidence)
+    )
+    assert waiting() == {"lead": 0, "office": 1, "leader": 0, "city_office": 0, "other_lead": 1}
+    run_review_step(
+        review, R.conclude, lambda: yearly_review.conclude(review, "revoke", by=mine.office, reason="材料造假。")
+    )
+    assert waiting() == {"lead": 0, "office": 0, "leader": 1, "city_office": 0, "other_lead": 1}
+    # The full list still shows the review, without the marker, to whoever has no step in it.
+    page = client_for(mine.office).get(reverse("work:yearly_reviews")).content.decode()
+    assert review.cluster.name in page and 'data-test="awaits-me"' not in page
