@@ -12,20 +12,52 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 from viewflow.workflow.timers import fire_due_timers as _fire_viewflow_timers
 
-from certification.domain import opening, panel, publicity
+from certification.domain import opening, panel, publicity, rectification, yearly_review
 from certification.errors import IllegalTransition
 
-from .flows import CertificationFlow
-from .models import process_for
+from .flows import CertificationFlow, YearlyReviewFlow
+from .models import process_for, review_process_for
 
 
 def fire_due_timers():
-    """Fire every due viewflow Timer task (the 公示 period); returns how many fired.
+    """Fire every due viewflow Timer task (公示, a review's 整改 deadline and notice period); returns how many fired.
 
-    Safe to run twice and from several workers: each task is re-checked under its process lock
-    (select-for-update), and a timer already fired is no longer SCHEDULED.
+    First the overdue 整改 items are reminded or escalated (`rectification.sweep_overdue`), so the beat task and
+    the office's button do both. Safe to run twice and from several workers: each task is re-checked under its
+    process lock (select-for-update), and a timer already fired is no longer SCHEDULED.
     """
+    rectification.sweep_overdue()
     return _fire_viewflow_timers()
+
+
+def start_yearly_reviews(region, school_year, *, by):
+    """The office starts the school year's review of every certified cluster in its scope in one action
+    (`certification.domain.yearly_review.start_reviews`), one YearlyReviewFlow process each, in one transaction.
+
+    Returns (started reviews, how many clusters already had that year's review).
+    """
+    with transaction.atomic():
+        started, skipped = yearly_review.start_reviews(region, school_year, by=by)
+        for review in started:
+            YearlyReviewFlow.start.run(review=review)
+    return started, skipped
+
+
+def run_review_step(review, node, step):
+    """Take the review's open `node` task: `step` (the domain call) runs under the process lock, then the flow goes
+    on. Refused (IllegalTransition) when the flow is not waiting at `node`."""
+    process = review_process_for(review)
+    task = (
+        YearlyReviewFlow.task_class._default_manager.filter(process=process, flow_task=node, status=STATUS.NEW).first()
+        if process is not None
+        else None
+    )
+    if task is None:
+        raise IllegalTransition(
+            _("This step cannot be taken now: the yearly review is “%(status)s”.")
+            % {"status": review.get_status_display()}
+        )
+    return node.run(task, step=step)
 
 
 def with_publicity_end(queryset):

@@ -12,13 +12,13 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock
 
-from certification.domain import approval, certificate, panel, queries, scoring
+from certification.domain import approval, certificate, panel, queries, scoring, yearly_review
 from certification.models import EvaluatorAssignment, EvidenceStage, Role
 from certification.permissions import can_view_application
 from certification.scope import deciding_office_permission, perm
 
 from . import views
-from .models import CertificationProcess
+from .models import CertificationProcess, YearlyReviewProcess
 from .nodes import ForEach, TaskView
 from .outcomes import Outcome
 
@@ -295,3 +295,135 @@ class CertificationFlow(flow.Flow):
     def close_as_failed(self, activation):
         application = activation.process.artifact
         certificate.fail(application, reason=queries.failure_reason(application))
+
+
+class YearlyReviewFlow(flow.Flow):
+    """Yearly review (年度评估)
+
+    One process per certified cluster and school year: started for a whole district (the city for 市级) in one
+    action → the lead submits the year's data → the monitoring indicators are computed → the office concludes →
+    保持 closes; 限期整改 waits for its deadline (a timer), closed lists close as 保持 and open ones lapse into a
+    downgrade; 降级/撤销 go to the leader → a notice period in which the cluster may object → take effect.
+
+    The people's steps are `Handle` tasks run by the review's own pages (workflows.reviews), which call the domain
+    first (state and actor checked there) — the domain state, not a task inbox, is what each person's page reads.
+    """
+
+    process_class = YearlyReviewProcess
+    lock_impl = lock.select_for_update_lock
+    process_title = _("Yearly review")
+    process_description = _("One process per certified cluster and school year.")
+
+    start = flow.StartHandle(this.begin).Annotation(title=_("Start the yearly review")).Next(this.submit_data)
+    submit_data = (
+        flow.Handle(this.record_step).Annotation(title=_("Submit the year's data and evidence")).Next(this.compute)
+    )
+    compute = (
+        flow.Function(this.compute_monitoring)
+        .Annotation(title=_("Compute the monitoring indicators"))
+        .Next(this.conclude)
+    )
+    conclude = flow.Handle(this.record_step).Annotation(title=_("Conclude the review")).Next(this.route_conclusion)
+    route_conclusion = (
+        flow.Switch()
+        .Annotation(title=_("Route the conclusion"))
+        .Case(this.keep_tier, this.is_maintained)
+        .Case(this.rectification_due, this.is_rectify)
+        .Default(this.leader_decision)
+    )
+
+    rectification_due = (
+        flow.Timer(this.rectify_deadline).Annotation(title=_("Rectification deadline")).Next(this.check_rectification)
+    )
+    check_rectification = (
+        flow.If(this.rectification_closed)
+        .Annotation(title=_("Every item verified?"))
+        .Then(this.keep_tier)
+        .Else(this.lapse)
+    )
+    lapse = (
+        flow.Function(this.lapse_to_downgrade)
+        .Annotation(title=_("Items open: propose a downgrade"))
+        .Next(this.leader_decision)
+    )
+
+    leader_decision = flow.Handle(this.record_step).Annotation(title=_("Leader's decision")).Next(this.route_decision)
+    route_decision = flow.If(this.was_approved).Annotation(title=_("Approved?")).Then(this.notice).Else(this.conclude)
+    notice = flow.Timer(this.notice_ends).Annotation(title=_("Notice period")).Next(this.end_notice)
+    end_notice = flow.Function(this.close_notice).Annotation(title=_("Notice period over")).Next(this.check_objections)
+    check_objections = (
+        flow.Switch()
+        .Annotation(title=_("Objections?"))
+        .Case(this.resolve_objections, this.has_open_objections)
+        .Case(this.reopen, this.has_upheld_objection)
+        .Default(this.take_effect)
+    )
+    resolve_objections = (
+        flow.Handle(this.record_step).Annotation(title=_("Resolve the objections")).Next(this.check_objections)
+    )
+    reopen = flow.Function(this.withdraw_sanction).Annotation(title=_("Sanction withdrawn")).Next(this.conclude)
+
+    take_effect = (
+        flow.Function(this.apply_sanction).Annotation(title=_("The sanction takes effect")).Next(this.sanctioned)
+    )
+    keep_tier = flow.Function(this.close_maintained).Annotation(title=_("Tier maintained")).Next(this.maintained)
+    maintained = flow.End().Annotation(title=_("Maintained"))
+    sanctioned = flow.End().Annotation(title=_("Downgraded or revoked"))
+
+    # ----------------------------------------------------------------------------------------------- steps
+
+    def begin(self, activation, review):
+        activation.process.artifact = review
+        return activation.process
+
+    def record_step(self, activation, step):
+        """A person's step: `step` is the domain call the review's page made (it checks state and actor)."""
+        return step()
+
+    def compute_monitoring(self, activation):
+        yearly_review.compute_monitoring(activation.process.artifact)
+
+    def lapse_to_downgrade(self, activation):
+        yearly_review.lapse_to_downgrade(activation.process.artifact)
+
+    def close_notice(self, activation):
+        yearly_review.end_notice(activation.process.artifact)
+
+    def withdraw_sanction(self, activation):
+        yearly_review.reopen(activation.process.artifact)
+
+    def apply_sanction(self, activation):
+        yearly_review.take_effect(activation.process.artifact)
+
+    def close_maintained(self, activation):
+        yearly_review.keep_tier(activation.process.artifact)
+
+    # ----------------------------------------------------------------------------------------------- conditions
+
+    def _review(self, activation):
+        activation.process.artifact.refresh_from_db()
+        return activation.process.artifact
+
+    def is_maintained(self, activation):
+        return self._review(activation).conclusion == yearly_review.Conclusion.MAINTAINED
+
+    def is_rectify(self, activation):
+        return self._review(activation).conclusion == yearly_review.Conclusion.RECTIFY
+
+    def rectify_deadline(self, activation):
+        return yearly_review.rectify_deadline(self._review(activation))
+
+    def rectification_closed(self, activation):
+        return yearly_review.rectification_closed(activation.process.artifact)
+
+    def was_approved(self, activation):
+        return self._review(activation).status == yearly_review.Status.NOTICE
+
+    def notice_ends(self, activation):
+        return yearly_review.notice_ends(self._review(activation))
+
+    def has_open_objections(self, activation):
+        return yearly_review.open_notice_objections(activation.process.artifact).exists()
+
+    def has_upheld_objection(self, activation):
+        return yearly_review.objection_upheld(self._review(activation))

@@ -4,7 +4,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process
 
-from certification.models import Application
+from certification.models import Application, YearlyReview
 
 
 class CertificationProcess(Process):
@@ -25,6 +25,29 @@ def process_for(application):
     content_type = ContentType.objects.get_for_model(Application)
     return (
         CertificationProcess.objects.filter(artifact_content_type=content_type, artifact_object_id=application.pk)
+        .order_by("-pk")
+        .first()
+    )
+
+
+class YearlyReviewProcess(Process):
+    """The yearly review process: a proxy pointing at its YearlyReview (certification.models.yearly_review)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("yearly review process")
+        verbose_name_plural = _("yearly review processes")
+
+    @property
+    def review(self):
+        return self.artifact
+
+
+def review_process_for(review):
+    """The process of a yearly review, or None."""
+    content_type = ContentType.objects.get_for_model(YearlyReview)
+    return (
+        YearlyReviewProcess.objects.filter(artifact_content_type=content_type, artifact_object_id=review.pk)
         .order_by("-pk")
         .first()
     )

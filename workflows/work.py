@@ -45,6 +45,7 @@ from certification.models import (
     ExportJob,
     IndicatorResult,
     Objection,
+    RectificationList,
     Role,
     RoleGrant,
     ScoreSheet,
@@ -55,6 +56,7 @@ from certification.models.tier import Tier, next_tier
 from certification.permissions import get_application_for
 from certification.scope import (
     LEADER_ROLES,
+    deciding_office_permission,
     export_districts,
     hidden_actors,
     is_office,
@@ -212,6 +214,8 @@ def menu_for(request):
         add("approvals", _("Approval queue"), "gavel")
     if is_office(user):
         add("office", _("Office desk"), "business_center")
+    if roles & {Role.LEAD, Role.DISTRICT_OFFICE, Role.CITY_OFFICE, Role.DISTRICT_LEADER, Role.CITY_LEADER}:
+        add("yearly_reviews", _("Yearly reviews"), "event_repeat")
     add("application_list", _("Application list"), "folder_open")
     add("notifications", _("Notifications"), "notifications")
     return items
@@ -596,6 +600,8 @@ class ApplicationDetailView(LoginRequiredMixin, TemplateView):
             objection_url=objection_url(application),
             may_export=is_staff_for(user) and may_export(user, application=application),
             rectification=self._rectification(application),
+            may_answer=user.has_perm(perm("act_as_lead"), application),
+            may_verify=user.has_perm(perm(deciding_office_permission(application)), application),
             may_withdraw=may_withdraw(user, application),
             **kwargs,
         )
@@ -605,7 +611,8 @@ class ApplicationDetailView(LoginRequiredMixin, TemplateView):
         if application.status != Application.Status.FAILED:
             return None
         failed = AuditEvent.objects.filter(application=application, action="application.failed").order_by("-id").first()
-        return {"reason": failed.reason if failed else "", "items": rectification_list(application)}
+        lists = RectificationList.objects.filter(application=application).prefetch_related("items").order_by("pk")
+        return {"reason": failed.reason if failed else "", "items": rectification_list(application), "lists": lists}
 
     def _panel(self, application):
         return application.assignments.select_related("evaluator", "sheet").order_by("-is_panel_lead", "pk")

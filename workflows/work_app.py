@@ -8,7 +8,7 @@ from viewflow.urls import Application
 
 from certification.views import notifications
 
-from . import work
+from . import reviews, work
 
 
 class WorkApplication(Application):
@@ -33,6 +33,39 @@ class WorkApplication(Application):
     )
     withdraw_path = path(
         "applications/<int:pk>/withdraw/", work.WithdrawApplicationView.as_view(), name="application_withdraw"
+    )
+    yearly_reviews_path = path("yearly-reviews/", reviews.YearlyReviewListView.as_view(), name="yearly_reviews")
+    yearly_reviews_start_path = path(
+        "yearly-reviews/start/", reviews.StartYearlyReviewsView.as_view(), name="yearly_reviews_start"
+    )
+    yearly_review_detail_path = path(
+        "yearly-reviews/<int:pk>/", reviews.YearlyReviewDetailView.as_view(), name="yearly_review_detail"
+    )
+    yearly_review_submit_path = path(
+        "yearly-reviews/<int:pk>/submit/", reviews.SubmitReviewView.as_view(), name="yearly_review_submit"
+    )
+    yearly_review_conclude_path = path(
+        "yearly-reviews/<int:pk>/conclude/", reviews.ConcludeReviewView.as_view(), name="yearly_review_conclude"
+    )
+    yearly_review_decide_path = path(
+        "yearly-reviews/<int:pk>/decide/", reviews.DecideReviewView.as_view(), name="yearly_review_decide"
+    )
+    yearly_review_objection_path = path(
+        "yearly-reviews/<int:pk>/objection/", reviews.RaiseReviewObjectionView.as_view(), name="yearly_review_objection"
+    )
+    yearly_review_resolve_path = path(
+        "yearly-reviews/<int:pk>/objection/resolve/",
+        reviews.ResolveReviewObjectionView.as_view(),
+        name="yearly_review_resolve",
+    )
+    rectification_answer_path = path(
+        "rectification/items/<int:pk>/answer/", reviews.AnswerItemView.as_view(), name="rectification_answer"
+    )
+    rectification_verify_path = path(
+        "rectification/items/<int:pk>/verify/", reviews.VerifyItemView.as_view(), name="rectification_verify"
+    )
+    rectification_return_path = path(
+        "rectification/items/<int:pk>/return/", reviews.ReturnItemView.as_view(), name="rectification_return"
     )
     notification_list_path = path("notifications/", notifications.NotificationListView.as_view(), name="notifications")
     notification_open_path = path(

@@ -19,7 +19,7 @@ from certification.models import (
 from certification.models.tier import Tier
 from certification.scope import everyone
 
-from . import audit, tiers
+from . import audit, rectification, tiers
 from ._steps import (
     _lock,
     _move,
@@ -184,6 +184,8 @@ def fail(application, *, reason, by=None):
             reason=reason,
             payload={"rectification": items},
         )
+        if items:
+            rectification.open_for_failed_application(application, items, by=by)
         _tell(
             everyone(application),
             _("Not certified: %(name)s") % {"name": _name(application)},

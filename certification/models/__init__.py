@@ -17,6 +17,7 @@ from .export import ExportJob
 from .notification import Notification
 from .people import ROLE_APPLICATION_PATH, ROLE_SCOPE, Role, RoleGrant, User, grant_scope_field, scope_object_id
 from .plan import PlanTarget
+from .rectification import RectificationItem, RectificationList
 from .region import Region
 from .reminder import SentReminder
 from .review import ApplicationStage, Certificate, CorrectionRequest, EvaluatorAssignment, Objection
@@ -24,3 +25,4 @@ from .school import School, Stage
 from .scoring import IndicatorResult, Score, ScoreSheet
 from .standard import Comparator, Dimension, EvidenceRequirement, EvidenceStage, Indicator, Standard, StandardLocked
 from .tier import Tier
+from .yearly_review import ReviewEvidence, ReviewObjection, YearlyReview

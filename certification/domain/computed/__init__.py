@@ -138,6 +138,7 @@ def compute_for(indicators, data):
 
 def data_version(application):
     """A fingerprint of everything the computed values read: the pinned data versions and the cluster's tier and schools.
+    `application` is anything that pins data versions of a cluster (an application; a yearly review).
 
     Two calls give the same string exactly when `compute_indicators` would give the same figures.
     """
