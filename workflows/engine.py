@@ -15,6 +15,7 @@ from viewflow.workflow.timers import fire_due_timers as _fire_viewflow_timers
 from certification.domain import opening, panel, publicity
 from certification.errors import IllegalTransition
 
+from . import deadlines
 from .flows import CertificationFlow
 from .models import process_for
 
@@ -26,6 +27,14 @@ def fire_due_timers():
     (select-for-update), and a timer already fired is no longer SCHEDULED.
     """
     return _fire_viewflow_timers()
+
+
+def send_task_deadline_notices(*, today=None):
+    """Reminders, overdue notices and escalations of the certification flow's tasks (`workflows.deadlines`).
+
+    Safe to run twice: each notice is recorded once. Returns how many went out.
+    """
+    return deadlines.send_task_deadline_notices(CertificationFlow, today=today)
 
 
 def with_publicity_end(queryset):

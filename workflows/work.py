@@ -29,6 +29,7 @@ from certification.domain import approval
 from certification.domain.certificate import rectification_list
 from certification.domain.eligibility import check_eligibility
 from certification.domain.evidence import requirements_of
+from certification.domain.notify import send_deadline_reminders
 from certification.domain.opening import WITHDRAWABLE
 from certification.domain.queries import missing_requirements_of
 from certification.errors import InvalidInput, NotEligible
@@ -72,6 +73,7 @@ from .engine import (
     end_publicity_now_for_demo,
     fire_due_timers,
     remove_from_running_panel,
+    send_task_deadline_notices,
     with_publicity_end,
     withdraw_application,
 )
@@ -448,7 +450,8 @@ class OfficeView(WorkListView):
 
 
 class FireTimersView(LoginRequiredMixin, View):
-    """The office ends the 公示 periods that are due now: what beat does every minute, for installs without beat."""
+    """The office ends the 公示 periods that are due now and sends the deadline notices due: what beat does, for
+    installs without beat."""
 
     def post(self, request):
         if not is_office(request.user):
@@ -456,6 +459,9 @@ class FireTimersView(LoginRequiredMixin, View):
         fired = fire_due_timers()
         count = fired if isinstance(fired, int) else len(fired or [])
         messages.success(request, _("Publicity periods ended: %(count)s") % {"count": count})
+        notices = send_task_deadline_notices() + send_deadline_reminders()
+        if notices:
+            messages.info(request, _("Deadline notices sent: %(count)s") % {"count": notices})
         restarted, failed = recover_interrupted_work()
         if restarted or failed:
             messages.info(
