@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from viewflow.contrib.auth import AuthViewset
 
+from certification.views import calendar as calendar_views
 from certification.views import certificates as certificate_views
 from certification.views import computed as computed_views
 from certification.views import datasets as dataset_views
@@ -83,6 +84,11 @@ urlpatterns = [
         dataset_views.dataset_import_status,
         name="dataset_import_status",
     ),
+    path("calendar/", calendar_views.calendar_page, name="holiday_calendar"),
+    path("calendar/add/", calendar_views.calendar_add, name="holiday_calendar_add"),
+    path("calendar/<int:pk>/delete/", calendar_views.calendar_delete, name="holiday_calendar_delete"),
+    path("calendar/import/", calendar_views.calendar_import, name="holiday_calendar_import"),
+    path("calendar/template/", calendar_views.calendar_template, name="holiday_calendar_template"),
     path("standards/excel/", standards_views.standards_page, name="standards_excel"),
     path("standards/excel/import/", standards_views.standard_import, name="standards_excel_import"),
     path("standards/excel/<int:pk>/download/", standards_views.standard_download, name="standards_excel_download"),

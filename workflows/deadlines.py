@@ -110,7 +110,9 @@ def send_task_deadline_notices(flow_class, *, today=None):
             kinds = [SentReminder.Kind.OVERDUE]
             if calendar.working_days_between(deadline.due, today) > grace:
                 kinds.append(SentReminder.Kind.ESCALATED)
-        candidates += [(deadline, kind, notify.task_reminder_key(deadline.task_id, kind, deadline.due)) for kind in kinds]
+        candidates += [
+            (deadline, kind, notify.task_reminder_key(deadline.task_id, kind, deadline.due)) for kind in kinds
+        ]
     already = set(
         SentReminder.objects.filter(key__in=[key for _d, _k, key in candidates]).values_list("key", flat=True)
     )
@@ -141,24 +143,25 @@ def send_task_deadline_notices(flow_class, *, today=None):
 # ------------------------------------------------------------------------------------------------------ queue columns
 
 
-def attach_countdowns(tasks, *, today=None):
-    """Set `due` and `countdown` on each task (with its `deadline` selected); one calendar query for them all."""
+def attach_countdowns(rows, *, today=None):
+    """Set `countdown` on each row (a task or a list row) from its `due` date; None where it has none.
+
+    One read of the holiday calendar for the whole page, whatever the number of rows.
+    """
     today = today or timezone.localdate()
     calendar = None
-    for task in tasks:
-        deadline = getattr(task, "deadline", None) if _has_deadline(task) else None
-        task.due = deadline.due if deadline else None
-        task.countdown = None
-        if deadline is not None:
-            if calendar is None:
-                calendar = WorkingCalendar(today)
-            task.countdown = countdown(deadline.due, today=today, calendar=calendar)
-    return tasks
+    for row in rows:
+        due = getattr(row, "due", None)
+        row.countdown = None
+        if due is not None:
+            calendar = calendar or WorkingCalendar(today)
+            row.countdown = countdown(due, today=today, calendar=calendar)
+    return rows
 
 
-def _has_deadline(task):
+def due_of_task(task):
+    """The task's due date, or None (a task opened before deadlines existed, until `ensure_deadlines` runs)."""
     try:
-        task.deadline  # noqa: B018 - a missing reverse one-to-one raises
+        return task.deadline.due
     except TaskDeadline.DoesNotExist:
-        return False
-    return True
+        return None

@@ -69,6 +69,7 @@ from certification.scope import (
 from certification.tasks import recover_interrupted_work
 
 from . import queues
+from .deadlines import attach_countdowns, due_of_task
 from .engine import (
     end_publicity_now_for_demo,
     fire_due_timers,
@@ -140,9 +141,10 @@ def open_tasks(user, application_ids=None):
     `application_ids` limits them to the applications of a page (one query, whatever the user's scope); the
     question "may this user take this task" is asked in SQL (`queues.may_take`).
     Each task carries `url` (its form when assigned to the user, else viewflow's task page) and, for a task still in
-    the queue, `take_url` (POST: assign it to the user and open its form); `title` is the node's annotation.
+    the queue, `take_url` (POST: assign it to the user and open its form); `title` is the node's annotation; `due`
+    and `countdown` its deadline (`workflows.deadlines`, one more query for the page's holiday calendar).
     """
-    tasks = queues.open_tasks_of(user).select_related("process")
+    tasks = queues.open_tasks_of(user).select_related("process", "deadline")
     if application_ids is not None:
         tasks = tasks.filter(process__artifact_object_id__in=list(application_ids))
     by_application = defaultdict(list)
@@ -151,12 +153,14 @@ def open_tasks(user, application_ids=None):
             continue
         args = [task.process_id, task.pk]
         task.is_assigned = task.owner_id == user.pk
+        task.due = due_of_task(task)
         task.url = task.flow_task.reverse("execute" if task.is_assigned else "index", args=args)
         if not task.is_assigned:
             # Taking a task from the queue is one POST; viewflow then follows ?back= to the task's form.
             execute = task.flow_task.reverse("execute", args=args)
             task.take_url = f"{task.flow_task.reverse('assign', args=args)}?{urlencode({'back': execute})}"
         by_application[int(task.process.artifact_object_id)].append(task)
+    attach_countdowns([task for items in by_application.values() for task in items])
     return by_application
 
 
@@ -331,10 +335,15 @@ class WorkListView(LoginRequiredMixin, ListView):
         )
         context["total"] = context["paginator"].count
         self.decorate(context["rows"])
+        self.decorate_due(context["rows"])
         return context
 
     def decorate(self, rows):
         """Add what the rows of the page show beside their columns (their open tasks, labels)."""
+
+    def decorate_due(self, rows):
+        """The countdown beside each row's due date (one calendar read for the page)."""
+        attach_countdowns(rows)
 
 
 class ReviewsView(WorkListView):
@@ -343,6 +352,7 @@ class ReviewsView(WorkListView):
     template_name = "workflows/work/reviews.html"
     prefix = "application__"
     orderings = (
+        ("due", gettext_lazy("Due date")),
         ("created", gettext_lazy("Assigned on")),
         ("application__cluster__name", gettext_lazy("Cluster")),
         ("application__status", gettext_lazy("Status")),
@@ -352,7 +362,7 @@ class ReviewsView(WorkListView):
         return (
             EvaluatorAssignment.objects.filter(evaluator=self.request.user)
             .select_related("application__cluster__district__parent", "application__standard", "sheet")
-            .annotate(waiting_since=F("created"))
+            .annotate(waiting_since=F("created"), due=queues.due_of(self.request.user, "application_id"))
             .order_by("-created", "-pk")
         )
 
@@ -375,6 +385,7 @@ class ReviewsView(WorkListView):
 
 
 TASK_ORDERINGS = (
+    ("due", gettext_lazy("Due date")),
     ("waiting_since", gettext_lazy("Waiting since")),
     ("cluster__name", gettext_lazy("Cluster")),
     ("target_tier", gettext_lazy("Tier")),
@@ -545,6 +556,7 @@ class ApplicationListView(WorkListView):
 
     template_name = "workflows/work/application_list.html"
     orderings = (
+        ("due", gettext_lazy("Due date")),
         ("created", gettext_lazy("Opened")),
         ("cluster__name", gettext_lazy("Cluster")),
         ("target_tier", gettext_lazy("Tier")),
@@ -558,7 +570,7 @@ class ApplicationListView(WorkListView):
             applications()
             .visible_to(self.request.user)
             .with_row_data()
-            .annotate(waiting_since=F("status_changed"))
+            .annotate(waiting_since=F("status_changed"), due=queues.due_of(None))
             .order_by("-created", "-pk")
         )
 

@@ -89,9 +89,9 @@ class Countdown:
             }
         if self.remaining == 0:
             return _("Due today")
-        return ngettext(
-            "%(count)s working day left", "%(count)s working days left", self.remaining
-        ) % {"count": self.remaining}
+        return ngettext("%(count)s working day left", "%(count)s working days left", self.remaining) % {
+            "count": self.remaining
+        }
 
 
 def countdown(due, *, today=None, calendar=None):
