@@ -223,7 +223,7 @@ def test_office_button_sends_the_notices_once(review):
 
 
 def test_beat_task_sends_the_notices_once(review):
-    world, _application, task = review
+    _world, _application, task = review
     set_due(task, timezone.localdate() - timedelta(days=1))
 
     results = [task_send_task_deadline_notices.delay().get() for _ in range(2)]
@@ -279,7 +279,7 @@ def test_office_desk_shows_due_date_and_countdown_and_sorts_by_it():
 
 
 def test_overdue_filter_keeps_only_overdue_tasks():
-    world, first, second = _two_reviews()
+    world, _first, second = _two_reviews()
 
     text = page_text(client_for(world.office).get(reverse("work:office"), {"overdue": "on"}))
 
