@@ -12,6 +12,7 @@ from certification.domain.roles import grant_role, revoke_role
 from certification.models import (
     Application,
     AuditEvent,
+    CalendarDay,
     EvaluatorAssignment,
     Objection,
     Role,
@@ -114,6 +115,8 @@ def test_authorization_matrix(scene, actor):
         "evaluator_analytics": reverse("dashboards:evaluators", args=[application.cluster.district.parent_id]),
         "public_publicity": reverse("public:publicity"),
         "public_verify": reverse("public:verify"),
+        "holiday_calendar": reverse("holiday_calendar"),
+        "holiday_calendar_template": reverse("holiday_calendar_template"),
     }
     district_viewers = {"office", "leader", "city_office", "city_leader"}
     expected = {
@@ -132,6 +135,9 @@ def test_authorization_matrix(scene, actor):
         "evaluator_analytics": 200 if actor == "city_office" else 403,
         "public_publicity": 200,
         "public_verify": 200,
+        # The holiday calendar is the administrators' alone.
+        "holiday_calendar": 403,
+        "holiday_calendar_template": 403,
     }
     before = _snapshot(application)
 
@@ -147,7 +153,19 @@ def test_authorization_matrix(scene, actor):
         ),
     }
 
+    calendar_day = CalendarDay.objects.order_by("date").first()
+    calendar_before = sorted(CalendarDay.objects.values_list("date", "kind", "name"))
+    calendar_posts = {
+        "add": client.post(reverse("holiday_calendar_add"), {"date": "2027-05-03", "kind": "off", "name": "越权"}),
+        "delete": client.post(reverse("holiday_calendar_delete", args=[calendar_day.pk])),
+        "import": client.post(reverse("holiday_calendar_import"), {}),
+    }
+
     assert got == expected
+    assert {name: response.status_code for name, response in calendar_posts.items()} == dict.fromkeys(
+        calendar_posts, 403
+    )
+    assert sorted(CalendarDay.objects.values_list("date", "kind", "name")) == calendar_before
     if not owner:
         assert before == _snapshot(application)
         assert {name: response.status_code for name, response in posts.items()} == {

@@ -54,6 +54,7 @@ def filter_queries(world, application, *, stages=False):
         "overdue": "overdue=on",
         "waiting": f"waiting_before={timezone.localdate() + timedelta(days=1):%Y-%m-%d}",
         "sort": "order=-cluster_name",
+        "due": "order=due",
         "all": f"district={world.district.pk}&tier={application.target_tier}&q=x&overdue=on&order=tier",
     }
     if stages:
