@@ -10,6 +10,7 @@ from certification.errors import InvalidInput, NotAllowed
 from certification.models import CalendarDay, Role
 
 from .roles import holds_role
+from .workdays import forget_calendar
 
 
 def may_maintain_calendar(user):
@@ -25,7 +26,8 @@ def _check_administrator(by):
 def save_calendar_days(days, *, by):
     """Write `days` — (date, kind, name) triples — into the calendar, all or none; a date already there is replaced.
 
-    Side effects: CalendarDay rows created or updated, in one transaction. Returns (created, updated).
+    Side effects: CalendarDay rows created or updated, in one transaction; the cached calendar dropped.
+    Returns (created, updated).
     """
     _check_administrator(by)
     days = list(days)
@@ -44,10 +46,14 @@ def save_calendar_days(days, *, by):
                 changed.append(row)
         CalendarDay.objects.bulk_create(new)
         CalendarDay.objects.bulk_update(changed, ["kind", "name"])
+        transaction.on_commit(forget_calendar)
+    forget_calendar()
     return len(new), len(changed)
 
 
 def delete_calendar_day(day, *, by):
-    """Remove one calendar row (the date follows the Monday-to-Friday rule again). Side effects: the row deleted."""
+    """Remove one calendar row (the date follows the Monday-to-Friday rule again). Side effects: the row deleted; the cached calendar dropped."""
     _check_administrator(by)
     CalendarDay.objects.filter(pk=day.pk).delete()
+    transaction.on_commit(forget_calendar)
+    forget_calendar()

@@ -1,43 +1,48 @@
 """Working days: Monday to Friday, except the days off and plus the 调休 workdays of the holiday calendar
 (`CalendarDay`, kept by the administrator). Every due date of the product is counted here.
 
-A `WorkingCalendar` reads the calendar rows of a range of dates in one query and answers any number of questions
-about it, so a page of rows costs one query whatever the number of due dates on it.
+A `WorkingCalendar` reads the calendar once (cached: see `calendar_days`) and answers any number of questions, so a
+page of due dates costs no query whatever the number of rows on it.
 """
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from certification.models import CalendarDay
 
-# How far past the start a range is read at first: a long holiday plus the longest due period fits.
-_SPAN = timedelta(days=120)
+CALENDAR_CACHE_KEY = "certification:holiday-calendar"
+# Another process's cached copy (a locmem cache, no shared Redis) follows a change within this many seconds.
+CALENDAR_CACHE_SECONDS = 300
+
+
+def calendar_days():
+    """{date: kind} of the whole holiday calendar (a few dozen rows a year), cached for CALENDAR_CACHE_SECONDS so a
+    page of due dates reads no table at all; `forget_calendar` drops the copy when the calendar changes."""
+    days = cache.get(CALENDAR_CACHE_KEY)
+    if days is None:
+        days = dict(CalendarDay.objects.values_list("date", "kind"))
+        cache.set(CALENDAR_CACHE_KEY, days, CALENDAR_CACHE_SECONDS)
+    return days
+
+
+def forget_calendar():
+    """Drop the cached calendar (after a change; other processes with their own cache refresh within the timeout)."""
+    cache.delete(CALENDAR_CACHE_KEY)
 
 
 class WorkingCalendar:
-    """The holiday calendar between two dates, read once; grows (one more query) when asked past its end."""
+    """The holiday calendar, read once (from the cache, or one query) and asked any number of questions."""
 
-    def __init__(self, start, end=None):
-        self._days = {}
-        self._start, self._end = start, start - timedelta(days=1)
-        self._load(start, end or start + _SPAN)
-
-    def _load(self, start, end):
-        self._days.update(CalendarDay.objects.filter(date__range=(start, end)).values_list("date", "kind"))
-        self._start, self._end = min(self._start, start), max(self._end, end)
-
-    def _read(self, day):
-        if day < self._start:
-            self._load(day, self._start - timedelta(days=1))
-        elif day > self._end:
-            self._load(self._end + timedelta(days=1), day + _SPAN)
+    def __init__(self, start=None, end=None):
+        # `start` and `end` are accepted for the callers' clarity; the whole calendar is small and read at once.
+        self._days = calendar_days()
 
     def is_working_day(self, day):
-        self._read(day)
         kind = self._days.get(day)
         if kind == CalendarDay.Kind.OFF:
             return False
@@ -66,7 +71,7 @@ class WorkingCalendar:
 
 def add_working_days(start, count):
     """The `count`-th working day after `start`, by the holiday calendar (one query)."""
-    return WorkingCalendar(start, start + timedelta(days=count * 2 + 30)).add_working_days(start, count)
+    return WorkingCalendar().add_working_days(start, count)
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,10 @@ from datetime import date
 import pytest
 from django.utils import translation
 
+from certification.domain.calendar import save_calendar_days
 from certification.domain.workdays import WorkingCalendar, add_working_days, countdown
 from certification.models import CalendarDay
+from tests.factories.standards import administrator
 
 pytestmark = [pytest.mark.django_db]
 
@@ -48,11 +50,21 @@ def test_a_day_the_administrator_adds_moves_the_count():
     assert add_working_days(date(2027, 3, 5), 1) == date(2027, 3, 9)
 
 
-def test_calendar_reads_once_for_many_questions(django_assert_num_queries):
+def test_calendar_reads_once_then_from_the_cache(django_assert_num_queries):
     with django_assert_num_queries(1):
         calendar = WorkingCalendar(date(2026, 9, 1))
         results = [calendar.add_working_days(date(2026, 9, day), 5) for day in range(1, 29)]
-    assert results[0] == date(2026, 9, 8)
+    with django_assert_num_queries(0):
+        again = WorkingCalendar(date(2026, 9, 1)).add_working_days(date(2026, 9, 30), 1)
+    assert (results[0], again) == (date(2026, 9, 8), date(2026, 10, 8))
+
+
+def test_a_change_through_the_domain_is_seen_at_once():
+    assert add_working_days(date(2027, 3, 5), 1) == date(2027, 3, 8)  # fills the cache
+
+    save_calendar_days([(date(2027, 3, 8), CalendarDay.Kind.OFF, "测试")], by=administrator())
+
+    assert add_working_days(date(2027, 3, 5), 1) == date(2027, 3, 9)
 
 
 def test_countdown_labels_in_chinese():
