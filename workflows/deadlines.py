@@ -6,7 +6,7 @@
 * `send_task_deadline_notices(today=…)`: the reminder before the due date, the overdue notice, and the escalation to
   the supervising role after the grace period — each once per task and due date (`SentReminder`), whoever holds
   the task now. Beat runs it every hour; `manage.py fire_timers` and the office's button run it too.
-* `attach_countdowns`: the countdown the queues show beside each due date (one calendar query per page).
+* `attach_countdowns`: the countdown the queues show beside each due date (the holiday calendar from its cache).
 """
 
 from datetime import timedelta
@@ -146,7 +146,7 @@ def send_task_deadline_notices(flow_class, *, today=None):
 def attach_countdowns(rows, *, today=None):
     """Set `countdown` on each row (a task or a list row) from its `due` date; None where it has none.
 
-    One read of the holiday calendar for the whole page, whatever the number of rows.
+    One read of the holiday calendar (cached) for the whole page, whatever the number of rows.
     """
     today = today or timezone.localdate()
     calendar = None

@@ -59,7 +59,7 @@ class DueColumnMixin:
         if due is None:
             return ""
         if getattr(self, "_calendar", None) is None:
-            # One read of the holiday calendar for the page's rows.
+            # One read of the holiday calendar (cached) for the page's rows.
             self._calendar = WorkingCalendar(timezone.localdate())
         return _("%(due)s (%(countdown)s)") % {
             "due": f"{due:%Y-%m-%d}",

@@ -142,7 +142,7 @@ def open_tasks(user, application_ids=None):
     question "may this user take this task" is asked in SQL (`queues.may_take`).
     Each task carries `url` (its form when assigned to the user, else viewflow's task page) and, for a task still in
     the queue, `take_url` (POST: assign it to the user and open its form); `title` is the node's annotation; `due`
-    and `countdown` its deadline (`workflows.deadlines`, one more query for the page's holiday calendar).
+    and `countdown` its deadline (`workflows.deadlines`; the holiday calendar comes from its cache).
     """
     tasks = queues.open_tasks_of(user).select_related("process", "deadline")
     if application_ids is not None:
@@ -342,7 +342,7 @@ class WorkListView(LoginRequiredMixin, ListView):
         """Add what the rows of the page show beside their columns (their open tasks, labels)."""
 
     def decorate_due(self, rows):
-        """The countdown beside each row's due date (one calendar read for the page)."""
+        """The countdown beside each row's due date (the holiday calendar read once, from its cache)."""
         attach_countdowns(rows)
 
 
