@@ -1,14 +1,15 @@
 """The due dates in the office's queue and the administrators' holiday calendar, in headless Chromium: Chinese only,
 accessible, usable at 390 px (`check_page`). Screenshots go to tests/artifacts/deadline-*.png."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from certification.domain.calendar import save_calendar_days
 from certification.domain.roles import ensure_groups
-from certification.models import Tier
+from certification.models import CalendarDay, Tier
 from tests.browser.checks import check_page
 from tests.browser.test_certification_ui import PASSWORD, Person
 from tests.factories.standards import administrator
@@ -53,12 +54,20 @@ def test_holiday_calendar_page_reads_in_chinese(browser, live_server, transactio
     admin = administrator()
     admin.set_password(PASSWORD)
     admin.save()
+    # A transactional test may start from flushed tables: the rows shown are (re)written as an administrator would.
+    save_calendar_days(
+        [(date(2026, 10, day), CalendarDay.Kind.OFF, "国庆节") for day in range(1, 8)]
+        + [(date(2026, 10, 10), CalendarDay.Kind.WORKDAY, "国庆节调休上班")],
+        by=admin,
+    )
     person = Person(browser, live_server, admin, "admin")
     page = person.open("/calendar/?year=2026")
     person.shot("deadline-calendar")
     text = page.locator("body").inner_text()
 
     assert "2026 年节假日日历" in text
-    assert "调休上班日" in text
+    assert f"共 {CalendarDay.objects.filter(date__year=2026).count()} 条" in text
+    row = page.locator('tr[data-date="2026-10-10"]').inner_text().split()
+    assert row == ["2026-10-10", "星期六", "调休上班日", "国庆节调休上班", "删除"]
     check_page(page)
     person.close()
