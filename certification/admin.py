@@ -7,6 +7,7 @@ from certification.errors import DomainError
 from certification.models import (
     Application,
     AuditEvent,
+    CalendarDay,
     Cluster,
     ClusterMembership,
     CommitteeMember,
@@ -277,3 +278,23 @@ class NotificationAdmin(admin.ModelAdmin):
     list_display = ("recipient", "subject", "created", "read", "emailed", "email_attempts", "email_failed")
     list_filter = (("email_failed", admin.EmptyFieldListFilter), ("emailed", admin.EmptyFieldListFilter))
     readonly_fields = ("email_attempts", "email_error", "email_failed")
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    """The holiday calendar, read only: it changes on the administrators' page (holiday_calendar), through the
+    domain's one function for it, which also imports a year from Excel."""
+
+    list_display = ("date", "kind", "name")
+    list_filter = ("kind",)
+    date_hierarchy = "date"
+    search_fields = ("name",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -55,6 +55,31 @@ def deciding_office_permission(application):
     return ROLE_OBJECT_PERMISSION[deciding_office_role(application)]
 
 
+def role_of_permission(permission):
+    """The role whose object permission `permission` ("certification.act_as_…") is; None for any other."""
+    for role, codename in ROLE_OBJECT_PERMISSION.items():
+        if permission == perm(codename):
+            return role
+    return None
+
+
+def supervising_role(role, application):
+    """Who hears of a task of `role` left overdue past the grace period (escalation).
+
+    An office answers to its leader; an evaluator to the office that assigned them (the deciding office); a lead to
+    the district office that reviews the application. Leaders have no one above them in the product: the office of
+    their level, which runs the process and follows the decision up, is told.
+    """
+    return {
+        Role.DISTRICT_OFFICE: Role.DISTRICT_LEADER,
+        Role.CITY_OFFICE: Role.CITY_LEADER,
+        Role.EVALUATOR: deciding_office_role(application),
+        Role.LEAD: Role.DISTRICT_OFFICE,
+        Role.DISTRICT_LEADER: Role.DISTRICT_OFFICE,
+        Role.CITY_LEADER: Role.CITY_OFFICE,
+    }.get(role)
+
+
 def holders(role, application):
     """The active people holding `role` over `application` (see `RoleGrant.objects.holders`), as a list."""
     return list(RoleGrant.objects.holders(role, application))

@@ -358,6 +358,33 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# Deadlines of the workflow's human tasks, in working days after the task is created (holiday calendar:
+# certification.domain.workdays). Formal review, scoring, each approval and objection handling follow the figures
+# bureaus expect (issue 12); the rest are ours: a lead has a month per evidence stage, the office a week to name or
+# replace evaluators, the panel lead a week to reconcile. 补正 is due on the deadline the office set on the request.
+# Override one with TASK_DUE_DAYS_<NODE>, e.g. TASK_DUE_DAYS_SCORE=15.
+TASK_DUE_WORKING_DAYS = {
+    node: _env_int(f"TASK_DUE_DAYS_{node.upper()}", days, minimum=1)
+    for node, days in {
+        "submit_basic": 20,
+        "submit_process": 20,
+        "submit_outcome": 20,
+        "formal_review": 5,
+        "assign_evaluators": 5,
+        "score": 10,
+        "replace_evaluator": 5,
+        "reconcile": 5,
+        "district_decision": 5,
+        "city_review": 5,
+        "city_decision": 5,
+        "resolve_objections": 5,
+    }.items()
+}
+# The assignee (or the role's holders) is reminded this many working days before a task is due; the supervising
+# role hears of it this many working days after (the overdue notice itself goes out the first day past due).
+TASK_REMINDER_WORKING_DAYS_BEFORE = _env_int("TASK_REMINDER_WORKING_DAYS_BEFORE", 2, minimum=1)
+TASK_ESCALATION_GRACE_WORKING_DAYS = _env_int("TASK_ESCALATION_GRACE_WORKING_DAYS", 3, minimum=1)
+
 CELERY_BROKER_URL = _broker_url()
 # Without a broker the embedded default runs tasks in-process, at once.
 CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
@@ -372,6 +399,7 @@ CELERY_BEAT_SCHEDULE = {
     "fire-due-timers": {"task": "certification.fire_due_timers", "schedule": 60.0},
     "sweep-stale-claims": {"task": "certification.sweep_stale_claims", "schedule": 60.0},
     "task-deadline-reminders": {"task": "certification.send_deadline_reminders", "schedule": 3600.0},
+    "workflow-task-deadlines": {"task": "certification.send_task_deadline_notices", "schedule": 3600.0},
     "sweep-storage": {"task": "certification.sweep_storage", "schedule": 86400.0},
     # Certificate expiry (到期) and the 90/30-day reminders; idempotent, so hourly keeps the lag after midnight short.
     "run-tier-timers": {"task": "certification.run_tier_timers", "schedule": 3600.0},

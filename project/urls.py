@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from viewflow.contrib.auth import AuthViewset
 
+from certification.views import calendar as calendar_views
 from certification.views import certificates as certificate_views
 from certification.views import cluster_data as cluster_data_views
 from certification.views import computed as computed_views
@@ -107,6 +108,11 @@ urlpatterns = [
     ),
     path("clusters/<int:pk>/self-check/", cluster_data_views.self_check_page, name="cluster_self_check"),
     path("districts/<int:pk>/readiness/", cluster_data_views.district_readiness, name="district_readiness"),
+    path("calendar/", calendar_views.calendar_page, name="holiday_calendar"),
+    path("calendar/add/", calendar_views.calendar_add, name="holiday_calendar_add"),
+    path("calendar/<int:pk>/delete/", calendar_views.calendar_delete, name="holiday_calendar_delete"),
+    path("calendar/import/", calendar_views.calendar_import, name="holiday_calendar_import"),
+    path("calendar/template/", calendar_views.calendar_template, name="holiday_calendar_template"),
     path("standards/excel/", standards_views.standards_page, name="standards_excel"),
     path("standards/excel/import/", standards_views.standard_import, name="standards_excel_import"),
     path("standards/excel/<int:pk>/download/", standards_views.standard_download, name="standards_excel_download"),

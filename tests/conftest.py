@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from certification.domain.workdays import forget_calendar
 from tests.factories import ClusterFactory, UserFactory, published_standard
 
 
@@ -15,6 +16,14 @@ def audit_anchor_dir(settings, tmp_path_factory):
         "audit_anchors": {**settings.STORAGES["audit_anchors"], "OPTIONS": {"location": location}},
     }
     return location
+
+
+@pytest.fixture(autouse=True)
+def fresh_holiday_calendar():
+    """Working days are read from a cached copy of the calendar: a rolled-back test's rows must not outlive it."""
+    forget_calendar()
+    yield
+    forget_calendar()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from viewflow.workflow.timers import fire_due_timers as _fire_viewflow_timers
 from certification.domain import opening, panel, publicity, rectification, yearly_review
 from certification.errors import IllegalTransition
 
+from . import deadlines
 from .flows import CertificationFlow, YearlyReviewFlow
 from .models import process_for, review_process_for
 
@@ -58,6 +59,14 @@ def run_review_step(review, node, step):
             % {"status": review.get_status_display()}
         )
     return node.run(task, step=step)
+
+
+def send_task_deadline_notices(*, today=None):
+    """Reminders, overdue notices and escalations of the certification flow's tasks (`workflows.deadlines`).
+
+    Safe to run twice: each notice is recorded once. Returns how many went out.
+    """
+    return deadlines.send_task_deadline_notices(CertificationFlow, today=today)
 
 
 def with_publicity_end(queryset):

@@ -1,6 +1,7 @@
 """The certification process, as a viewflow flow: read it top to bottom like the diagram.
 
-Every step's rule lives in the step modules of certification.domain (opening, review, panel, approval,
+Every human task is due a number of working days after it opens (settings.TASK_DUE_WORKING_DAYS; 补正 on the
+request's own deadline): see workflows.deadlines. Every step's rule lives in the step modules of certification.domain (opening, review, panel, approval,
 publicity, certificate; reads in queries); nodes and views only call them. Tasks carry an object
 permission on the application (django-guardian, granted by certification.domain.roles), so each person's queue
 and inbox show only the applications of their scope.
@@ -107,6 +108,7 @@ class CertificationFlow(flow.Flow):
         .Annotation(title=_("Correct the returned indicators"))
         .Assign(this.sole_lead)
         .Permission(LEAD, obj=application_of)
+        .Due(on=this.correction_deadline, notices=False)
         .Next(this.formal_review)
     )
 
@@ -240,6 +242,11 @@ class CertificationFlow(flow.Flow):
     def city_decides(self, activation):
         """The district's approval goes on to the city review (the domain's routing, approval.next_step)."""
         return approval.next_step(activation.process.artifact, approval.Step.DISTRICT) == approval.Step.CITY_REVIEW
+
+    def correction_deadline(self, activation):
+        """补正 is due when the office's request says; its reminders are the request's (notify.send_deadline_reminders)."""
+        correction = queries.open_correction(activation.process.artifact)
+        return correction.deadline if correction is not None else None
 
     def panel_members(self, activation):
         return [{"assignment": pk} for pk in queries.active_panel(activation.process.artifact)]

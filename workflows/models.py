@@ -1,8 +1,9 @@
 """The certification process: viewflow's Process, one per Application, which it holds as its artifact."""
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import models
 from django.utils.translation import gettext_lazy as _
-from viewflow.workflow.models import Process
+from viewflow.workflow.models import Process, Task
 
 from certification.models import Application, YearlyReview
 
@@ -51,3 +52,25 @@ def review_process_for(review):
         .order_by("-pk")
         .first()
     )
+
+
+class TaskDeadline(models.Model):
+    """When a human task of the flow is due: set once when the task is created (`workflows.deadlines`).
+
+    Viewflow's Task has no due date, so this row sits beside it, keyed on the task; a task handed to someone else
+    (转办, 委派, cover) keeps its row and so its due date. Queues join it to show, sort and filter by the due date.
+    """
+
+    task = models.OneToOneField(
+        Task, verbose_name=_("task"), primary_key=True, on_delete=models.CASCADE, related_name="deadline"
+    )
+    due = models.DateField(_("due"), db_index=True)
+    # The period it was computed from; None when the task follows a date set elsewhere (the 补正 request's).
+    working_days = models.PositiveSmallIntegerField(_("working days"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("task deadline")
+        verbose_name_plural = _("task deadlines")
+
+    def __str__(self):
+        return f"{self.task_id}: {self.due:%Y-%m-%d}"

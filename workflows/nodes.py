@@ -2,7 +2,8 @@
 
 * `TaskView`: a human task whose permission is checked again on every request, so a user whose role grant or
   evaluator assignment was revoked loses the task at once, even one already assigned to them; and whose
-  refusals are pages that explain themselves (403 / 409) instead of viewflow's bare PermissionDenied.
+  refusals are pages that explain themselves (403 / 409) instead of viewflow's bare PermissionDenied. Every
+  TaskView gets its due date as it is created (`workflows.deadlines.open_deadline`).
 * `ForEach`: a multi-instance split. Viewflow's open-source Split is static (one branch per declared node);
   ForEach opens one instance of its next node per item of a list computed when the split runs — here, one
   scoring task per evaluator on the panel, each with the item as its ``task.data``. Each instance gets its own
@@ -16,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import path
 from django.utils.translation import gettext as _
+from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
 from viewflow.workflow.base import Node
@@ -24,10 +26,13 @@ from viewflow.workflow.flow import mixins as flow_mixins
 from viewflow.workflow.flow import utils as flow_utils
 from viewflow.workflow.flow import views as flow_views
 from viewflow.workflow.nodes import mixins as node_mixins
+from viewflow.workflow.nodes.view import ViewActivation
 from viewflow.workflow.status import STATUS
 from viewflow.workflow.token import Token
 
 from certification.errors import IllegalTransition, NotAllowed
+
+from .deadlines import open_deadline
 
 
 def explain_refusals(view, node):
@@ -67,18 +72,44 @@ def explain_refusals(view, node):
     return wrapped
 
 
+class TaskViewActivation(ViewActivation):
+    """Viewflow's activation of a human task, which also stores the task's due date as the task is created."""
+
+    @classmethod
+    def create(cls, flow_task, prev_activation, token, data=None, seed=None):
+        activation = super().create(flow_task, prev_activation, token, data=data, seed=seed)
+        open_deadline(activation)
+        return activation
+
+
 class TaskView(flow.View):
     """A human task; see the module docstring.
 
     ``.Excluding(func)`` keeps people out of a task their permission would otherwise open to them:
     ``func(user, obj)`` returns the reason (shown to them) or None. Example: an approver who evaluated the application.
+
+    ``.Due(on=func, notices=False)``: the task is due on the date ``func(activation)`` gives (None: the node's period
+    in settings.TASK_DUE_WORKING_DAYS), and sends no deadline notices of its own (the date's owner sends them).
     """
 
+    activation_class = TaskViewActivation
     _excluding = None
+    _due_on = None
+    _due_notices = True
 
     def Excluding(self, func):
         self._excluding = func
         return self
+
+    def Due(self, *, on=None, notices=True):
+        self._due_on = on
+        self._due_notices = notices
+        return self
+
+    def _resolve(self, instance):
+        super()._resolve(instance)
+        if self._due_on is not None:
+            self._due_on = this.resolve(instance, self._due_on)
 
     def exclusion(self, user, task):
         """Why `user` is kept out of `task`, or None."""
@@ -175,8 +206,6 @@ class ForEach(flow_mixins.NodeDetailMixin, node_mixins.NextNodeMixin, Node):
 
     def _resolve(self, instance):
         super()._resolve(instance)
-        from viewflow import this
-
         self._items = this.resolve(instance, self._items)
 
     def _ready(self):

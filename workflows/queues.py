@@ -23,6 +23,7 @@ from viewflow.workflow.status import STATUS
 from certification.models import Application, ClusterMembership, CorrectionRequest, Region, Tier
 
 from .flows import CertificationFlow
+from .models import TaskDeadline
 
 # Rows per page on every work list.
 PAGE_SIZE = 25
@@ -94,10 +95,34 @@ def open_tasks_of(user, flow_class=CertificationFlow):
 
 
 def with_open_tasks(applications, user):
-    """Only the applications with an open task of `user`, each with `waiting_since`: when the oldest was created."""
+    """Only the applications with an open task of `user`, each with `waiting_since`: when the oldest was created,
+    and `due`: the earliest due date among them."""
     tasks = open_tasks_of(user).filter(process__artifact_object_id=OuterRef("pk"))
     return applications.filter(Exists(tasks)).annotate(
-        waiting_since=Subquery(tasks.order_by("created").values("created")[:1])
+        waiting_since=Subquery(tasks.order_by("created").values("created")[:1]), due=due_of(user)
+    )
+
+
+OPEN_STATUSES = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
+
+
+def due_of(user, application_ref="pk"):
+    """A subquery: the earliest due date of the open human tasks on the row's application (`application_ref`, the
+    outer row's field holding the application id): `user`'s open tasks, or every open task with `user` None."""
+    tasks = human_tasks().filter(status__in=OPEN_STATUSES) if user is None else open_tasks_of(user)
+    dues = TaskDeadline.objects.filter(
+        task__in=tasks.filter(process__artifact_object_id=OuterRef(OuterRef(application_ref))).values("pk")
+    )
+    return Subquery(dues.order_by("due").values("due")[:1])
+
+
+def late_tasks(application_ref):
+    """Open human tasks on the outer row's application past their due date (for `Exists`)."""
+    return TaskDeadline.objects.filter(
+        task__process__artifact_object_id=OuterRef(application_ref),
+        task__flow_task_type="HUMAN",
+        task__status__in=OPEN_STATUSES,
+        due__lt=timezone.localdate(),
     )
 
 
@@ -157,11 +182,13 @@ class ApplicationFilterBase(django_filters.FilterSet):
         )
 
     def overdue(self, queryset, name, value):
-        """A correction request past its deadline and still open (补正 is the step with a due date)."""
+        """An open task on the application past its due date, or a correction request past its deadline."""
+        if not value:
+            return queryset
         late = CorrectionRequest.objects.filter(
             application=OuterRef(self._path("pk")), resolved__isnull=True, deadline__lt=timezone.localdate()
         )
-        return queryset.filter(Exists(late)) if value else queryset
+        return queryset.filter(Exists(late) | Exists(late_tasks(self._path("pk"))))
 
     def waiting_before(self, queryset, name, value):
         return queryset.filter(waiting_since__date__lte=value)
@@ -193,7 +220,7 @@ def application_filters(prefix="", *, orderings=(), stages=False, user=None):
         "status": django_filters.ChoiceFilter(
             label=_("Status"), field_name=f"{p}status", choices=Application.Status.choices, empty_label=_("All")
         ),
-        "overdue": CheckboxFilter(label=_("Correction overdue"), method="overdue"),
+        "overdue": CheckboxFilter(label=_("Overdue"), method="overdue"),
         "waiting_before": django_filters.DateFilter(
             label=_("Waiting since on or before"),
             method="waiting_before",

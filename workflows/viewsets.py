@@ -7,17 +7,20 @@ a process is refused outside it. Registered on `certification.views.site.site` b
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 from viewflow.utils import viewprop
 from viewflow.workflow.flow import views as flow_views
 from viewflow.workflow.flow.viewset import FlowAppViewset
 
+from certification.domain.workdays import WorkingCalendar, countdown
 from certification.models import Application
 
 from . import queues, views, work
+from .deadlines import due_of_task
 from .flows import CertificationFlow
 
 
@@ -48,24 +51,51 @@ class LastPageMixin:
         return paginator, page, page.object_list, page.has_other_pages()
 
 
-class InboxView(LastPageMixin, flow_views.FlowInboxListView):
-    """Viewflow's inbox: the user's assigned tasks, a page at a time."""
+class DueColumnMixin:
+    """A "due date" column: the task's due date and countdown, sortable; the soonest first by default."""
 
-    columns = ("task_id", "task_title", "created")  # viewflow's "brief" repeats the title under an English header
+    def due(self, task):
+        due = due_of_task(task)
+        if due is None:
+            return ""
+        if getattr(self, "_calendar", None) is None:
+            # One read of the holiday calendar (cached) for the page's rows.
+            self._calendar = WorkingCalendar(timezone.localdate())
+        return _("%(due)s (%(countdown)s)") % {
+            "due": f"{due:%Y-%m-%d}",
+            "countdown": countdown(due, calendar=self._calendar).label,
+        }
+
+    due.short_description = _("Due date")
+    due.orderby_column = "deadline__due"
+
+    @staticmethod
+    def by_due(tasks):
+        return tasks.select_related("process", "deadline").order_by(
+            F("deadline__due").asc(nulls_last=True), "-created", "-pk"
+        )
+
+
+class InboxView(DueColumnMixin, LastPageMixin, flow_views.FlowInboxListView):
+    """Viewflow's inbox: the user's assigned tasks, a page at a time, the soonest due first."""
+
+    # viewflow's "brief" repeats the title under an English header
+    columns = ("task_id", "task_title", "due", "created")
 
     @viewprop
     def queryset(self):
-        return queues.inbox_of(self.request.user, self.flow_class).select_related("process").order_by("-created")
+        return self.by_due(queues.inbox_of(self.request.user, self.flow_class))
 
 
-class QueueView(LastPageMixin, flow_views.FlowQueueListView):
+class QueueView(DueColumnMixin, LastPageMixin, flow_views.FlowQueueListView):
     """Viewflow's queue: whether the user may take a task is asked in SQL (`queues.may_take`), not in an IN list."""
 
-    columns = ("task_id", "task_title", "created")  # viewflow's "brief" repeats the title under an English header
+    # viewflow's "brief" repeats the title under an English header
+    columns = ("task_id", "task_title", "due", "created")
 
     @viewprop
     def queryset(self):
-        return queues.queue_of(self.request.user, self.flow_class).select_related("process").order_by("-created")
+        return self.by_due(queues.queue_of(self.request.user, self.flow_class))
 
 
 class ArchiveView(LastPageMixin, flow_views.FlowArchiveListView):

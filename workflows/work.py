@@ -29,6 +29,7 @@ from certification.domain import approval
 from certification.domain.certificate import rectification_list
 from certification.domain.eligibility import check_eligibility
 from certification.domain.evidence import requirements_of
+from certification.domain.notify import send_deadline_reminders
 from certification.domain.opening import WITHDRAWABLE
 from certification.domain.queries import missing_requirements_of
 from certification.domain.tiers import run_tier_timers
@@ -71,10 +72,12 @@ from certification.scope import (
 from certification.tasks import recover_interrupted_work
 
 from . import queues
+from .deadlines import attach_countdowns, due_of_task
 from .engine import (
     end_publicity_now_for_demo,
     fire_due_timers,
     remove_from_running_panel,
+    send_task_deadline_notices,
     with_publicity_end,
     withdraw_application,
 )
@@ -141,9 +144,10 @@ def open_tasks(user, application_ids=None):
     `application_ids` limits them to the applications of a page (one query, whatever the user's scope); the
     question "may this user take this task" is asked in SQL (`queues.may_take`).
     Each task carries `url` (its form when assigned to the user, else viewflow's task page) and, for a task still in
-    the queue, `take_url` (POST: assign it to the user and open its form); `title` is the node's annotation.
+    the queue, `take_url` (POST: assign it to the user and open its form); `title` is the node's annotation; `due`
+    and `countdown` its deadline (`workflows.deadlines`; the holiday calendar comes from its cache).
     """
-    tasks = queues.open_tasks_of(user).select_related("process")
+    tasks = queues.open_tasks_of(user).select_related("process", "deadline")
     if application_ids is not None:
         tasks = tasks.filter(process__artifact_object_id__in=list(application_ids))
     by_application = defaultdict(list)
@@ -152,12 +156,14 @@ def open_tasks(user, application_ids=None):
             continue
         args = [task.process_id, task.pk]
         task.is_assigned = task.owner_id == user.pk
+        task.due = due_of_task(task)
         task.url = task.flow_task.reverse("execute" if task.is_assigned else "index", args=args)
         if not task.is_assigned:
             # Taking a task from the queue is one POST; viewflow then follows ?back= to the task's form.
             execute = task.flow_task.reverse("execute", args=args)
             task.take_url = f"{task.flow_task.reverse('assign', args=args)}?{urlencode({'back': execute})}"
         by_application[int(task.process.artifact_object_id)].append(task)
+    attach_countdowns([task for items in by_application.values() for task in items])
     return by_application
 
 
@@ -337,10 +343,15 @@ class WorkListView(LoginRequiredMixin, ListView):
         )
         context["total"] = context["paginator"].count
         self.decorate(context["rows"])
+        self.decorate_due(context["rows"])
         return context
 
     def decorate(self, rows):
         """Add what the rows of the page show beside their columns (their open tasks, labels)."""
+
+    def decorate_due(self, rows):
+        """The countdown beside each row's due date (the holiday calendar read once, from its cache)."""
+        attach_countdowns(rows)
 
 
 class ReviewsView(WorkListView):
@@ -349,6 +360,7 @@ class ReviewsView(WorkListView):
     template_name = "workflows/work/reviews.html"
     prefix = "application__"
     orderings = (
+        ("due", gettext_lazy("Due date")),
         ("created", gettext_lazy("Assigned on")),
         ("application__cluster__name", gettext_lazy("Cluster")),
         ("application__status", gettext_lazy("Status")),
@@ -358,7 +370,7 @@ class ReviewsView(WorkListView):
         return (
             EvaluatorAssignment.objects.filter(evaluator=self.request.user)
             .select_related("application__cluster__district__parent", "application__standard", "sheet")
-            .annotate(waiting_since=F("created"))
+            .annotate(waiting_since=F("created"), due=queues.due_of(self.request.user, "application_id"))
             .order_by("-created", "-pk")
         )
 
@@ -381,6 +393,7 @@ class ReviewsView(WorkListView):
 
 
 TASK_ORDERINGS = (
+    ("due", gettext_lazy("Due date")),
     ("waiting_since", gettext_lazy("Waiting since")),
     ("cluster__name", gettext_lazy("Cluster")),
     ("target_tier", gettext_lazy("Tier")),
@@ -456,7 +469,8 @@ class OfficeView(WorkListView):
 
 
 class FireTimersView(LoginRequiredMixin, View):
-    """The office ends the 公示 periods that are due now: what beat does every minute, for installs without beat."""
+    """The office ends the 公示 periods that are due now and sends the deadline notices due: what beat does, for
+    installs without beat."""
 
     def post(self, request):
         if not is_office(request.user):
@@ -464,6 +478,9 @@ class FireTimersView(LoginRequiredMixin, View):
         fired = fire_due_timers()
         count = fired if isinstance(fired, int) else len(fired or [])
         messages.success(request, _("Publicity periods ended: %(count)s") % {"count": count})
+        notices = send_task_deadline_notices() + send_deadline_reminders()
+        if notices:
+            messages.info(request, _("Deadline notices sent: %(count)s") % {"count": notices})
         restarted, failed = recover_interrupted_work()
         if restarted or failed:
             messages.info(
@@ -554,6 +571,7 @@ class ApplicationListView(WorkListView):
 
     template_name = "workflows/work/application_list.html"
     orderings = (
+        ("due", gettext_lazy("Due date")),
         ("created", gettext_lazy("Opened")),
         ("cluster__name", gettext_lazy("Cluster")),
         ("target_tier", gettext_lazy("Tier")),
@@ -567,7 +585,7 @@ class ApplicationListView(WorkListView):
             applications()
             .visible_to(self.request.user)
             .with_row_data()
-            .annotate(waiting_since=F("status_changed"))
+            .annotate(waiting_since=F("status_changed"), due=queues.due_of(None))
             .order_by("-created", "-pk")
         )
 

@@ -25,7 +25,7 @@ from certification.models import (
     SentReminder,
     User,
 )
-from certification.scope import holders
+from certification.scope import holders, supervising_role
 
 from . import queue
 
@@ -210,14 +210,57 @@ def _send_correction_reminder(correction, kind):
             )
             % values
         )
+    return send_reminder_once(key, kind, application, correction.deadline, recipients, subject, body)
+
+
+def send_reminder_once(key, kind, application, deadline, recipients, subject, body):
+    """Record the reminder `key` and notify `recipients`, unless a reminder of that key went out before.
+
+    The key is unique (SentReminder), so two runs, even concurrent ones, send it once. Returns True when sent.
+    """
     try:
         with transaction.atomic():
-            SentReminder.objects.create(key=key, kind=kind, application=application, deadline=correction.deadline)
+            SentReminder.objects.create(key=key, kind=kind, application=application, deadline=deadline)
             notify(recipients, subject, body, application=application, url=application_url(application))
     except IntegrityError:
         # Already sent, by an earlier run or a concurrent one.
         return False
     return True
+
+
+def task_reminder_key(task_id, kind, due):
+    """The SentReminder key of a workflow task's notice: one per task, kind and due date."""
+    return f"task:{task_id}:{kind}:{due.isoformat()}"
+
+
+def send_task_deadline_notice(application, *, task_id, kind, title, due, role, assignee=None):
+    """One deadline notice of a workflow task (the engine finds the tasks; `workflows.deadlines`), sent once.
+
+    DUE_SOON and OVERDUE go to the assignee, or to the holders of the task's `role` while nobody has taken it;
+    ESCALATED goes to the holders of the supervising role (`certification.scope.supervising_role`). `title` is the
+    step's name. Side effects: a SentReminder row; notifications and e-mails. Returns True when sent.
+    """
+    values = {"cluster": application.cluster.name, "step": title, "due": due.isoformat()}
+    doers = [assignee] if assignee is not None else (holders(role, application) if role else [])
+    if kind == SentReminder.Kind.ESCALATED:
+        supervisor = supervising_role(role, application) if role else None
+        recipients = holders(supervisor, application) if supervisor else []
+        who = "、".join(str(person) for person in doers) if doers else _("nobody yet")
+        subject = _("Escalated: %(step)s for %(cluster)s is overdue (due %(due)s)") % values
+        body = _(
+            "The step “%(step)s” of %(cluster)s was due on %(due)s and is still open (held by: %(who)s). "
+            "Please follow it up."
+        ) % {**values, "who": who}
+    elif kind == SentReminder.Kind.OVERDUE:
+        recipients = doers
+        subject = _("Overdue: %(step)s for %(cluster)s (due %(due)s)") % values
+        body = _("The step “%(step)s” of %(cluster)s was due on %(due)s. Please complete it now.") % values
+    else:
+        recipients = doers
+        subject = _("Due by %(due)s: %(step)s for %(cluster)s") % values
+        body = _("The step “%(step)s” of %(cluster)s is due on %(due)s.") % values
+    key = task_reminder_key(task_id, kind, due)
+    return send_reminder_once(key, kind, application, due, recipients, subject, body)
 
 
 def mark_read(notification, *, by):

@@ -1,6 +1,7 @@
 from .api_token import ApiToken
 from .application import Application
 from .audit import AuditAnchor, AuditChainHead, AuditEvent
+from .calendar import CalendarDay
 from .cluster import Cluster, ClusterMembership, CommitteeMember, TierChange
 from .dataset import (
     AcademicResult,

@@ -13,8 +13,9 @@ from viewflow.workflow.status import STATUS
 
 from certification.domain.roles import sync_object_permissions
 from certification.models import Application, Cluster, ClusterMembership, EvaluatorAssignment
+from workflows.deadlines import due_of_task
 from workflows.flows import CertificationFlow
-from workflows.models import process_for
+from workflows.models import TaskDeadline, process_for
 
 BATCH = 2000
 
@@ -77,16 +78,27 @@ def clone_applications(template, count, *, finished_tasks=False):
     open_tasks = task_model.objects.filter(process=process)
     if not finished_tasks:
         open_tasks = open_tasks.filter(status__in=[STATUS.NEW, STATUS.ASSIGNED])
-    task_model.objects.bulk_create(
+    templates = list(open_tasks.select_related("deadline"))
+    clones = task_model.objects.bulk_create(
         [
             clone
-            for task in open_tasks
+            for task in templates
             for clone in _copies(
                 task,
                 count,
                 process=lambda i: processes[i],
                 owner_permission_obj_pk=_object_pk(task, applications),
             )
+        ],
+        batch_size=BATCH,
+    )
+    # Each copied task keeps its template's due date, as every task of the flow has one.
+    TaskDeadline.objects.bulk_create(
+        [
+            TaskDeadline(task=clone, due=task.deadline.due, working_days=task.deadline.working_days)
+            for index, task in enumerate(templates)
+            if due_of_task(task) is not None
+            for clone in clones[index * count : (index + 1) * count]
         ],
         batch_size=BATCH,
     )

@@ -12,6 +12,7 @@ from certification.domain.roles import grant_role, revoke_role
 from certification.models import (
     Application,
     AuditEvent,
+    CalendarDay,
     DatasetImport,
     EvaluatorAssignment,
     Objection,
@@ -120,6 +121,8 @@ def test_authorization_matrix(scene, actor):
         "cluster_dataset_template": reverse("cluster_dataset_template", args=[application.cluster_id, "rotation"]),
         "cluster_self_check": reverse("cluster_self_check", args=[application.cluster_id]),
         "district_readiness": reverse("district_readiness", args=[application.cluster.district_id]),
+        "holiday_calendar": reverse("holiday_calendar"),
+        "holiday_calendar_template": reverse("holiday_calendar_template"),
     }
     district_viewers = {"office", "leader", "city_office", "city_leader"}
     cluster_viewers = district_viewers | {"lead"}
@@ -144,6 +147,9 @@ def test_authorization_matrix(scene, actor):
         "cluster_dataset_template": 200 if actor in cluster_viewers else 404,
         "cluster_self_check": 200 if actor in cluster_viewers else 404,
         "district_readiness": 200 if actor in district_viewers else 403,
+        # The holiday calendar is the administrators' alone.
+        "holiday_calendar": 403,
+        "holiday_calendar_template": 403,
     }
     before = _snapshot(application)
 
@@ -160,7 +166,19 @@ def test_authorization_matrix(scene, actor):
         "cluster_import": client.post(reverse("cluster_dataset_import", args=[application.cluster_id, "rotation"])),
     }
 
+    calendar_day = CalendarDay.objects.order_by("date").first()
+    calendar_before = sorted(CalendarDay.objects.values_list("date", "kind", "name"))
+    calendar_posts = {
+        "add": client.post(reverse("holiday_calendar_add"), {"date": "2027-05-03", "kind": "off", "name": "越权"}),
+        "delete": client.post(reverse("holiday_calendar_delete", args=[calendar_day.pk])),
+        "import": client.post(reverse("holiday_calendar_import"), {}),
+    }
+
     assert got == expected
+    assert {name: response.status_code for name, response in calendar_posts.items()} == dict.fromkeys(
+        calendar_posts, 403
+    )
+    assert sorted(CalendarDay.objects.values_list("date", "kind", "name")) == calendar_before
     if not owner:
         assert before == _snapshot(application)
         assert {name: response.status_code for name, response in posts.items()} == {

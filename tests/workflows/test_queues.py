@@ -54,6 +54,7 @@ def filter_queries(world, application, *, stages=False):
         "overdue": "overdue=on",
         "waiting": f"waiting_before={timezone.localdate() + timedelta(days=1):%Y-%m-%d}",
         "sort": "order=-cluster_name",
+        "due": "order=due",
         "all": f"district={world.district.pk}&tier={application.target_tier}&q=x&overdue=on&order=tier",
     }
     if stages:
@@ -229,7 +230,7 @@ def test_approval_queue_filters_by_step_and_shows_chinese_labels():
     assert rows_of(client, f"{url}?stage={F.district_decision}") == {application.pk}
     assert rows_of(client, f"{url}?stage={F.formal_review}") == set()
     text = measure(client, url)[1]
-    for label in ("搜索", "区", "等级", "状态", "补正已逾期", "等待起始不晚于", "排序", "环节", "筛选", "共 1 条"):
+    for label in ("搜索", "区", "等级", "状态", "已逾期", "等待起始不晚于", "排序", "环节", "筛选", "共 1 条"):
         assert label in text, label
     assert "descending" not in text
 

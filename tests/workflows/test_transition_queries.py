@@ -21,7 +21,8 @@ pytestmark = [pytest.mark.django_db]
 
 # Measured on SQLite. Issue 11 asks ≤ 25 for the transition: not met yet (node and domain both check guardian
 # permissions and the approval conflict; see the report). The anchor, viewflow's own assign POST, is 17.
-TRANSITION_QUERIES = 38
+# The next task's due date costs 1: the INSERT of its TaskDeadline (the holiday calendar is read from the cache).
+TRANSITION_QUERIES = 39
 ASSIGN_QUERIES = 17
 
 

@@ -1,0 +1,167 @@
+"""Deadlines of the flow's human tasks: set when a task is created, read by every queue, and the notices they send.
+
+* `open_deadline(activation)`: called by `TaskView`'s activation as the task is created. The due date is the node's
+  period in working days (`settings.TASK_DUE_WORKING_DAYS`, counted over the holiday calendar) after the day the task
+  was created, or a date the node follows (`.Due(on=…)`, the 补正 request's deadline).
+* `send_task_deadline_notices(today=…)`: the reminder before the due date, the overdue notice, and the escalation to
+  the supervising role after the grace period — each once per task and due date (`SentReminder`), whoever holds
+  the task now. Beat runs it every hour; `manage.py fire_timers` and the office's button run it too.
+* `attach_countdowns`: the countdown the queues show beside each due date (the holiday calendar from its cache).
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Exists, OuterRef
+from django.utils import timezone, translation
+from viewflow.workflow.status import STATUS
+
+from certification.domain import notify
+from certification.domain.workdays import WorkingCalendar, add_working_days, countdown
+from certification.models import Application, SentReminder
+from certification.scope import role_of_permission
+
+from .models import TaskDeadline
+
+OPEN = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
+
+
+def working_days_of(node):
+    """The node's due period in working days (settings); a human node without one is a configuration error."""
+    try:
+        return settings.TASK_DUE_WORKING_DAYS[node.name]
+    except KeyError:
+        raise ImproperlyConfigured(f"TASK_DUE_WORKING_DAYS has no period for the task {node.name!r}") from None
+
+
+def open_deadline(activation):
+    """Store the due date of the task `activation` has just created (see the module docstring). Returns the row."""
+    task = activation.task
+    node = task.flow_task
+    follows = getattr(node, "_due_on", None)
+    due = follows(activation) if follows is not None else None
+    if due is not None:
+        return TaskDeadline.objects.create(task=task, due=due, working_days=None)
+    days = working_days_of(node)
+    return TaskDeadline.objects.create(
+        task=task, due=add_working_days(timezone.localdate(task.created), days), working_days=days
+    )
+
+
+def ensure_deadlines(flow_class):
+    """Give a due date to every open human task still without one (tasks opened before deadlines existed).
+
+    Returns how many were set. One query finds them; a calendar read and one INSERT per hundred set them.
+    """
+    missing = list(
+        flow_class.task_class._default_manager.filter(
+            process__flow_class=flow_class, flow_task_type="HUMAN", status__in=OPEN
+        )
+        .filter(~Exists(TaskDeadline.objects.filter(task=OuterRef("pk"))))
+        .order_by("pk")
+    )
+    rows = []
+    for task in missing:
+        days = settings.TASK_DUE_WORKING_DAYS.get(task.flow_task.name)
+        if days is None:
+            continue
+        rows.append(
+            TaskDeadline(task=task, due=add_working_days(timezone.localdate(task.created), days), working_days=days)
+        )
+    TaskDeadline.objects.bulk_create(rows, batch_size=100, ignore_conflicts=True)
+    return len(rows)
+
+
+# ------------------------------------------------------------------------------------------------------ notices
+
+
+def send_task_deadline_notices(flow_class, *, today=None):
+    """Send the deadline notices that are due today and not yet sent; returns how many went out.
+
+    Per open human task (except those whose node follows a date with reminders of its own, 补正): a reminder
+    `TASK_REMINDER_WORKING_DAYS_BEFORE` working days before the due date; the overdue notice from the first day
+    past it; the escalation once `TASK_ESCALATION_GRACE_WORKING_DAYS` more working days have passed. Each is
+    recorded (`SentReminder`, unique key per task, kind and due date), so a second run, or a concurrent one, sends
+    nothing new. Side effects: SentReminder rows, notifications and e-mails (certification.domain.notify).
+    """
+    today = today or timezone.localdate()
+    ensure_deadlines(flow_class)
+    calendar = WorkingCalendar(today - timedelta(days=60))
+    remind_until = calendar.add_working_days(today, settings.TASK_REMINDER_WORKING_DAYS_BEFORE)
+    grace = settings.TASK_ESCALATION_GRACE_WORKING_DAYS
+    deadlines = list(
+        TaskDeadline.objects.filter(
+            due__lte=remind_until,
+            task__status__in=OPEN,
+            task__flow_task_type="HUMAN",
+            task__process__flow_class=flow_class,
+        )
+        .select_related("task__process", "task__owner")
+        .order_by("due", "task_id")
+    )
+    candidates = []
+    for deadline in deadlines:
+        if not getattr(deadline.task.flow_task, "_due_notices", True):
+            continue
+        if deadline.due >= today:
+            kinds = [SentReminder.Kind.DUE_SOON]
+        else:
+            kinds = [SentReminder.Kind.OVERDUE]
+            if calendar.working_days_between(deadline.due, today) > grace:
+                kinds.append(SentReminder.Kind.ESCALATED)
+        candidates += [
+            (deadline, kind, notify.task_reminder_key(deadline.task_id, kind, deadline.due)) for kind in kinds
+        ]
+    already = set(
+        SentReminder.objects.filter(key__in=[key for _d, _k, key in candidates]).values_list("key", flat=True)
+    )
+    candidates = [candidate for candidate in candidates if candidate[2] not in already]
+    applications = Application.objects.select_related("cluster__district").in_bulk(
+        {int(d.task.process.artifact_object_id) for d, _k, _key in candidates if d.task.process.artifact_object_id}
+    )
+    sent = 0
+    with translation.override(settings.LANGUAGE_CODE):
+        for deadline, kind, _key in candidates:
+            task = deadline.task
+            application = applications.get(int(task.process.artifact_object_id or 0))
+            if application is None:
+                continue
+            if notify.send_task_deadline_notice(
+                application,
+                task_id=task.pk,
+                kind=kind,
+                title=str(task.flow_task.task_title),
+                due=deadline.due,
+                role=role_of_permission(task.owner_permission),
+                assignee=task.owner,
+            ):
+                sent += 1
+    return sent
+
+
+# ------------------------------------------------------------------------------------------------------ queue columns
+
+
+def attach_countdowns(rows, *, today=None):
+    """Set `countdown` on each row (a task or a list row) from its `due` date; None where it has none.
+
+    One read of the holiday calendar (cached) for the whole page, whatever the number of rows.
+    """
+    today = today or timezone.localdate()
+    calendar = None
+    for row in rows:
+        due = getattr(row, "due", None)
+        row.countdown = None
+        if due is not None:
+            calendar = calendar or WorkingCalendar(today)
+            row.countdown = countdown(due, today=today, calendar=calendar)
+    return rows
+
+
+def due_of_task(task):
+    """The task's due date, or None (a task opened before deadlines existed, until `ensure_deadlines` runs)."""
+    try:
+        return task.deadline.due
+    except TaskDeadline.DoesNotExist:
+        return None
