@@ -1,0 +1,23 @@
+"""The 转办 / 委派 / 加签 buttons of a task page: shown to the task's holder only, where the task allows them."""
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from certification.domain.handover import open_delegation
+
+from .handover import decision_step, may_pass_on
+
+
+def handover_links(user, task):
+    """[(url, label)] of the handover actions `user` may start from `task` (the domain checks each again)."""
+    if not user.is_authenticated or task.owner_id != user.pk or not may_pass_on(task):
+        return []
+    if open_delegation(task.pk) is not None:
+        return []
+    links = [
+        (reverse("work:task_transfer", args=[task.pk]), _("Transfer")),
+        (reverse("work:task_delegate", args=[task.pk]), _("Delegate")),
+    ]
+    if decision_step(task) is not None:
+        links.append((reverse("work:task_cosign", args=[task.pk]), _("Add a co-signer")))
+    return links
