@@ -361,7 +361,7 @@ def test_new_task_of_an_absent_lead_goes_to_the_other_lead():
     world = build_world(Tier.CLOSE_KNIT)
     second_lead = person(Role.LEAD, cluster=world.cluster, display_name="副理事长")
     assert _record_absence(world.lead, second_lead).status_code == 302
-    application, process = start(second_lead, world.cluster, world.tier)
+    _application, process = start(second_lead, world.cluster, world.tier)
     stage_tasks = [open_task(process, node) for node in (F.submit_basic, F.submit_process, F.submit_outcome)]
     assert {task.owner_id for task in stage_tasks} == {second_lead.pk}
 
@@ -377,7 +377,7 @@ def test_after_the_absence_new_tasks_go_to_the_queue_again():
         ends=today - timedelta(days=1),
         reason="已结束",
     )
-    application, process = _to_approval(world)
+    _application, process = _to_approval(world)
     assert open_task(process, F.district_decision).owner_id is None
 
 
