@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import View
 from django.views.generic import TemplateView
 from viewflow.workflow.models import Task
 
@@ -153,6 +154,10 @@ class CoSignaturesView(LoginRequiredMixin, TemplateView):
             row.form = SignForm(auto_id=f"id_%s_{row.pk}") if row.status == CoSignature.Status.PENDING else None
         return super().get_context_data(page_obj=page, is_paginated=page.has_other_pages(), rows=page, **kwargs)
 
+
+class SignView(LoginRequiredMixin, View):
+    """The co-signer agrees or declines one co-signature (someone else's answers 404)."""
+
     def post(self, request, pk):
         cosignature = get_object_or_404(CoSignature, pk=pk, signer=request.user)
         form = SignForm(request.POST)
@@ -239,7 +244,7 @@ class AbsencesView(LoginRequiredMixin, TemplateView):
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
-class AbsenceActionView(LoginRequiredMixin, TemplateView):
+class AbsenceActionView(LoginRequiredMixin, View):
     """Cancel an absence, or hand every open task over to the substitute now."""
 
     action = None

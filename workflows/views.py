@@ -66,17 +66,22 @@ class TaskPage(flow_view_mixins.TaskSuccessUrlMixin, generic.FormView):
         return self._application
 
     @cached_property
+    def _latest_delegation(self):
+        return handover.latest_delegation(self.activation.task.pk)
+
+    @cached_property
     def delegation(self):
         """The open 委派 of this task when the person on the page is its delegate: their submit returns it."""
-        record = handover.open_delegation(self.activation.task.pk)
-        return record if record is not None and record.to_user_id == self.request.user.pk else None
+        record = self._latest_delegation
+        if record is not None and record.status == record.Status.OPEN and record.to_user_id == self.request.user.pk:
+            return record
+        return None
 
     @cached_property
     def returned(self):
         """The delegation returned to the holder, whose draft pre-fills the holder's form."""
-        if self.delegation is not None:
-            return None
-        return handover.returned_delegation(self.activation.task.pk)
+        record = self._latest_delegation
+        return record if record is not None and record.status == record.Status.RETURNED else None
 
     def get_initial(self):
         initial = super().get_initial()

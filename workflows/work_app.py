@@ -56,7 +56,7 @@ class WorkApplication(Application):
     )
     cosignatures_path = path("cosignatures/", handover_views.CoSignaturesView.as_view(), name="cosignatures")
     cosignature_sign_path = path(
-        "cosignatures/<int:pk>/sign/", handover_views.CoSignaturesView.as_view(), name="cosignature_sign"
+        "cosignatures/<int:pk>/sign/", handover_views.SignView.as_view(), name="cosignature_sign"
     )
     absences_path = path("absences/", handover_views.AbsencesView.as_view(), name="absences")
     absence_cancel_path = path(

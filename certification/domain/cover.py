@@ -4,11 +4,12 @@ scopes. While it lasts, the tasks the flow would give them go to the substitute 
 """
 
 from django.db import transaction
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certification.errors import IllegalTransition, InvalidInput, NotAllowed
-from certification.models import ROLE_APPLICATION_PATH, Absence, RoleGrant
+from certification.models import ROLE_APPLICATION_PATH, Absence, Application, Role, RoleGrant, grant_scope_field
 
 from . import audit
 from .notify import notify
@@ -42,6 +43,8 @@ def substitute_for(user, when=None):
 
     A substitute who is away too is not followed further: the task then stays with `user` (or in the queue).
     """
+    if user is None:
+        return None, None
     absence = current_absence(user, when)
     if absence is None or not absence.substitute.is_active or current_absence(absence.substitute, when) is not None:
         return None, None
@@ -54,10 +57,20 @@ def substitute_among_holders(role, application, when=None):
 
     A task the flow would leave in the role's queue (several holders) then goes straight to the substitute.
     """
-    people = list(RoleGrant.objects.holders(role, application)[:50])
-    away = {a.user_id: a for a in Absence.objects.current(when).filter(user__in=people).order_by("starts", "pk")}
-    present = [user for user in people if user.pk not in away]
-    if not away or len(present) != 1:
+    # One query when nobody is away (every task creation asks this): the grants covering the application are a
+    # subquery on the application's own row, so not even its cluster is loaded.
+    scope = Application.objects.filter(pk=application.pk).values(ROLE_APPLICATION_PATH[Role(role)])[:1]
+    grants = RoleGrant.objects.active().filter(role=role, **{f"{grant_scope_field(role)}_id": Subquery(scope)})
+    away = {
+        a.user_id: a
+        for a in Absence.objects.current(when)
+        .filter(user__in=grants.values("user"), user__is_active=True)
+        .order_by("starts", "pk")
+    }
+    if not away:
+        return None, None
+    present = [user for user in RoleGrant.objects.holders(role, application)[:50] if user.pk not in away]
+    if len(present) != 1:
         return None, None
     absence = next((a for a in away.values() if a.substitute_id == present[0].pk), None)
     return (absence, present[0]) if absence is not None else (None, None)

@@ -141,19 +141,19 @@ def delegate(application, *, task_id, task_title, role, holder, receiver, reason
     return handover
 
 
+def latest_delegation(task_id):
+    """The task's latest delegation (open or returned), or None: what a task page needs, in one query."""
+    return (
+        TaskHandover.objects.filter(task_id=task_id, kind=TaskHandover.Kind.DELEGATION)
+        .select_related("from_user", "to_user")
+        .order_by("-pk")
+        .first()
+    )
+
+
 def open_delegation(task_id):
     """The open delegation of the task, or None."""
     return TaskHandover.objects.filter(task_id=task_id, kind=TaskHandover.Kind.DELEGATION, status="open").first()
-
-
-def returned_delegation(task_id):
-    """The latest delegation of the task returned to its holder, or None (its draft pre-fills the holder's form)."""
-    return (
-        TaskHandover.objects.filter(task_id=task_id, kind=TaskHandover.Kind.DELEGATION, status="returned")
-        .select_related("to_user")
-        .order_by("-returned", "-pk")
-        .first()
-    )
 
 
 def return_delegation(handover, *, draft, note="", by):

@@ -4,18 +4,22 @@ refused request. Out of scope, application URLs answer 404 (no existence leak) a
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from guardian.models import UserObjectPermission
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from certification.domain.roles import grant_role, revoke_role
 from certification.models import (
+    Absence,
     Application,
     AuditEvent,
+    CoSignature,
     EvaluatorAssignment,
     Objection,
     Role,
     ScoreSheet,
+    TaskHandover,
     Tier,
 )
 from certification.models.evidence import EvidenceFile
@@ -24,6 +28,7 @@ from tests.workflows.driver import client_for, do, open_task, score_all, scores,
 from workflows.flows import CertificationFlow as F
 
 FULL = {"A1": 4, "A2": 6}
+OFFICES = {"office", "other_office", "city_office"}
 IN_SCOPE = {"lead", "office", "leader", "city_office", "city_leader", "evaluator"}
 ACTORS = [
     "lead",
@@ -75,8 +80,23 @@ def scene(db):
         "idle_evaluator": person(Role.EVALUATOR),
     }
     task = Task.objects.get(process=process, flow_task=F.score, owner=panel[0])
+    # Someone else's absence and co-signature (issue 12): nobody in ACTORS may act on them.
+    away = person(Role.DISTRICT_LEADER, region=mine.district)
+    today = timezone.localdate()
+    absence = Absence.objects.create(user=away, substitute=mine.leader, starts=today, ends=today, reason="年假")
+    cosignature = CoSignature.objects.create(
+        application=application, step="district", requested_by=mine.leader, signer=away, reason="会签"
+    )
     evidence = EvidenceFile.objects.filter(application=application).first()
-    return {"application": application, "process": process, "task": task, "evidence": evidence, "actors": actors}
+    return {
+        "application": application,
+        "process": process,
+        "task": task,
+        "evidence": evidence,
+        "actors": actors,
+        "absence": absence,
+        "cosignature": cosignature,
+    }
 
 
 def _snapshot(application):
@@ -89,6 +109,9 @@ def _snapshot(application):
         "sheets": sorted(ScoreSheet.objects.values_list("pk", "status")),
         "assignments": sorted(EvaluatorAssignment.objects.values_list("pk", "status")),
         "permissions": UserObjectPermission.objects.count(),
+        "handovers": TaskHandover.objects.count(),
+        "cosignatures": sorted(CoSignature.objects.values_list("pk", "status", "closed")),
+        "absences": sorted(Absence.objects.values_list("pk", "cancelled")),
     }
 
 
@@ -114,6 +137,14 @@ def test_authorization_matrix(scene, actor):
         "evaluator_analytics": reverse("dashboards:evaluators", args=[application.cluster.district.parent_id]),
         "public_publicity": reverse("public:publicity"),
         "public_verify": reverse("public:verify"),
+        # Issue 12: 转办 / 委派 / 加签 of the scoring task (only its holder sees the form; scoring tasks are personal
+        # and the domain refuses passing them on), the person's own co-signatures and absences, the office's bulk page.
+        "task_transfer": reverse("work:task_transfer", args=[task.pk]),
+        "task_delegate": reverse("work:task_delegate", args=[task.pk]),
+        "task_cosign": reverse("work:task_cosign", args=[task.pk]),
+        "cosignatures": reverse("work:cosignatures"),
+        "absences": reverse("work:absences"),
+        "bulk_panel": reverse("work:bulk_panel"),
     }
     district_viewers = {"office", "leader", "city_office", "city_leader"}
     expected = {
@@ -132,6 +163,12 @@ def test_authorization_matrix(scene, actor):
         "evaluator_analytics": 200 if actor == "city_office" else 403,
         "public_publicity": 200,
         "public_verify": 200,
+        "task_transfer": 200 if owner else 403,
+        "task_delegate": 200 if owner else 403,
+        "task_cosign": 200 if owner else 403,
+        "cosignatures": 200,
+        "absences": 200,
+        "bulk_panel": 200 if actor in OFFICES else 403,
     }
     before = _snapshot(application)
 
@@ -140,6 +177,11 @@ def test_authorization_matrix(scene, actor):
         "task_submit": client.post(views["task_execute"], {"action": "submit", **scores(application, FULL)}),
         "task_recuse": client.post(views["task_execute"], {"action": "recuse", "reason": "试图越权"}),
         "objection": client.post(views["objection_form"], {"text": "越权异议"}),
+        "transfer": client.post(views["task_transfer"], {"receiver": user.pk, "reason": "越权"}),
+        "sign": client.post(reverse("work:cosignature_sign", args=[scene["cosignature"].pk]), {"decision": "agree"}),
+        "absence_hand_over": client.post(reverse("work:absence_hand_over", args=[scene["absence"].pk])),
+        "absence_cancel": client.post(reverse("work:absence_cancel", args=[scene["absence"].pk])),
+        "bulk_panel": client.post(views["bulk_panel"], {"applications": [application.pk]}),
         "assign_panel": client.post(
             F.assign_evaluators.reverse(
                 "assign", args=[process.pk, Task.objects.get(flow_task=F.assign_evaluators, process=process).pk]
@@ -156,6 +198,13 @@ def test_authorization_matrix(scene, actor):
             # Objections are raised only during 公示; out of scope the application does not exist.
             "objection": 409 if inside else 404,
             "assign_panel": 409 if inside else 403,
+            "transfer": 403,
+            # Someone else's co-signature and absence do not exist for the user.
+            "sign": 404,
+            "absence_hand_over": 404,
+            "absence_cancel": 404,
+            # An office's form without a panel is refused as input; everyone else may not use the page.
+            "bulk_panel": 400 if actor in OFFICES else 403,
         }
     if not inside:
         leaked = "".join(client.get(url).content.decode() for url in views.values())

@@ -21,7 +21,9 @@ pytestmark = [pytest.mark.django_db]
 
 # Measured on SQLite. Issue 11 asks ≤ 25 for the transition: not met yet (node and domain both check guardian
 # permissions and the approval conflict; see the report). The anchor, viewflow's own assign POST, is 17.
-TRANSITION_QUERIES = 38
+# 38 + 2 since issue 12's handover: the task page reads the task's latest delegation (委派: the delegate's submit
+# returns it), and the next task's creation asks once whether a holder of its role is away (out-of-office cover).
+TRANSITION_QUERIES = 40
 ASSIGN_QUERIES = 17
 
 
