@@ -286,7 +286,7 @@ def _waiting_for_panel(user):
     return (
         Application.objects.visible_to(user)
         .filter(status=Application.Status.ASSIGNMENT)
-        .select_related("cluster__district")
+        .select_related("cluster__district__parent")
         .order_by("status_changed", "pk")
     )
 

@@ -25,8 +25,10 @@ from certification.models import (
     TaskHandover,
     Tier,
 )
+from tests.factories.bulk import clone_applications
 from tests.factories.workflow import build_world, person, upload_all_evidence
 from tests.workflows.driver import client_for, do, open_task, score_all, start, take
+from tests.workflows.work_pages.helpers import another_cluster, count_queries, to_formal_review
 from workflows import handover as engine
 from workflows.flows import CertificationFlow as F
 
@@ -425,3 +427,116 @@ def test_absence_pages_are_the_users_own(scene):
         assert client_for(scene["colleague"]).post(reverse(f"work:{name}", args=[absence.pk])).status_code == 404
     assert _snapshot() == before
     assert EvaluatorAssignment.objects.exists()
+
+
+# -------------------------------------------------------------------------------------------------- bulk panel
+
+
+def _two_waiting_for_panel():
+    world = build_world(Tier.CLOSE_KNIT)
+    applications = []
+    for cluster, lead in ((world.cluster, world.lead), another_cluster(world)):
+        application, process = to_formal_review(world, cluster, lead)
+        do(world.office, process, F.formal_review, {"decision": "pass"})
+        applications.append(Application.objects.get(pk=application.pk))
+    # The tied evaluator works at a member school of the second cluster only.
+    tied = world.evaluators[3]
+    tied.employer_school = applications[1].cluster.memberships.first().school
+    tied.save(update_fields=["employer_school"])
+    return world, applications, tied
+
+
+def test_bulk_panel_assigns_each_application_and_lists_the_refusals():
+    world, (first, second), tied = _two_waiting_for_panel()
+    panel = [*world.evaluators[:2], tied]
+    second_before = {
+        "status": second.status,
+        "tasks": sorted(
+            Task.objects.filter(process__artifact_object_id=second.pk).values_list("pk", "status", "owner_id")
+        ),
+        "assignments": EvaluatorAssignment.objects.filter(application=second).count(),
+        "audit": AuditEvent.objects.filter(application=second).count(),
+    }
+    client = client_for(world.office)
+    page = client.get(reverse("work:bulk_panel")).content.decode()
+    assert first.cluster.name in page and second.cluster.name in page
+
+    response = client.post(
+        reverse("work:bulk_panel"),
+        {"applications": [first.pk, second.pk], "evaluators": [e.pk for e in panel], "panel_lead": panel[0].pk},
+    )
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'data-test="bulk-results"' in body and "已分配" in body and "成员校" in body
+    assert Application.objects.get(pk=first.pk).status == Application.Status.SCORING
+    assert set(EvaluatorAssignment.objects.filter(application=first).values_list("evaluator", flat=True)) == {
+        e.pk for e in panel
+    }
+    assert Task.objects.filter(process__artifact_object_id=first.pk, flow_task=F.score).count() == 3
+    assert second_before == {
+        "status": Application.objects.get(pk=second.pk).status,
+        "tasks": sorted(
+            Task.objects.filter(process__artifact_object_id=second.pk).values_list("pk", "status", "owner_id")
+        ),
+        "assignments": EvaluatorAssignment.objects.filter(application=second).count(),
+        "audit": AuditEvent.objects.filter(application=second).count(),
+    }
+
+
+# ------------------------------------------------------------------------------------------- lists stay constant
+
+
+def _constant(client, url, add_rows):
+    small = count_queries(client, url)
+    add_rows()
+    large = count_queries(client, url)
+    assert large == small
+    return large
+
+
+def test_cosignature_and_absence_lists_run_the_same_queries_for_one_and_many_rows(scene):
+    leader, colleague, application = scene["leader"], scene["colleague"], scene["application"]
+    CoSignature.objects.create(
+        application=application, step="district", requested_by=leader, signer=colleague, reason="会签"
+    )
+    today = timezone.localdate()
+    Absence.objects.create(user=colleague, substitute=leader, starts=today, ends=today, reason="年假")
+    client = client_for(colleague)
+
+    def more_cosignatures():
+        CoSignature.objects.bulk_create(
+            CoSignature(
+                application=application,
+                step="city",
+                requested_by=leader,
+                signer=colleague,
+                reason=str(n),
+                status="agreed",
+                closed=timezone.now(),
+            )
+            for n in range(40)
+        )
+
+    def more_absences():
+        Absence.objects.bulk_create(
+            Absence(
+                user=colleague,
+                substitute=leader,
+                starts=today + timedelta(days=10 * n + 5),
+                ends=today + timedelta(days=10 * n + 6),
+                reason=str(n),
+            )
+            for n in range(40)
+        )
+
+    _constant(client, reverse("work:cosignatures"), more_cosignatures)
+    _constant(client, reverse("work:absences"), more_absences)
+    assert "共 41 条" in client.get(reverse("work:cosignatures")).content.decode()
+
+
+def test_bulk_panel_page_runs_the_same_queries_for_one_and_many_applications():
+    world, (first, _second), _tied = _two_waiting_for_panel()
+    client = client_for(world.office)
+    _constant(client, reverse("work:bulk_panel"), lambda: clone_applications(first, 40))
+    assert "共 42 条" in client.get(reverse("work:bulk_panel")).content.decode()
