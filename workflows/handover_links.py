@@ -8,11 +8,18 @@ from certification.domain.handover import open_delegation
 from .handover import decision_step, may_pass_on
 
 
-def handover_links(user, task):
-    """[(url, label)] of the handover actions `user` may start from `task` (the domain checks each again)."""
+_UNREAD = object()
+
+
+def handover_links(user, task, latest_delegation=_UNREAD):
+    """[(url, label)] of the handover actions `user` may start from `task` (the domain checks each again).
+
+    `latest_delegation` is the task's latest 委派 when the caller has read it already (the task page has).
+    """
     if not user.is_authenticated or task.owner_id != user.pk or not may_pass_on(task):
         return []
-    if open_delegation(task.pk) is not None:
+    delegation = open_delegation(task.pk) if latest_delegation is _UNREAD else latest_delegation
+    if delegation is not None and delegation.status == delegation.Status.OPEN:
         return []
     links = [
         (reverse("work:task_transfer", args=[task.pk]), _("Transfer")),

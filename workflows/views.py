@@ -94,7 +94,9 @@ class TaskPage(flow_view_mixins.TaskSuccessUrlMixin, generic.FormView):
         kwargs.setdefault("application", self.application)
         kwargs.setdefault("delegation", self.delegation)
         kwargs.setdefault("returned", self.returned)
-        kwargs.setdefault("handover_links", handover_links(self.request.user, self.activation.task))
+        kwargs.setdefault(
+            "handover_links", handover_links(self.request.user, self.activation.task, self._latest_delegation)
+        )
         if self.delegation is not None:
             kwargs["actions"] = [("", _("Return to %(holder)s") % {"holder": self.delegation.from_user})]
         kwargs.setdefault("task", self.activation.task)
