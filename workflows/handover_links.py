@@ -7,7 +7,6 @@ from certification.domain.handover import open_delegation
 
 from .handover import decision_step, may_pass_on
 
-
 _UNREAD = object()
 
 
