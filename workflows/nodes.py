@@ -30,7 +30,9 @@ from viewflow.workflow.nodes.view import ViewActivation
 from viewflow.workflow.status import STATUS
 from viewflow.workflow.token import Token
 
+from certification.domain import cover, handover
 from certification.errors import IllegalTransition, NotAllowed
+from certification.models import Role
 
 from .deadlines import open_deadline
 
@@ -73,12 +75,24 @@ def explain_refusals(view, node):
 
 
 class TaskViewActivation(ViewActivation):
-    """Viewflow's activation of a human task, which also stores the task's due date as the task is created."""
+    """Viewflow's activation of a human task: it stores the task's due date as the task is created, and records the
+    cover when the task went to an absent person's substitute."""
+
+    covering = None
 
     @classmethod
     def create(cls, flow_task, prev_activation, token, data=None, seed=None):
         activation = super().create(flow_task, prev_activation, token, data=data, seed=seed)
         open_deadline(activation)
+        if activation.covering is not None:
+            task = activation.task
+            handover.cover_task(
+                task.process.artifact,
+                task_id=task.pk,
+                task_title=flow_task.task_title,
+                role=handover.role_of_permission(task.owner_permission),
+                absence=activation.covering,
+            )
         return activation
 
 
@@ -96,6 +110,30 @@ class TaskView(flow.View):
     _excluding = None
     _due_on = None
     _due_notices = True
+
+    def calc_owner(self, activation):
+        """The person the flow assigns the task to, or their substitute while they are away (out-of-office cover).
+
+        The substitute gets it only when they may take it (the task's permission, its exclusions and the domain's
+        `receiver_refusal`); otherwise it stays with the absent person, who can hand it over later.
+        """
+        owner = super().calc_owner(activation)
+        task = activation.task
+        role = handover.role_of_permission(task.owner_permission)
+        if owner is not None:
+            absence, substitute = cover.substitute_for(owner)
+        elif role is not None and role != Role.EVALUATOR:
+            # A task for the role's queue: while the others are away, it goes to the one present substitute.
+            absence, substitute = cover.substitute_among_holders(role, task.process.artifact)
+        else:
+            absence = substitute = None
+        if substitute is None:
+            return owner
+        refusal = handover.receiver_refusal(task.process.artifact, role, substitute, holder=absence.user)
+        if refusal or not self.holds_permission(substitute, task) or self.exclusion(substitute, task):
+            return owner
+        activation.covering = absence
+        return substitute
 
     def Excluding(self, func):
         self._excluding = func

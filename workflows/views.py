@@ -17,13 +17,14 @@ from django.utils.translation import gettext as _
 from django.views import generic
 from viewflow.workflow.flow.views import mixins as flow_view_mixins
 
-from certification.domain import aggregation, approval, opening, panel, publicity, queries, review, scoring
+from certification.domain import aggregation, approval, handover, opening, panel, publicity, queries, review, scoring
 from certification.domain.evidence import missing_requirements, requirements_of
 from certification.errors import DomainError, IllegalTransition, InvalidInput
 from certification.forms.scoring import ScoreSheetForm
 from certification.models import (
     ApplicationStage,
     AuditEvent,
+    CoSignature,
     EvaluatorAssignment,
     EvidenceStage,
     IndicatorResult,
@@ -36,6 +37,8 @@ from certification.models.tier import next_tier
 from certification.permissions import get_application_for
 
 from . import forms
+from .handover import return_delegated_task
+from .handover_links import handover_links
 from .outcomes import Outcome
 
 
@@ -62,8 +65,40 @@ class TaskPage(flow_view_mixins.TaskSuccessUrlMixin, generic.FormView):
             self._application = self.activation.process.artifact
         return self._application
 
+    @cached_property
+    def _latest_delegation(self):
+        return handover.latest_delegation(self.activation.task.pk)
+
+    @cached_property
+    def delegation(self):
+        """The open 委派 of this task when the person on the page is its delegate: their submit returns it."""
+        record = self._latest_delegation
+        if record is not None and record.status == record.Status.OPEN and record.to_user_id == self.request.user.pk:
+            return record
+        return None
+
+    @cached_property
+    def returned(self):
+        """The delegation returned to the holder, whose draft pre-fills the holder's form."""
+        record = self._latest_delegation
+        return record if record is not None and record.status == record.Status.RETURNED else None
+
+    def get_initial(self):
+        initial = super().get_initial()
+        if self.returned is not None:
+            for name, values in self.returned.draft.items():
+                initial[name] = values if len(values) > 1 else (values[0] if values else "")
+        return initial
+
     def get_context_data(self, **kwargs):
         kwargs.setdefault("application", self.application)
+        kwargs.setdefault("delegation", self.delegation)
+        kwargs.setdefault("returned", self.returned)
+        kwargs.setdefault(
+            "handover_links", handover_links(self.request.user, self.activation.task, self._latest_delegation)
+        )
+        if self.delegation is not None:
+            kwargs["actions"] = [("", _("Return to %(holder)s") % {"holder": self.delegation.from_user})]
         kwargs.setdefault("task", self.activation.task)
         kwargs.setdefault("task_title", self.activation.flow_task.task_title)
         kwargs.setdefault("actions", self.actions or [("", _("Done"))])
@@ -74,6 +109,18 @@ class TaskPage(flow_view_mixins.TaskSuccessUrlMixin, generic.FormView):
         return self.render_to_response(self.get_context_data(form=form), status=status or self.invalid_status)
 
     def form_valid(self, form):
+        if self.delegation is not None:
+            draft = {
+                key: values for key, values in self.request.POST.lists() if key not in {"csrfmiddlewaretoken", "action"}
+            }
+            return_delegated_task(
+                self.activation.task, draft=draft, note=self.request.POST.get("comment", ""), by=self.request.user
+            )
+            messages.success(
+                self.request,
+                _("Returned to %(holder)s, who completes the task.") % {"holder": self.delegation.from_user},
+            )
+            return HttpResponseRedirect(application_url(self.application))
         try:
             self.perform(form)
         except InvalidInput as refusal:
@@ -410,6 +457,9 @@ class DecisionView(TaskPage):
             panel=self.application.assignments.select_related("evaluator"),
             sent_back=_sent_back_reasons(self.application),
             step=self.step,
+            cosignatures=CoSignature.objects.filter(
+                application=self.application, step=self.step, closed__isnull=True
+            ).select_related("signer"),
         )
         return super().get_context_data(**kwargs)
 

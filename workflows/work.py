@@ -53,6 +53,8 @@ from certification.models import (
 )
 from certification.models.application import ApplicationQuerySet
 from certification.models.evidence import EvidenceFile
+from certification.models.handover import CoSignature, TaskHandover
+from certification.models.people import ROLE_APPLICATION_PATH
 from certification.models.tier import Tier, next_tier
 from certification.permissions import get_application_for
 from certification.scope import (
@@ -202,6 +204,10 @@ def stage_rows(application, *, missing=None):
     return rows
 
 
+# The roles that can be covered during an absence or asked to co-sign (those with a scope).
+HANDOVER_ROLES = frozenset(ROLE_APPLICATION_PATH)
+
+
 def menu_for(request):
     """The work app's menu: the pages of the roles the user holds, the current one marked."""
     user = request.user
@@ -223,6 +229,9 @@ def menu_for(request):
     if roles & {Role.LEAD, Role.DISTRICT_OFFICE, Role.CITY_OFFICE, Role.DISTRICT_LEADER, Role.CITY_LEADER}:
         add("yearly_reviews", _("Yearly reviews"), "event_repeat")
     add("application_list", _("Application list"), "folder_open")
+    if roles & HANDOVER_ROLES:
+        add("cosignatures", _("Co-signatures"), "draw")
+        add("absences", _("Out of office"), "event_busy")
     add("notifications", _("Notifications"), "notifications")
     return items
 
@@ -621,6 +630,7 @@ class ApplicationDetailView(LoginRequiredMixin, TemplateView):
             may_answer=user.has_perm(perm("act_as_lead"), application),
             may_verify=user.has_perm(perm(deciding_office_permission(application)), application),
             may_withdraw=may_withdraw(user, application),
+            handovers=application.handovers.select_related("from_user", "to_user").order_by("created", "pk"),
             **kwargs,
         )
 
@@ -671,6 +681,9 @@ class ApplicationDetailView(LoginRequiredMixin, TemplateView):
 
 # The states audit rows record: the application's, a cluster's tier, and those of a stage, an assignment, a sheet.
 STATE_LABELS = {
+    **dict(TaskHandover.Kind.choices),
+    **dict(TaskHandover.Status.choices),
+    **dict(CoSignature.Status.choices),
     **dict(Tier.choices),
     **dict(ScoreSheet.Status.choices),
     **dict(EvaluatorAssignment.Status.choices),

@@ -8,7 +8,7 @@ from viewflow.urls import Application
 
 from certification.views import notifications
 
-from . import reviews, work
+from . import handover_views, reviews, work
 
 
 class WorkApplication(Application):
@@ -77,6 +77,30 @@ class WorkApplication(Application):
     notification_read_all_path = path(
         "notifications/read-all/", notifications.MarkAllReadView.as_view(), name="notifications_read_all"
     )
+
+    task_transfer_path = path(
+        "tasks/<int:task_pk>/transfer/", handover_views.TaskHandoverView.as_view(kind="transfer"), name="task_transfer"
+    )
+    task_delegate_path = path(
+        "tasks/<int:task_pk>/delegate/", handover_views.TaskHandoverView.as_view(kind="delegate"), name="task_delegate"
+    )
+    task_cosign_path = path(
+        "tasks/<int:task_pk>/cosign/", handover_views.TaskHandoverView.as_view(kind="cosign"), name="task_cosign"
+    )
+    cosignatures_path = path("cosignatures/", handover_views.CoSignaturesView.as_view(), name="cosignatures")
+    cosignature_sign_path = path(
+        "cosignatures/<int:pk>/sign/", handover_views.SignView.as_view(), name="cosignature_sign"
+    )
+    absences_path = path("absences/", handover_views.AbsencesView.as_view(), name="absences")
+    absence_cancel_path = path(
+        "absences/<int:pk>/cancel/", handover_views.AbsenceActionView.as_view(action="cancel"), name="absence_cancel"
+    )
+    absence_hand_over_path = path(
+        "absences/<int:pk>/hand-over/",
+        handover_views.AbsenceActionView.as_view(action="hand_over"),
+        name="absence_hand_over",
+    )
+    bulk_panel_path = path("office/bulk-panel/", handover_views.BulkPanelView.as_view(), name="bulk_panel")
 
     def has_view_permission(self, user, obj=None):
         # Viewflow's site middleware answers a bare 403 when this is False, before the view runs; every view here

@@ -1,12 +1,14 @@
 """The leaders' approval chain: who decides next, by tier (the one routing the flow's switches use too), and the decisions."""
 
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from certification.errors import IllegalTransition, InvalidInput, NotAllowed
 from certification.models import (
     Application,
+    CoSignature,
     Role,
 )
 from certification.models.tier import decided_by_city
@@ -79,6 +81,30 @@ def _check_approver(application, step, by):
         raise NotAllowed(conflict)
 
 
+def _require_cosignatures(application, step):
+    """加签: the step's decision waits for every co-signer asked (certification.domain.handover.add_cosigner); a
+    declined co-signature keeps it from going through. Closes them when it goes through."""
+    open_rows = list(
+        CoSignature.objects.filter(application=application, step=step, closed__isnull=True).select_related("signer")
+    )
+    waiting = [row.signer for row in open_rows if row.status == CoSignature.Status.PENDING]
+    if waiting:
+        raise IllegalTransition(
+            _("Waiting for the co-signature of %(names)s.") % {"names": "、".join(str(user) for user in waiting)}
+        )
+    declined = [row.signer for row in open_rows if row.status == CoSignature.Status.DECLINED]
+    if declined:
+        raise IllegalTransition(
+            _("%(names)s declined to co-sign; send the application back or ask again.")
+            % {"names": "、".join(str(user) for user in declined)}
+        )
+    _close_cosignatures(application, step)
+
+
+def _close_cosignatures(application, step):
+    CoSignature.objects.filter(application=application, step=step, closed__isnull=True).update(closed=timezone.now())
+
+
 def approve(application, step, *, by, comment=""):
     """An approver agrees at their step: the district leader approves (紧密型, 区级示范性) or recommends (市级示范性),
     the city office reviews, the city leader approves. Whoever evaluated the application may not.
@@ -90,6 +116,7 @@ def approve(application, step, *, by, comment=""):
         application = _lock(application)
         _require_status(application, Application.Status.APPROVAL)
         _check_approver(application, step, by)
+        _require_cosignatures(application, step)
         following = next_step(application, step)
         audit.record(
             "approval.approved",
@@ -126,6 +153,7 @@ def send_back(application, step, reason, *, by):
         _check_approver(application, step, by)
         if not reason:
             raise InvalidInput(_("Say why you send the application back."))
+        _close_cosignatures(application, step)
         if previous_step(step) is None:
             _move(
                 application,

@@ -15,6 +15,7 @@ from .dataset import (
 )
 from .evidence import EvidenceFile
 from .export import ExportJob
+from .handover import Absence, CoSignature, TaskHandover
 from .notification import Notification
 from .people import ROLE_APPLICATION_PATH, ROLE_SCOPE, Role, RoleGrant, User, grant_scope_field, scope_object_id
 from .plan import PlanTarget

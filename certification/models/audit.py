@@ -92,6 +92,14 @@ class AuditEvent(models.Model):
         RECTIFICATION_ESCALATED = "rectification.escalated", _("Overdue rectification item escalated to the leader")
         RECTIFICATION_CLOSED = "rectification.closed", _("Rectification list closed")
         RECTIFICATION_LAPSED = "rectification.lapsed", _("Rectification deadline passed with items open")
+        TASK_TRANSFERRED = "task.transferred", _("Task transferred")
+        TASK_DELEGATED = "task.delegated", _("Task delegated")
+        TASK_DELEGATION_RETURNED = "task.delegation_returned", _("Delegated task returned")
+        TASK_COVERED = "task.covered", _("Task handed to the substitute of an absent person")
+        COSIGNER_ADDED = "cosigner.added", _("Co-signer added")
+        COSIGNATURE_SIGNED = "cosignature.signed", _("Co-signature given")
+        ABSENCE_RECORDED = "absence.recorded", _("Absence recorded")
+        ABSENCE_CANCELLED = "absence.cancelled", _("Absence cancelled")
 
     at = models.DateTimeField(_("time"), db_index=True)
     actor = models.ForeignKey(

@@ -4,20 +4,24 @@ refused request. Out of scope, application URLs answer 404 (no existence leak) a
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from guardian.models import UserObjectPermission
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from certification.domain.roles import grant_role, revoke_role
 from certification.models import (
+    Absence,
     Application,
     AuditEvent,
     CalendarDay,
+    CoSignature,
     DatasetImport,
     EvaluatorAssignment,
     Objection,
     Role,
     ScoreSheet,
+    TaskHandover,
     Tier,
 )
 from certification.models.evidence import EvidenceFile
@@ -26,6 +30,7 @@ from tests.workflows.driver import client_for, do, open_task, score_all, scores,
 from workflows.flows import CertificationFlow as F
 
 FULL = {"A1": 4, "A2": 6}
+OFFICES = {"office", "other_office", "city_office"}
 IN_SCOPE = {"lead", "office", "leader", "city_office", "city_leader", "evaluator"}
 ACTORS = [
     "lead",
@@ -77,8 +82,23 @@ def scene(db):
         "idle_evaluator": person(Role.EVALUATOR),
     }
     task = Task.objects.get(process=process, flow_task=F.score, owner=panel[0])
+    # Someone else's absence and co-signature (issue 12): nobody in ACTORS may act on them.
+    away = person(Role.DISTRICT_LEADER, region=mine.district)
+    today = timezone.localdate()
+    absence = Absence.objects.create(user=away, substitute=mine.leader, starts=today, ends=today, reason="年假")
+    cosignature = CoSignature.objects.create(
+        application=application, step="district", requested_by=mine.leader, signer=away, reason="会签"
+    )
     evidence = EvidenceFile.objects.filter(application=application).first()
-    return {"application": application, "process": process, "task": task, "evidence": evidence, "actors": actors}
+    return {
+        "application": application,
+        "process": process,
+        "task": task,
+        "evidence": evidence,
+        "actors": actors,
+        "absence": absence,
+        "cosignature": cosignature,
+    }
 
 
 def _snapshot(application):
@@ -92,6 +112,9 @@ def _snapshot(application):
         "assignments": sorted(EvaluatorAssignment.objects.values_list("pk", "status")),
         "permissions": UserObjectPermission.objects.count(),
         "imports": DatasetImport.objects.count(),
+        "handovers": TaskHandover.objects.count(),
+        "cosignatures": sorted(CoSignature.objects.values_list("pk", "status", "closed")),
+        "absences": sorted(Absence.objects.values_list("pk", "cancelled")),
     }
 
 
@@ -123,6 +146,14 @@ def test_authorization_matrix(scene, actor):
         "district_readiness": reverse("district_readiness", args=[application.cluster.district_id]),
         "holiday_calendar": reverse("holiday_calendar"),
         "holiday_calendar_template": reverse("holiday_calendar_template"),
+        # Issue 12: 转办 / 委派 / 加签 of the scoring task (only its holder sees the form; scoring tasks are personal
+        # and the domain refuses passing them on), the person's own co-signatures and absences, the office's bulk page.
+        "task_transfer": reverse("work:task_transfer", args=[task.pk]),
+        "task_delegate": reverse("work:task_delegate", args=[task.pk]),
+        "task_cosign": reverse("work:task_cosign", args=[task.pk]),
+        "cosignatures": reverse("work:cosignatures"),
+        "absences": reverse("work:absences"),
+        "bulk_panel": reverse("work:bulk_panel"),
     }
     district_viewers = {"office", "leader", "city_office", "city_leader"}
     cluster_viewers = district_viewers | {"lead"}
@@ -150,6 +181,12 @@ def test_authorization_matrix(scene, actor):
         # The holiday calendar is the administrators' alone.
         "holiday_calendar": 403,
         "holiday_calendar_template": 403,
+        "task_transfer": 200 if owner else 403,
+        "task_delegate": 200 if owner else 403,
+        "task_cosign": 200 if owner else 403,
+        "cosignatures": 200,
+        "absences": 200,
+        "bulk_panel": 200 if actor in OFFICES else 403,
     }
     before = _snapshot(application)
 
@@ -158,6 +195,11 @@ def test_authorization_matrix(scene, actor):
         "task_submit": client.post(views["task_execute"], {"action": "submit", **scores(application, FULL)}),
         "task_recuse": client.post(views["task_execute"], {"action": "recuse", "reason": "试图越权"}),
         "objection": client.post(views["objection_form"], {"text": "越权异议"}),
+        "transfer": client.post(views["task_transfer"], {"receiver": user.pk, "reason": "越权"}),
+        "sign": client.post(reverse("work:cosignature_sign", args=[scene["cosignature"].pk]), {"decision": "agree"}),
+        "absence_hand_over": client.post(reverse("work:absence_hand_over", args=[scene["absence"].pk])),
+        "absence_cancel": client.post(reverse("work:absence_cancel", args=[scene["absence"].pk])),
+        "bulk_panel": client.post(views["bulk_panel"], {"applications": [application.pk]}),
         "assign_panel": client.post(
             F.assign_evaluators.reverse(
                 "assign", args=[process.pk, Task.objects.get(flow_task=F.assign_evaluators, process=process).pk]
@@ -189,6 +231,13 @@ def test_authorization_matrix(scene, actor):
             "assign_panel": 409 if inside else 403,
             # Only the lead imports (a request without a workbook is refused as such); the office may not.
             "cluster_import": 400 if actor == "lead" else (403 if actor in cluster_viewers else 404),
+            "transfer": 403,
+            # Someone else's co-signature and absence do not exist for the user.
+            "sign": 404,
+            "absence_hand_over": 404,
+            "absence_cancel": 404,
+            # An office's form without a panel is refused as input; everyone else may not use the page.
+            "bulk_panel": 400 if actor in OFFICES else 403,
         }
     if not inside:
         leaked = "".join(client.get(url).content.decode() for url in views.values())
