@@ -16,6 +16,7 @@ from certification.models import (
     RoleGrant,
     ScoreSheet,
 )
+from certification.models.people import active_roles
 from certification.models.tier import decided_by_city
 
 VIEW_APPLICATION = "view_application"
@@ -84,8 +85,7 @@ def roles_of(user):
         return frozenset()
     cached = getattr(user, "_scope_roles", None)
     if cached is None:
-        cached = frozenset(RoleGrant.objects.active().filter(user=user).values_list("role", flat=True).distinct())
-        user._scope_roles = cached
+        cached = user._scope_roles = active_roles(user)
     return cached
 
 

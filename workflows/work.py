@@ -77,7 +77,7 @@ from .engine import (
 )
 from .flows import CertificationFlow
 from .forms import RecuseForm, WithdrawForm
-from .models import process_for
+from .models import WorkApplication, process_for
 
 # ---------------------------------------------------------------------------------------------------------------
 # Reads
@@ -89,20 +89,24 @@ class WorkQuerySet(ApplicationQuerySet):
     def with_row_data(self):
         return self.select_related("cluster__district__parent", "standard")
 
-    def with_figures(self):
-        """Total, veto status and the evaluators' agreement: disagreements found, and how many are reconciled.
-
-        Counted by correlated subqueries, so the database counts for the rows of the page only.
-        """
+    def figures(self):
+        """{application id: figures} of these applications: disagreements found, how many are still unreconciled,
+        the active evaluators. Counted by correlated subqueries in one query; the lists ask it for the rows of their
+        page (`add_figures`), never inside the query that sorts and counts every row in scope."""
         disagreements = IndicatorResult.objects.filter(application=OuterRef("pk"), disagreement=True)
         active = EvaluatorAssignment.objects.filter(
             application=OuterRef("pk"), status=EvaluatorAssignment.Status.ACTIVE
         )
-        return self.with_row_data().annotate(
-            disagreement_count=_count(disagreements),
-            unreconciled_count=_count(disagreements.filter(reconciled_value__isnull=True)),
-            active_evaluator_count=_count(active),
+        rows = (
+            self.order_by()
+            .values("pk")
+            .annotate(
+                disagreement_count=_count(disagreements),
+                unreconciled_count=_count(disagreements.filter(reconciled_value__isnull=True)),
+                active_evaluator_count=_count(active),
+            )
         )
+        return {row.pop("pk"): row for row in rows}
 
     def with_progress(self):
         """The three evidence stages, the open correction requests with their returned indicators, the certificate."""
@@ -129,7 +133,7 @@ def _count(queryset):
 
 
 def applications():
-    return WorkQuerySet(model=Application)
+    return WorkQuerySet(model=WorkApplication)
 
 
 def open_tasks(user, application_ids=None):
@@ -156,6 +160,14 @@ def open_tasks(user, application_ids=None):
             task.take_url = f"{task.flow_task.reverse('assign', args=args)}?{urlencode({'back': execute})}"
         by_application[int(task.process.artifact_object_id)].append(task)
     return by_application
+
+
+def add_figures(rows):
+    """Each application of a page gets its figures (`WorkQuerySet.figures`): one query for the page."""
+    figures = applications().filter(pk__in=[row.pk for row in rows]).figures()
+    for row in rows:
+        for name, value in figures.get(row.pk, {}).items():
+            setattr(row, name, value)
 
 
 def agreement(application):
@@ -288,6 +300,13 @@ def start_url():
     return CertificationFlow.start.reverse("execute")
 
 
+def _with_annotations(application, key):
+    for name, value in key.items():
+        if name != "pk":
+            setattr(application, name, value)
+    return application
+
+
 class WorkListView(LoginRequiredMixin, ListView):
     """A work list: one page of rows on the server, django-filter's filters and search, "共 N 条" from one COUNT.
 
@@ -300,6 +319,9 @@ class WorkListView(LoginRequiredMixin, ListView):
     prefix = ""
     orderings = ()
     stages = False
+    # The rows are applications grouped from the user's open tasks (`queues.with_open_tasks`): sort and count
+    # their ids, then load the page's rows (see `paginate_queryset`).
+    keys_first = False
 
     def rows(self):
         raise NotImplementedError
@@ -308,14 +330,25 @@ class WorkListView(LoginRequiredMixin, ListView):
         filters = queues.application_filters(
             self.prefix, orderings=self.orderings, stages=self.stages, user=self.request.user
         )
-        self.filterset = filters(self.request.GET or None, queryset=self.rows(), request=self.request)
+        rows = self.rows()
+        self.filterset = filters(self.request.GET or None, queryset=rows, request=self.request)
         # An invalid filter value (a date that is no date) filters nothing and is shown on the form.
-        return self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else self.rows()
+        return self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else rows
 
     def paginate_queryset(self, queryset, page_size):
-        """A page past the last (the list shrank since the link was made) shows the last page, not a 404."""
+        """A page past the last (the list shrank since the link was made) shows the last page, not a 404.
+
+        With `keys_first`, the sorted and counted query selects only the applications' ids and annotations (its
+        GROUP BY is the id alone, however many rows are in scope); the page's rows are then loaded by id.
+        """
+        if self.keys_first:
+            queryset = queryset.values("pk", *queryset.query.annotations)
         paginator = self.get_paginator(queryset, page_size)
         page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        if self.keys_first:
+            keys = list(page.object_list)
+            loaded = applications().with_row_data().in_bulk([key["pk"] for key in keys])
+            page.object_list = [_with_annotations(loaded[key["pk"]], key) for key in keys if key["pk"] in loaded]
         return paginator, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs):
@@ -372,6 +405,9 @@ class ReviewsView(WorkListView):
                 assignment.sheet_label = _("Draft, saved %(date)s") % {"date": f"{sheet.saved:%Y-%m-%d %H:%M}"}
 
 
+# The approval queue's tasks: each leader's or the city office's decision.
+DECISION_NODES = (CertificationFlow.district_decision, CertificationFlow.city_review, CertificationFlow.city_decision)
+
 TASK_ORDERINGS = (
     ("waiting_since", gettext_lazy("Waiting since")),
     ("cluster__name", gettext_lazy("Cluster")),
@@ -386,13 +422,16 @@ class ApprovalQueueView(WorkListView):
     template_name = "workflows/work/approvals.html"
     orderings = TASK_ORDERINGS
     stages = True
+    keys_first = True
 
     def rows(self):
         awaiting = applications().visible_to(self.request.user).filter(status=Application.Status.APPROVAL)
-        return queues.with_open_tasks(awaiting, self.request.user).with_figures().order_by("waiting_since", "pk")
+        decisions = queues.with_open_tasks(awaiting, self.request.user, nodes=DECISION_NODES)
+        return decisions.order_by("waiting_since", "pk")
 
     def decorate(self, rows):
         tasks = open_tasks(self.request.user, [application.pk for application in rows])
+        add_figures(rows)
         for application in rows:
             application.open_tasks = tasks.get(application.pk, [])
             application.agreement = agreement(application)
@@ -405,6 +444,7 @@ class OfficeView(WorkListView):
     template_name = "workflows/work/office.html"
     orderings = TASK_ORDERINGS
     stages = True
+    keys_first = True
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not is_office(request.user):
@@ -413,12 +453,11 @@ class OfficeView(WorkListView):
 
     def rows(self):
         user = self.request.user
-        return (
-            queues.with_open_tasks(applications().visible_to(user), user).with_figures().order_by("waiting_since", "pk")
-        )
+        return queues.with_open_tasks(applications().visible_to(user), user).order_by("waiting_since", "pk")
 
     def decorate(self, rows):
         tasks = open_tasks(self.request.user, [application.pk for application in rows])
+        add_figures(rows)
         for application in rows:
             application.open_tasks = tasks.get(application.pk, [])
 
