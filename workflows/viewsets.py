@@ -12,8 +12,8 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 from viewflow.utils import viewprop
-from viewflow.workflow.flow.views import filters as vf_filters
 from viewflow.workflow.flow import views as flow_views
+from viewflow.workflow.flow.views import filters as vf_filters
 from viewflow.workflow.flow.viewset import FlowAppViewset
 
 from certification.models import Application
