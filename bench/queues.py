@@ -58,13 +58,6 @@ def _another_cluster(world):
     return cluster, person(Role.LEAD, cluster=cluster)
 
 
-def _raw_sql_indexes():
-    import importlib
-
-    migration = importlib.import_module("workflows.migrations.0003_open_task_index")
-    return [operation.sql for operation in migration.Migration.operations]
-
-
 def _timed(client, url):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -93,9 +86,6 @@ def run():
     world, approval, admin, seed_seconds = _seed()
     applications, tasks = Application.objects.count(), Task.objects.count()
     with connection.cursor() as cursor:
-        # The schema is built from the models: add the indexes that migrations add in raw SQL (viewflow's table).
-        for statement in _raw_sql_indexes():
-            cursor.execute(statement)
         # As autovacuum leaves a table in production: statistics and the visibility map (index-only scans).
         cursor.execute("VACUUM ANALYZE")
     admin_client = client_for(admin)

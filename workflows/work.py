@@ -13,8 +13,9 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Func, IntegerField, OuterRef, Prefetch, Subquery, Value
+from django.db.models import Count, F, Func, IntegerField, OuterRef, Prefetch, Subquery, Value, Window
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -144,9 +145,15 @@ def open_tasks(user, application_ids=None):
     Each task carries `url` (its form when assigned to the user, else viewflow's task page) and, for a task still in
     the queue, `take_url` (POST: assign it to the user and open its form); `title` is the node's annotation.
     """
-    tasks = queues.open_tasks_of(user).select_related("process")
     if application_ids is not None:
-        tasks = tasks.filter(process__artifact_object_id__in=list(application_ids))
+        # A page's applications: their few tasks checked one by one (`queues.may_take`, per_row).
+        tasks = queues.open_tasks_of(user, per_row=True).filter(
+            process__artifact_content_type=ContentType.objects.get_for_model(Application),
+            process__artifact_object_id__in=list(application_ids),
+        )
+    else:
+        tasks = queues.open_tasks_of(user)
+    tasks = tasks.select_related("process")
     by_application = defaultdict(list)
     for task in tasks.order_by("created", "pk"):
         if not task.process.artifact_object_id:
@@ -338,17 +345,38 @@ class WorkListView(LoginRequiredMixin, ListView):
     def paginate_queryset(self, queryset, page_size):
         """A page past the last (the list shrank since the link was made) shows the last page, not a 404.
 
-        With `keys_first`, the sorted and counted query selects only the applications' ids and annotations (its
-        GROUP BY is the id alone, however many rows are in scope); the page's rows are then loaded by id.
+        With `keys_first`, see `_keys_first_page`.
         """
         if self.keys_first:
-            queryset = queryset.values("pk", *queryset.query.annotations)
+            return self._keys_first_page(queryset, page_size)
         paginator = self.get_paginator(queryset, page_size)
         page = paginator.get_page(self.request.GET.get(self.page_kwarg))
-        if self.keys_first:
-            keys = list(page.object_list)
-            loaded = applications().with_row_data().in_bulk([key["pk"] for key in keys])
-            page.object_list = [_with_annotations(loaded[key["pk"]], key) for key in keys if key["pk"] in loaded]
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def _keys_first_page(self, queryset, page_size):
+        """The rows in scope are sorted by a query that selects only the applications' ids and annotations (grouped
+        by the id alone); the page's rows are then loaded by id. The first page (the one nearly everyone opens)
+        counts in the same query: each row carries the total (`COUNT(*) OVER ()`), so "共 N 条" needs no second
+        pass over the user's tasks; any other page counts first, as Django's paginator does (so a page past the
+        last shows the last one), which keeps the number of queries of each page the same at any scale."""
+        keys = queryset.values("pk", *queryset.query.annotations)
+        raw = self.request.GET.get(self.page_kwarg) or "1"
+        if raw == "1":
+            keys = keys.annotate(row_total=Window(Count("pk")))
+            paginator = self.get_paginator(keys, page_size)
+            found = list(keys[:page_size])
+            paginator.__dict__["count"] = found[0]["row_total"] if found else 0  # Paginator.count, known now
+            page = paginator.page(1)
+        else:
+            paginator = self.get_paginator(keys, page_size)
+            page = paginator.get_page(raw)
+            found = list(page.object_list)
+        loaded = applications().with_row_data().in_bulk([key["pk"] for key in found])
+        page.object_list = [
+            _with_annotations(loaded[key["pk"]], {name: value for name, value in key.items() if name != "row_total"})
+            for key in found
+            if key["pk"] in loaded
+        ]
         return paginator, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs):
