@@ -21,7 +21,7 @@ from guardian.models import GroupObjectPermission, UserObjectPermission
 from viewflow.workflow.status import STATUS
 
 from certification.models import Application, ClusterMembership, CorrectionRequest, Region, Tier
-from certification.scope import ROLE_OBJECT_PERMISSION
+from certification.scope import ROLE_OBJECT_PERMISSION, perm, roles_of
 
 from .flows import CertificationFlow
 
@@ -60,7 +60,12 @@ def may_take(user, prefix="", *, per_row=False):
         return Q()
     permissions = getattr(user, "_queue_object_permissions", None)
     if permissions is None:
-        permissions = user._queue_object_permissions = _object_permissions()
+        # Only the permissions of the roles the user holds: guardian's rows are granted from the roles
+        # (`certification.domain.roles`), and each one left out is two subqueries less to build and to run.
+        held_names = {perm(ROLE_OBJECT_PERMISSION[role]) for role in roles_of(user) if role in ROLE_OBJECT_PERMISSION}
+        permissions = user._queue_object_permissions = {
+            name: pk for name, pk in _object_permissions().items() if name in held_names
+        }
     p = prefix
     groups = Group.objects.filter(user=user)
     condition = (
@@ -226,7 +231,11 @@ class ApplicationFilterBase(django_filters.FilterSet):
 
     def stage(self, queryset, name, value):
         node = {str(node): node for node, _title in human_nodes()}.get(value)
-        return queryset if node is None else queryset.filter(Exists(self.stage_tasks.filter(flow_task=node)))
+        if node is None:
+            return queryset
+        # Built only when the step filter is used: the user's task condition is costly to build.
+        tasks = open_tasks_of(self.stage_user).filter(process__artifact_object_id=OuterRef(self._path("pk")))
+        return queryset.filter(Exists(tasks.filter(flow_task=node)))
 
 
 def application_filters(prefix="", *, orderings=(), stages=False, user=None):
@@ -271,6 +280,6 @@ def application_filters(prefix="", *, orderings=(), stages=False, user=None):
             choices=[(str(node), title) for node, title in human_nodes()],
             empty_label=_("All"),
         )
-        attrs["stage_tasks"] = open_tasks_of(user).filter(process__artifact_object_id=OuterRef(f"{p}pk"))
+        attrs["stage_user"] = user
     attrs["Meta"] = type("Meta", (), {"fields": []})
     return type("ApplicationFilter", (ApplicationFilterBase,), attrs)
