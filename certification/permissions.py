@@ -4,7 +4,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from certification.models import Application, Role, RoleGrant
+from certification.models import Application, Role
+from certification.models.people import active_roles
 
 
 def get_application_for(user, pk):
@@ -37,4 +38,4 @@ def is_administrator(user):
     """Superusers and holders of the administrator role: they see drafts and manage standards."""
     if not user.is_authenticated:
         return False
-    return user.is_superuser or RoleGrant.objects.active().filter(user=user, role=Role.ADMINISTRATOR).exists()
+    return user.is_superuser or Role.ADMINISTRATOR in active_roles(user)

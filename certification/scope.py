@@ -8,6 +8,8 @@ the dossier (who sees the evaluators' names and the results). The guardian grant
 (`certification.domain.roles`) and the flow's permission callables read the same rule.
 """
 
+from django.db.models import Q
+
 from certification.models import (
     Application,
     EvaluatorAssignment,
@@ -16,6 +18,7 @@ from certification.models import (
     RoleGrant,
     ScoreSheet,
 )
+from certification.models.people import active_roles
 from certification.models.tier import decided_by_city
 
 VIEW_APPLICATION = "view_application"
@@ -109,8 +112,7 @@ def roles_of(user):
         return frozenset()
     cached = getattr(user, "_scope_roles", None)
     if cached is None:
-        cached = frozenset(RoleGrant.objects.active().filter(user=user).values_list("role", flat=True).distinct())
-        user._scope_roles = cached
+        cached = user._scope_roles = active_roles(user)
     return cached
 
 
@@ -147,12 +149,13 @@ def may_export(user, *, application=None, district=None):
     if district is not None:
         return grants.filter(role__in=DISTRICT_ROLES, region=district).exists()
     cluster_district = application.cluster.district
-    return (
-        user.is_superuser
-        or grants.filter(role=Role.ADMINISTRATOR).exists()
-        or grants.filter(role__in=DISTRICT_ROLES, region=cluster_district).exists()
-        or grants.filter(role__in=CITY_ROLES, region_id=cluster_district.parent_id).exists()
-    )
+    if user.is_superuser or Role.ADMINISTRATOR in roles_of(user):
+        return True
+    # The district's office and leaders, or the city's: one query.
+    return grants.filter(
+        Q(role__in=DISTRICT_ROLES, region=cluster_district)
+        | Q(role__in=CITY_ROLES, region_id=cluster_district.parent_id)
+    ).exists()
 
 
 # ---------------------------------------------------------------------------------------------- the dossier

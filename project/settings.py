@@ -240,6 +240,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # One object-permission cache per request: a transition checks each permission once (node and domain step).
+    "certification.permission_cache.PermissionCacheMiddleware",
     # Before any view or the CSRF check reads a body: refuses an over-limit one from its Content-Length.
     "certification.middleware.RequestBodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -283,9 +285,13 @@ AUTH_USER_MODEL = "certification.User"
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out username or address before any password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-    "guardian.backends.ObjectPermissionBackend",
+    # Django's ModelBackend, its model-wide permissions read in one query (certification.permission_cache).
+    "certification.permission_cache.OneQueryModelBackend",
+    # guardian's object permissions, each (user, object) read once per request (certification.permission_cache).
+    "certification.permission_cache.CachedObjectPermissionBackend",
 ]
+# guardian looks for its own backend by name; ours is its subclass (above), so its warning does not apply.
+SILENCED_SYSTEM_CHECKS = ["guardian.W001"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},

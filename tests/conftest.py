@@ -26,6 +26,15 @@ def fresh_holiday_calendar():
     forget_calendar()
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: keys built from row ids (computed indicators) must not outlive the
+    rows a test rolls back."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()

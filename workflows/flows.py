@@ -14,7 +14,7 @@ from viewflow import this
 from viewflow.workflow import flow, lock
 
 from certification.domain import approval, certificate, panel, queries, scoring, yearly_review
-from certification.models import EvaluatorAssignment, EvidenceStage, Role
+from certification.models import Application, EvaluatorAssignment, EvidenceStage, Role
 from certification.permissions import can_view_application
 from certification.scope import deciding_office_permission, perm
 
@@ -25,7 +25,16 @@ from .outcomes import Outcome
 
 
 def application_of(process):
-    """The object a task's permission is checked on."""
+    """The object a task's permission is checked on: the process's application, loaded once with what the task
+    pages and the domain step read of it (its cluster, district, city and standard)."""
+    if not CertificationProcess.artifact.is_cached(process) and process.artifact_object_id is not None:
+        application = (
+            Application.objects.select_related("cluster__district__parent", "standard")
+            .filter(pk=process.artifact_object_id)
+            .first()
+        )
+        if application is not None:
+            process.artifact = application
     return process.artifact
 
 

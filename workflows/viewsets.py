@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 from viewflow.utils import viewprop
 from viewflow.workflow.flow import views as flow_views
+from viewflow.workflow.flow.views import filters as vf_filters
 from viewflow.workflow.flow.viewset import FlowAppViewset
 
 from certification.domain.workdays import WorkingCalendar, countdown
@@ -76,8 +77,20 @@ class DueColumnMixin:
         )
 
 
+class TaskListFilter(vf_filters.FlowUserTaskListFilter):
+    """Viewflow's inbox and queue filters without its "process" choice, whose drop-down listed every process in
+    the user's queue (5,000 options for a district office, rendered on every page); by step and date remain."""
+
+    process = None
+
+    class Meta(vf_filters.FlowUserTaskListFilter.Meta):
+        fields = ("flow_task", "created")
+
+
 class InboxView(DueColumnMixin, LastPageMixin, flow_views.FlowInboxListView):
     """Viewflow's inbox: the user's assigned tasks, a page at a time, the soonest due first."""
+
+    filterset_class = TaskListFilter
 
     # viewflow's "brief" repeats the title under an English header
     columns = ("task_id", "task_title", "due", "created")
@@ -89,6 +102,8 @@ class InboxView(DueColumnMixin, LastPageMixin, flow_views.FlowInboxListView):
 
 class QueueView(DueColumnMixin, LastPageMixin, flow_views.FlowQueueListView):
     """Viewflow's queue: whether the user may take a task is asked in SQL (`queues.may_take`), not in an IN list."""
+
+    filterset_class = TaskListFilter
 
     # viewflow's "brief" repeats the title under an English header
     columns = ("task_id", "task_title", "due", "created")

@@ -13,8 +13,9 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Func, IntegerField, OuterRef, Prefetch, Subquery, Value
+from django.db.models import Count, F, Func, IntegerField, OuterRef, Prefetch, Subquery, Value, Window
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -85,7 +86,7 @@ from .engine import (
 )
 from .flows import CertificationFlow
 from .forms import RecuseForm, WithdrawForm
-from .models import process_for
+from .models import WorkApplication, process_for
 
 # ---------------------------------------------------------------------------------------------------------------
 # Reads
@@ -97,20 +98,24 @@ class WorkQuerySet(ApplicationQuerySet):
     def with_row_data(self):
         return self.select_related("cluster__district__parent", "standard")
 
-    def with_figures(self):
-        """Total, veto status and the evaluators' agreement: disagreements found, and how many are reconciled.
-
-        Counted by correlated subqueries, so the database counts for the rows of the page only.
-        """
+    def figures(self):
+        """{application id: figures} of these applications: disagreements found, how many are still unreconciled,
+        the active evaluators. Counted by correlated subqueries in one query; the lists ask it for the rows of their
+        page (`add_figures`), never inside the query that sorts and counts every row in scope."""
         disagreements = IndicatorResult.objects.filter(application=OuterRef("pk"), disagreement=True)
         active = EvaluatorAssignment.objects.filter(
             application=OuterRef("pk"), status=EvaluatorAssignment.Status.ACTIVE
         )
-        return self.with_row_data().annotate(
-            disagreement_count=_count(disagreements),
-            unreconciled_count=_count(disagreements.filter(reconciled_value__isnull=True)),
-            active_evaluator_count=_count(active),
+        rows = (
+            self.order_by()
+            .values("pk")
+            .annotate(
+                disagreement_count=_count(disagreements),
+                unreconciled_count=_count(disagreements.filter(reconciled_value__isnull=True)),
+                active_evaluator_count=_count(active),
+            )
         )
+        return {row.pop("pk"): row for row in rows}
 
     def with_progress(self):
         """The three evidence stages, the open correction requests with their returned indicators, the certificate."""
@@ -137,7 +142,7 @@ def _count(queryset):
 
 
 def applications():
-    return WorkQuerySet(model=Application)
+    return WorkQuerySet(model=WorkApplication)
 
 
 def open_tasks(user, application_ids=None):
@@ -149,9 +154,15 @@ def open_tasks(user, application_ids=None):
     the queue, `take_url` (POST: assign it to the user and open its form); `title` is the node's annotation; `due`
     and `countdown` its deadline (`workflows.deadlines`; the holiday calendar comes from its cache).
     """
-    tasks = queues.open_tasks_of(user).select_related("process", "deadline")
     if application_ids is not None:
-        tasks = tasks.filter(process__artifact_object_id__in=list(application_ids))
+        # A page's applications: their few tasks checked one by one (`queues.may_take`, per_row).
+        tasks = queues.open_tasks_of(user, per_row=True).filter(
+            process__artifact_content_type=ContentType.objects.get_for_model(Application),
+            process__artifact_object_id__in=list(application_ids),
+        )
+    else:
+        tasks = queues.open_tasks_of(user)
+    tasks = tasks.select_related("process", "deadline")
     by_application = defaultdict(list)
     for task in tasks.order_by("created", "pk"):
         if not task.process.artifact_object_id:
@@ -167,6 +178,14 @@ def open_tasks(user, application_ids=None):
         by_application[int(task.process.artifact_object_id)].append(task)
     attach_countdowns([task for items in by_application.values() for task in items])
     return by_application
+
+
+def add_figures(rows):
+    """Each application of a page gets its figures (`WorkQuerySet.figures`): one query for the page."""
+    figures = applications().filter(pk__in=[row.pk for row in rows]).figures()
+    for row in rows:
+        for name, value in figures.get(row.pk, {}).items():
+            setattr(row, name, value)
 
 
 def agreement(application):
@@ -311,6 +330,13 @@ def start_url():
     return CertificationFlow.start.reverse("execute")
 
 
+def _with_annotations(application, key):
+    for name, value in key.items():
+        if name != "pk":
+            setattr(application, name, value)
+    return application
+
+
 class WorkListView(LoginRequiredMixin, ListView):
     """A work list: one page of rows on the server, django-filter's filters and search, "共 N 条" from one COUNT.
 
@@ -323,6 +349,9 @@ class WorkListView(LoginRequiredMixin, ListView):
     prefix = ""
     orderings = ()
     stages = False
+    # The rows are applications grouped from the user's open tasks (`queues.with_open_tasks`): sort and count
+    # their ids, then load the page's rows (see `paginate_queryset`).
+    keys_first = False
 
     def rows(self):
         raise NotImplementedError
@@ -331,14 +360,46 @@ class WorkListView(LoginRequiredMixin, ListView):
         filters = queues.application_filters(
             self.prefix, orderings=self.orderings, stages=self.stages, user=self.request.user
         )
-        self.filterset = filters(self.request.GET or None, queryset=self.rows(), request=self.request)
+        rows = self.rows()
+        self.filterset = filters(self.request.GET or None, queryset=rows, request=self.request)
         # An invalid filter value (a date that is no date) filters nothing and is shown on the form.
-        return self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else self.rows()
+        return self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else rows
 
     def paginate_queryset(self, queryset, page_size):
-        """A page past the last (the list shrank since the link was made) shows the last page, not a 404."""
+        """A page past the last (the list shrank since the link was made) shows the last page, not a 404.
+
+        With `keys_first`, see `_keys_first_page`.
+        """
+        if self.keys_first:
+            return self._keys_first_page(queryset, page_size)
         paginator = self.get_paginator(queryset, page_size)
         page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def _keys_first_page(self, queryset, page_size):
+        """The rows in scope are sorted by a query that selects only the applications' ids and annotations (grouped
+        by the id alone); the page's rows are then loaded by id. The first page (the one nearly everyone opens)
+        counts in the same query: each row carries the total (`COUNT(*) OVER ()`), so "共 N 条" needs no second
+        pass over the user's tasks; any other page counts first, as Django's paginator does (so a page past the
+        last shows the last one), which keeps the number of queries of each page the same at any scale."""
+        keys = queryset.values("pk", *queryset.query.annotations)
+        raw = self.request.GET.get(self.page_kwarg) or "1"
+        if raw == "1":
+            keys = keys.annotate(row_total=Window(Count("pk")))
+            paginator = self.get_paginator(keys, page_size)
+            found = list(keys[:page_size])
+            paginator.__dict__["count"] = found[0]["row_total"] if found else 0  # Paginator.count, known now
+            page = paginator.page(1)
+        else:
+            paginator = self.get_paginator(keys, page_size)
+            page = paginator.get_page(raw)
+            found = list(page.object_list)
+        loaded = applications().with_row_data().in_bulk([key["pk"] for key in found])
+        page.object_list = [
+            _with_annotations(loaded[key["pk"]], {name: value for name, value in key.items() if name != "row_total"})
+            for key in found
+            if key["pk"] in loaded
+        ]
         return paginator, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs):
@@ -401,6 +462,9 @@ class ReviewsView(WorkListView):
                 assignment.sheet_label = _("Draft, saved %(date)s") % {"date": f"{sheet.saved:%Y-%m-%d %H:%M}"}
 
 
+# The approval queue's tasks: each leader's or the city office's decision.
+DECISION_NODES = (CertificationFlow.district_decision, CertificationFlow.city_review, CertificationFlow.city_decision)
+
 TASK_ORDERINGS = (
     ("due", gettext_lazy("Due date")),
     ("waiting_since", gettext_lazy("Waiting since")),
@@ -416,13 +480,16 @@ class ApprovalQueueView(WorkListView):
     template_name = "workflows/work/approvals.html"
     orderings = TASK_ORDERINGS
     stages = True
+    keys_first = True
 
     def rows(self):
         awaiting = applications().visible_to(self.request.user).filter(status=Application.Status.APPROVAL)
-        return queues.with_open_tasks(awaiting, self.request.user).with_figures().order_by("waiting_since", "pk")
+        decisions = queues.with_open_tasks(awaiting, self.request.user, nodes=DECISION_NODES)
+        return decisions.order_by("waiting_since", "pk")
 
     def decorate(self, rows):
         tasks = open_tasks(self.request.user, [application.pk for application in rows])
+        add_figures(rows)
         for application in rows:
             application.open_tasks = tasks.get(application.pk, [])
             application.agreement = agreement(application)
@@ -435,6 +502,7 @@ class OfficeView(WorkListView):
     template_name = "workflows/work/office.html"
     orderings = TASK_ORDERINGS
     stages = True
+    keys_first = True
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not is_office(request.user):
@@ -443,12 +511,11 @@ class OfficeView(WorkListView):
 
     def rows(self):
         user = self.request.user
-        return (
-            queues.with_open_tasks(applications().visible_to(user), user).with_figures().order_by("waiting_since", "pk")
-        )
+        return queues.with_open_tasks(applications().visible_to(user), user).order_by("waiting_since", "pk")
 
     def decorate(self, rows):
         tasks = open_tasks(self.request.user, [application.pk for application in rows])
+        add_figures(rows)
         for application in rows:
             application.open_tasks = tasks.get(application.pk, [])
 

@@ -125,12 +125,13 @@ def anchor_fields(anchor):
 def record(action, *, actor=None, application=None, obj=None, from_state="", to_state="", reason="", payload=None):
     """Append one event to its chain (the application's, else the object's, else the site's).
 
-    Runs inside the caller's transaction. Only that chain's head row is locked, so transitions on different
-    applications never wait for each other here.
+    Runs inside the caller's transaction (without a savepoint of its own: a failure here fails the step that
+    records it). Only that chain's head row is locked, so transitions on different applications never wait for
+    each other here.
     """
     chain = chain_of(application, obj)
     key_id, key = current_key()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         head, _created = AuditChainHead.objects.select_for_update().get_or_create(
             chain=chain, defaults={"last_hash": GENESIS}
         )

@@ -301,9 +301,7 @@ def dashboard_scope(user):
 
 
 def _read_dashboard_scope(user):
-    grants = list(
-        RoleGrant.objects.active().filter(user=user).select_related("region").prefetch_related("region__districts")
-    )
+    grants = list(RoleGrant.objects.active().filter(user=user).select_related("region"))
     if user.is_superuser or any(g.role == Role.ADMINISTRATOR for g in grants):
         regions = list(Region.objects.all())
         return DashboardScope(
@@ -312,12 +310,18 @@ def _read_dashboard_scope(user):
             frozenset(),
         )
     districts, cities, analytics = set(), set(), set()
+    city_ids = [grant.region_id for grant in grants if grant.role in (Role.CITY_OFFICE, Role.CITY_LEADER)]
+    # A city's districts, read only for city grants (a district's people, the most numerous, need no second query).
+    districts_of = defaultdict(set)
+    if city_ids:
+        for city_id, district_id in Region.objects.filter(parent_id__in=city_ids).values_list("parent_id", "pk"):
+            districts_of[city_id].add(district_id)
     for grant in grants:
         if grant.role in (Role.DISTRICT_OFFICE, Role.DISTRICT_LEADER):
             districts.add(grant.region_id)
         elif grant.role in (Role.CITY_OFFICE, Role.CITY_LEADER):
             cities.add(grant.region_id)
-            districts.update(d.pk for d in grant.region.districts.all())
+            districts.update(districts_of[grant.region_id])
             if grant.role == Role.CITY_OFFICE:
                 analytics.add(grant.region_id)
     return DashboardScope(frozenset(districts), frozenset(cities), frozenset(analytics))

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.models import UserObjectPermission
 
+from certification import permission_cache
 from certification.errors import InvalidInput
 from certification.models import (
     ROLE_APPLICATION_PATH,
@@ -147,6 +148,8 @@ def sync_object_permissions(applications=None, users=None):
             )
             for user_id, codename, application_id in missing
         )
+    # bulk_create sends no signal: the request's permission cache must not answer from before the sync.
+    permission_cache.forget()
     return len(missing), len(stale)
 
 

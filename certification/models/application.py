@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
-from .people import ROLE_APPLICATION_PATH, Role, RoleGrant, grant_scope_field
+from .people import ROLE_APPLICATION_PATH, Role, RoleGrant, active_roles, grant_scope_field
 from .review import EvaluatorAssignment
 from .tier import CERTIFIABLE, Tier
 
@@ -28,7 +28,7 @@ class ApplicationQuerySet(models.QuerySet):
         if not user.is_authenticated or not user.is_active:
             return self.none()
         grants = RoleGrant.objects.active().filter(user=user)
-        if user.is_superuser or grants.filter(role=Role.ADMINISTRATOR).exists():
+        if user.is_superuser or Role.ADMINISTRATOR in active_roles(user):
             return self.all()
         roles_by_path = defaultdict(list)
         for role, path in ROLE_APPLICATION_PATH.items():

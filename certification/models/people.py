@@ -51,6 +51,16 @@ def scope_object_id(role, application):
     return getattr(obj, f"{last}_id")
 
 
+def active_roles(user):
+    """The roles `user` holds now (active grants): one query, read once per request (`permission_cache.memo`)."""
+    from certification.permission_cache import memo
+
+    def read():
+        return frozenset(RoleGrant.objects.active().filter(user=user).values_list("role", flat=True).distinct())
+
+    return memo(("active_roles", user.pk), read)
+
+
 def grant_scope_field(role):
     """The RoleGrant field naming a role's scope: "cluster" or "region"."""
     return "cluster" if ROLE_SCOPE[Role(role)] == "cluster" else "region"

@@ -7,7 +7,7 @@ from django.utils.formats import localize
 from django.views.decorators.http import require_GET
 
 from certification.datasets import DATASETS
-from certification.domain import computed
+from certification.domain import computed, computed_cache
 from certification.domain.datasets import dataset_requirements, datasets_of
 from certification.domain.evidence import is_cluster_lead, upload_window
 from certification.forms.evidence import DatasetUploadForm
@@ -83,7 +83,7 @@ def _dataset_states(application, user, upload_form=None):
 
 def render_page(request, application, *, upload_form=None, status=200):
     """The page; a refused upload form is shown beside its data set with status 400."""
-    results = computed.compute_indicators(application)
+    results, _version = computed_cache.indicators_with_version(application)
     indicators = [
         {
             "result": result,

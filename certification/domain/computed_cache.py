@@ -1,0 +1,28 @@
+"""Computed indicators kept per (application, data version): computed once, then shown from the cache until the
+data change.
+
+`computed.data_version` fingerprints everything the figures read (the data the application uses, the cluster's
+tier and schools), so a key holding it can never serve figures of other data: an import, a new version or a
+change of the cluster gives a new key, and the old entry simply ages out. The figures carry translated messages,
+so the language is part of the key too. Stored in Django's cache (Redis in production).
+"""
+
+from django.core.cache import cache
+from django.utils.translation import get_language
+
+from .computed import compute_indicators, data_version
+
+# How long an entry is kept (a new data version never reads an old entry; this only bounds memory).
+KEEP_SECONDS = 7 * 24 * 3600
+
+
+def indicators_with_version(application):
+    """(compute_indicators(application), data_version(application)), the figures from the cache when the data
+    have not changed since they were computed."""
+    version = data_version(application)
+    key = f"computed-indicators:{application.pk}:{application.standard_id}:{get_language()}:{version}"
+    results = cache.get(key)
+    if results is None:
+        results = compute_indicators(application)
+        cache.set(key, results, KEEP_SECONDS)
+    return results, version
