@@ -410,6 +410,7 @@ class DecisionView(TaskPage):
             panel=self.application.assignments.select_related("evaluator"),
             sent_back=_sent_back_reasons(self.application),
             step=self.step,
+            actions=[("", _("Submit the decision"))],
         )
         return super().get_context_data(**kwargs)
 
