@@ -460,6 +460,7 @@ class DecisionView(TaskPage):
             cosignatures=CoSignature.objects.filter(
                 application=self.application, step=self.step, closed__isnull=True
             ).select_related("signer"),
+            actions=[("", _("Submit the decision"))],
         )
         return super().get_context_data(**kwargs)
 

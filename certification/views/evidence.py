@@ -64,6 +64,13 @@ def stage_url(application, stage, requirement=None):
     return f"{url}#requirement-{requirement.pk}" if requirement is not None else url
 
 
+def _reusable_for(requirement, reusable):
+    """The files a requirement may attach, those filed under the same item before (same requirement code, e.g. the
+    charter of the last tier's application) first, so the one a lead most likely wants is the one preselected."""
+    files = [f for f in reusable if f.requirement_id != requirement.pk]
+    return sorted(files, key=lambda f: f.requirement.code != requirement.code)  # stable: newest first otherwise
+
+
 def _render_stage(request, application, stage, *, upload_form=None, withdraw_form=None, status=200):
     """The stage page. A refused form is shown beside its requirement or file, with status 400."""
     requirements = list(domain.requirements_of(application, stage))
@@ -93,7 +100,7 @@ def _render_stage(request, application, stage, *, upload_form=None, withdraw_for
                 "missing": requirement.pk in missing,
                 "may_upload": open_now,
                 "upload_form": form,
-                "reusable": [f for f in reusable if f.requirement_id != requirement.pk] if open_now else [],
+                "reusable": _reusable_for(requirement, reusable) if open_now else [],
             }
         )
     context = {
@@ -148,7 +155,11 @@ def _evidence_upload(request, application, requirement, limit):
             messages.success(
                 request,
                 _("%(name)s was saved as version %(version)s of “%(requirement)s”.")
-                % {"name": evidence_file.original_name, "version": evidence_file.version, "requirement": requirement},
+                % {
+                    "name": evidence_file.original_name,
+                    "version": evidence_file.version,
+                    "requirement": requirement.title,
+                },
             )
             return redirect(stage_url(application, requirement.stage, requirement))
     return _render_stage(request, application, requirement.stage, upload_form=form, status=400)
@@ -217,6 +228,6 @@ def evidence_reuse(request, application_pk, requirement_pk):
     messages.success(
         request,
         _("%(name)s was saved as version %(version)s of “%(requirement)s”.")
-        % {"name": evidence_file.original_name, "version": evidence_file.version, "requirement": requirement},
+        % {"name": evidence_file.original_name, "version": evidence_file.version, "requirement": requirement.title},
     )
     return redirect(stage_url(application, requirement.stage, requirement))

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from tests.browser import checks
+
 ARTIFACTS = Path(settings.BASE_DIR) / "tests" / "artifacts" / "walk"
 PASSWORD = "correct-horse-battery"
 
@@ -17,20 +19,13 @@ FORBIDDEN = ("Django Material", "Using the URLconf", "Page not found", "Forbidde
 
 
 def check_page(page):
-    """Every visited page passes here. Today: the frame is there and no debug or English error text shows.
-    The visible-text, axe-core and 390 px checks (tests/browser/checks.py) are called from here when present."""
+    """Every visited page passes here: the site frame is there, no debug or English error text shows, and the
+    checks every browser test shares (tests/browser/checks.py: visible text, axe-core, 390 px) pass."""
     text = page.locator("body").inner_text()
     for word in FORBIDDEN:
         assert word not in text, f"{word!r} on {page.url}"
     assert page.locator(".mdc-top-app-bar__title").count() == 1, f"no site frame on {page.url}"
-    try:
-        from tests.browser import checks
-    except ImportError:
-        return
-    for name in ("check_visible_text", "check_axe", "check_phone_width"):
-        check = getattr(checks, name, None)
-        if check is not None:
-            check(page)
+    checks.check_page(page)
 
 
 class Walker:
@@ -38,6 +33,8 @@ class Walker:
 
     clicks = Counter()
     loads = Counter()
+    # Every page load of anyone; a person's page is fresh while nobody has loaded a page since theirs.
+    moments = 0
 
     def __init__(self, browser, live_server, user, name):
         self.name = name
@@ -57,6 +54,8 @@ class Walker:
             with self.page.expect_navigation():
                 locator.click()
             self.page.wait_for_load_state("networkidle")
+            # Turbo marks the page busy until it has rendered the new body (after a new stylesheet loads, say).
+            self.page.wait_for_function("() => !document.documentElement.hasAttribute('aria-busy')")
             self.seen()
         else:
             locator.click()
@@ -66,6 +65,8 @@ class Walker:
         Walker.clicks.update([self.name])
 
     def seen(self):
+        Walker.moments += 1
+        self.moment = Walker.moments
         Walker.loads.update([self.name])
         check_page(self.page)
         self.shots += 1
@@ -77,6 +78,14 @@ class Walker:
 
     def button(self, name, **kwargs):
         return self.page.get_by_role("button", name=name, **kwargs).first
+
+    def go(self, title):
+        """To one of the person's pages by the menu, unless they are on it and nobody has acted since it loaded
+        (then it shows what it would after a click)."""
+        item = self.page.locator(".vf-page__menu-list-item", has_text=title).first
+        current = "mdc-list-item--activated" in (item.get_attribute("class") or "")
+        if not (current and self.moment == Walker.moments):
+            self.click(item)
 
     def task(self, node):
         """The button or link of the person's open task of `node` on the page they are on."""

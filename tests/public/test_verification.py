@@ -15,13 +15,15 @@ from tests.factories import ClusterFactory, DistrictFactory
 from tests.factories.work import ApplicationFactory, lead_of, person
 
 
-def make_certificate(*, issued, valid_until, revoked=None, cluster=None, serial="XQRZ-2025-紧密-0001"):
+def make_certificate(
+    *, issued, valid_until, revoked=None, cluster=None, serial="XQRZ-2025-紧密-0001", tier=Tier.CLOSE_KNIT
+):
     application = ApplicationFactory(cluster=cluster or ClusterFactory(name="天平-湖南学区"), status="certified")
     certificate = Certificate(
         serial=serial,
         application=application,
         cluster=application.cluster,
-        tier=Tier.CLOSE_KNIT,
+        tier=tier,
         standard=application.standard,
         issued=issued,
         valid_until=valid_until,
@@ -128,8 +130,9 @@ def test_certificate_page_prints_serial_tier_validity_code_and_qr(db, today):
 
     html = page.content.decode()
     assert page.status_code == 200
-    fields = dict(re.findall(r'data-field="([a-z_]+)">(.*?)</', html))
+    fields = dict(re.findall(r'data-field="([a-z_]+)"[^>]*>(.*?)</', html))
     assert fields == {
+        "issuer": f"{certificate.cluster.district}教育局",
         "tier": "紧密型",
         "serial": certificate.serial,
         "cluster": "天平-湖南学区",
@@ -141,7 +144,37 @@ def test_certificate_page_prints_serial_tier_validity_code_and_qr(db, today):
     }
     assert re.search(r'<div class="xq-cert__qr" data-test="qr"><svg [^>]*class="segno"', html)
     assert "certification/certificates/certificate.css" in html
-    assert "<script>" not in html and " style=" not in html
+    # The sheet itself carries no inline script or style (the site frame around it is every page's).
+    sheet = html[html.index('<div class="xq-cert-page">') :]
+    assert "<script>" not in sheet and " style=" not in sheet
+
+
+def test_certificate_page_sits_in_the_site_frame_with_the_user_and_a_way_back(db, today):
+    # Issue 8: found by the ladder walk. The certificate page had no menu; it is a page of the site, which on
+    # paper prints only the A4 sheet (certificate.css hides the frame in print).
+    certificate = make_certificate(issued=today, valid_until=today + timedelta(days=900))
+    client = Client()
+    client.force_login(lead_of(certificate.cluster))
+
+    html = client.get(reverse("certificate", args=[certificate.pk])).content.decode()
+
+    assert 'class="mdc-top-app-bar__title"' in html and "vf-page__menu" in html
+    assert reverse("work:application_detail", args=[certificate.application_id]) in html
+
+
+def test_city_model_certificate_is_issued_by_the_city_education_commission(db, today):
+    # Issue 8, found by the ladder walk: a 市级示范性 certificate named the district bureau as its issuer, though
+    # the city decides that tier (DOMAIN.md, seed 002).
+    certificate = make_certificate(
+        issued=today, valid_until=today + timedelta(days=900), serial="XQRZ-2026-市示范-0001", tier=Tier.CITY_MODEL
+    )
+    client = Client()
+    client.force_login(lead_of(certificate.cluster))
+
+    html = client.get(reverse("certificate", args=[certificate.pk])).content.decode()
+
+    issuer = re.search(r'data-field="issuer"[^>]*>(.*?)</', html).group(1)
+    assert issuer == f"{certificate.cluster.district.parent.name}教育委员会"
 
 
 def test_certificate_page_is_404_outside_the_application_scope(db, today):

@@ -255,3 +255,25 @@ def test_reconcile_page_shows_each_evaluators_score_and_comment():
         [(str(evaluators[0]), "4.00", "—"), (str(evaluators[1]), "1.00", "评分说明"), (str(evaluators[2]), "4.00", "—")]
     )
     assert 'data-indicator="A2"' not in page
+
+
+def test_decision_page_button_says_what_it_submits():
+    # Found by the ladder walk: every approver's page (区 leader, 市 office, 市 leader) ended in "已完成".
+    world = build_world(Tier.CLOSE_KNIT)
+    application, process = to_formal_review(world)
+    do(world.office, process, F.formal_review, {"decision": "pass"})
+    evaluators = world.evaluators[:3]
+    do(
+        world.office,
+        process,
+        F.assign_evaluators,
+        {"evaluators": [e.pk for e in evaluators], "panel_lead": evaluators[0].pk},
+    )
+    score_all(application, process, {evaluator: {"A1": 4, "A2": 6} for evaluator in evaluators})
+    task = open_task(process, F.district_decision)
+    client = client_for(world.leader)
+    client.post(F.district_decision.reverse("assign", args=[process.pk, task.pk]))
+
+    page = text_of(client.get(F.district_decision.reverse("execute", args=[process.pk, task.pk])))
+
+    assert ">提交决定<" in page and ">已完成<" not in page

@@ -1,14 +1,16 @@
 """Evidence reuse (issue 8, item 17): a file accepted before is attached as a new version row naming the same stored
 file, audited; never copied, and never from another cluster or a withdrawn file."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
 from certification.domain.evidence import reuse_evidence, withdraw_evidence
 from certification.domain.roles import ensure_groups
 from certification.errors import InvalidInput
-from certification.models import Application, AuditEvent, EvidenceFile, EvidenceRequirement, Tier
-from tests.factories.workflow import build_world, upload_all_evidence
+from certification.models import Application, AuditEvent, Cluster, EvidenceFile, EvidenceRequirement, Tier
+from tests.factories.workflow import build_world, certification_standard, upload_all_evidence
 from tests.workflows.driver import client_for, start
 
 pytestmark = [pytest.mark.django_db]
@@ -98,3 +100,29 @@ def test_stage_page_offers_reuse_and_the_post_attaches_the_file():
     assert response.status_code == 302
     reused = EvidenceFile.objects.get(application=application, requirement=target)
     assert reused.stored_name == source.stored_name
+
+
+def test_next_tier_preselects_the_file_filed_under_the_same_item_and_the_message_names_the_item():
+    # Issue 8, found by the ladder walk: the reuse box preselected the newest accepted file whatever its item (a
+    # satisfaction workbook offered for the charter), and the confirmation named the item by its raw code
+    # ("charter 学区或集团章程"). The file of the same item comes first; the message names the item by its title.
+    world = build_world(Tier.CLOSE_KNIT)
+    certification_standard(Tier.DISTRICT_MODEL)
+    earlier, _process = start(world.lead, world.cluster, Tier.CLOSE_KNIT)
+    upload_all_evidence(earlier, world.lead)  # A1-charter first, A2-survey last: the survey is the newest
+    Application.objects.filter(pk=earlier.pk).update(status=Application.Status.CERTIFIED)
+    Cluster.objects.filter(pk=world.cluster.pk).update(current_tier=Tier.CLOSE_KNIT)
+    application, _process = start(world.lead, world.cluster, Tier.DISTRICT_MODEL)
+    charter = _requirement(application, "A1-charter")
+    earlier_charter = EvidenceFile.objects.get(application=earlier, requirement__code="A1-charter")
+    client = client_for(world.lead)
+
+    page = client.get(reverse("evidence_list", args=[application.pk, charter.stage])).content.decode()
+    form = re.search(rf'<select name="source" id="reuse-{charter.pk}">\s*<option value="(\d+)"', page)
+    response = client.post(
+        reverse("evidence_reuse", args=[application.pk, charter.pk]), {"source": form.group(1)}, follow=True
+    )
+
+    assert int(form.group(1)) == earlier_charter.pk
+    (message,) = [str(message) for message in response.context["messages"]]
+    assert message == f"{earlier_charter.original_name} 已保存为“{charter.title}”的第 1 版。"

@@ -89,6 +89,15 @@ def test_computed_page_shows_value_threshold_result_and_the_rows_behind_it(lead_
     assert f'action="{reverse("dataset_import", args=[application.pk, "rotation"])}"' in html
 
 
+def test_computed_page_leads_back_to_the_application_and_labels_each_upload(lead_client, application):
+    # Issue 8, found by the ladder walk: the page had no way back to the application (the lead came from its
+    # dossier), and its file inputs had no label (axe-core: critical "label").
+    html = lead_client.get(reverse("application_computed", args=[application.pk])).content.decode()
+
+    assert f'<a href="{reverse("work:application_detail", args=[application.pk])}">← 返回申报</a>' in html
+    assert '<label class="xq-note" for="id_file_rotation">交流轮岗名册工作簿</label>' in html
+
+
 def test_computed_page_is_not_found_outside_the_users_scope(client, application, cluster):
     load_rows(application, "rotation", rotation_rows(cluster, 3, backbone=1))
     client.force_login(lead(data_cluster(("别的学校", ["primary"]))))
