@@ -13,6 +13,7 @@ from django.views import View
 from django.views.generic import ListView, TemplateView
 
 from certification.domain import rectification, yearly_review
+from certification.domain.readiness import school_year_now
 from certification.errors import InvalidInput, NotAllowed
 from certification.models import (
     RectificationItem,
@@ -67,7 +68,7 @@ class YearlyReviewListView(LoginRequiredMixin, ListView):
 
     def get_context_data(self, **kwargs):
         regions = office_regions(self.request.user)
-        form = forms.StartReviewsForm(regions=regions, initial={"school_year": timezone.localdate().year})
+        form = forms.StartReviewsForm(regions=regions, initial={"school_year": school_year_now()})
         return super().get_context_data(
             start_form=form if regions.exists() else None,
             awaiting_only=self.request.GET.get("awaiting") == "1",

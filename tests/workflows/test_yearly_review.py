@@ -78,8 +78,8 @@ def test_two_yearly_reviews_maintained_then_rectification_lapses_into_an_approve
     # ---- year 1: the office starts the district's reviews in one action; the lead submits; 保持.
     page = client_for(world.office).get(reverse("work:yearly_reviews")).content.decode()
     assert 'data-test="start-reviews"' in page and "启动年度评估" in page
-    start_reviews(world.office, world.district, 2025)
-    review = review_of(cluster, 2025)
+    start_reviews(world.office, world.district, 2024)
+    review = review_of(cluster, 2024)
     assert not YearlyReview.objects.filter(cluster=uncertified).exists()
     assert (review.status, review.tier, review.certificate.application) == (
         YearlyReview.Status.DATA,
@@ -87,7 +87,7 @@ def test_two_yearly_reviews_maintained_then_rectification_lapses_into_an_approve
         application,
     )
     assert review_process_for(review).status == PROCESS.NEW
-    start_reviews(world.office, world.district, 2025)  # again: nothing new
+    start_reviews(world.office, world.district, 2024)  # again: nothing new
     assert YearlyReview.objects.filter(cluster=cluster).count() == 1
 
     lead_page = client_for(world.lead).get(reverse("work:yearly_review_detail", args=[review.pk])).content.decode()
@@ -109,8 +109,8 @@ def test_two_yearly_reviews_maintained_then_rectification_lapses_into_an_approve
     assert _refusal(cluster, Tier.DISTRICT_MODEL) == held_refusal
 
     # ---- year 2: 限期整改 with two items.
-    start_reviews(world.office, world.district, 2026)
-    review = review_of(cluster, 2026)
+    start_reviews(world.office, world.district, 2025)
+    review = review_of(cluster, 2025)
     submit_review(world.lead, review)
     today = timezone.localdate()
     a1, a2 = world.standard.indicators().order_by("code")
