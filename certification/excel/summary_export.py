@@ -337,6 +337,7 @@ def _write_district(output, district, report):
             _("Pass score"),
             _("All veto indicators met"),
             _("Result"),
+            _("Current tier"),
         ],
         bold=True,
     )
@@ -348,6 +349,9 @@ def _write_district(output, district, report):
     standards = {
         standard.pk: str(standard) for standard in Standard.objects.filter(pk__in=applications.values("standard"))
     }
+    # The tier each cluster holds today, derived from its certificates and tier history (`Cluster.with_tier`), in one
+    # query: an application certified for a tier since revoked, downgraded or expired does not read as held.
+    held = dict(Cluster.objects.filter(district=district).with_tier().values_list("pk", "current_tier").order_by())
     yes_no = {value: _yes_no(value) for value in (True, False, None)}
     verdicts = {
         (True, True): _("Passed"),
@@ -368,8 +372,11 @@ def _write_district(output, district, report):
         "pass_score",
         "vetoes_met",
         "passed",
+        "cluster_id",
     )
-    for name, kind, tier, year, standard, status, total_score, pass_score, vetoes_met, passed in _raw_rows(rows):
+    for name, kind, tier, year, standard, status, total_score, pass_score, vetoes_met, passed, cluster in _raw_rows(
+        rows
+    ):
         decided = passed is not None
         writer.row(
             [
@@ -383,6 +390,7 @@ def _write_district(output, district, report):
                 pass_score,
                 yes_no[vetoes_met],
                 verdicts[(decided, bool(passed) if decided else total_score is not None)],
+                tiers[held[cluster]],
             ]
         )
         done += 1
