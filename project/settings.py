@@ -116,6 +116,10 @@ def database_from_url(url):
         except ValueError:
             raise ImproperlyConfigured(f"DATABASE_URL {url!r} has a bad port") from None
         options = {key: values[-1] for key, values in parse_qs(parsed.query).items()}
+        # PostgreSQL's JIT compiles the derived-tier and queue statements (a correlated subquery per row) for seconds
+        # before running them in milliseconds (bench/tiers.py, bench/queues.py); these are short OLTP statements, so
+        # it is off unless the URL sets `options` itself.
+        options.setdefault("options", "-c jit=off")
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": name,
