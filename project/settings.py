@@ -116,6 +116,10 @@ def database_from_url(url):
         except ValueError:
             raise ImproperlyConfigured(f"DATABASE_URL {url!r} has a bad port") from None
         options = {key: values[-1] for key, values in parse_qs(parsed.query).items()}
+        # PostgreSQL's JIT compiles the derived-tier and queue statements (a correlated subquery per row) for seconds
+        # before running them in milliseconds (bench/tiers.py, bench/queues.py); these are short OLTP statements, so
+        # it is off unless the URL sets `options` itself.
+        options.setdefault("options", "-c jit=off")
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": name,
@@ -384,12 +388,20 @@ TASK_DUE_WORKING_DAYS = {
         "city_review": 5,
         "city_decision": 5,
         "resolve_objections": 5,
+        # The yearly review (年度评估): the lead has a month for the year's data and evidence, the office two weeks
+        # to conclude, the leader a week to decide, the office a week to resolve objections.
+        "review_submit_data": 20,
+        "review_conclude": 10,
+        "review_leader_decision": 5,
+        "review_resolve_objections": 5,
     }.items()
 }
 # The assignee (or the role's holders) is reminded this many working days before a task is due; the supervising
 # role hears of it this many working days after (the overdue notice itself goes out the first day past due).
 TASK_REMINDER_WORKING_DAYS_BEFORE = _env_int("TASK_REMINDER_WORKING_DAYS_BEFORE", 2, minimum=1)
 TASK_ESCALATION_GRACE_WORKING_DAYS = _env_int("TASK_ESCALATION_GRACE_WORKING_DAYS", 3, minimum=1)
+# An office's bulk export (申报汇总 of the applications it selects on its desk) takes at most this many at once.
+EXPORT_SELECTION_MAX = _env_int("EXPORT_SELECTION_MAX", 500, minimum=1)
 
 CELERY_BROKER_URL = _broker_url()
 # Without a broker the embedded default runs tasks in-process, at once.

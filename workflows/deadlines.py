@@ -1,9 +1,10 @@
 """Deadlines of the flow's human tasks: set when a task is created, read by every queue, and the notices they send.
 
-* `open_deadline(activation)`: called by `TaskView`'s activation as the task is created. The due date is the node's
+* `open_deadline(activation)`: called by `TaskView`'s and `DueHandle`'s activations as the task is created. The due date is the node's
   period in working days (`settings.TASK_DUE_WORKING_DAYS`, counted over the holiday calendar) after the day the task
   was created, or a date the node follows (`.Due(on=…)`, the 补正 request's deadline).
-* `send_task_deadline_notices(today=…)`: the reminder before the due date, the overdue notice, and the escalation to
+* `send_task_deadline_notices(flow, today=…)` (the certification flow) and `send_review_deadline_notices(today=…)`
+  (the yearly review's steps): the reminder before the due date, the overdue notice, and the escalation to
   the supervising role after the grace period — each once per task and due date (`SentReminder`), whoever holds
   the task now. Beat runs it every hour; `manage.py fire_timers` and the office's button run it too.
 * `attach_countdowns`: the countdown the queues show beside each due date (the holiday calendar from its cache).
@@ -17,9 +18,9 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone, translation
 from viewflow.workflow.status import STATUS
 
-from certification.domain import notify
+from certification.domain import notify, yearly_review
 from certification.domain.workdays import WorkingCalendar, add_working_days, countdown
-from certification.models import Application, SentReminder
+from certification.models import Application, SentReminder, YearlyReview
 from certification.scope import role_of_permission
 
 from .models import TaskDeadline
@@ -27,12 +28,22 @@ from .models import TaskDeadline
 OPEN = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
 
 
+def period_of(node):
+    """The key of the node's due period in settings.TASK_DUE_WORKING_DAYS: the `.Due(period)` given, else its name."""
+    return getattr(node, "_due_period", None) or node.name
+
+
 def working_days_of(node):
     """The node's due period in working days (settings); a human node without one is a configuration error."""
     try:
-        return settings.TASK_DUE_WORKING_DAYS[node.name]
+        return settings.TASK_DUE_WORKING_DAYS[period_of(node)]
     except KeyError:
-        raise ImproperlyConfigured(f"TASK_DUE_WORKING_DAYS has no period for the task {node.name!r}") from None
+        raise ImproperlyConfigured(f"TASK_DUE_WORKING_DAYS has no period for the task {period_of(node)!r}") from None
+
+
+def due_nodes(flow_class):
+    """The flow's nodes whose tasks have a due date (TaskView, DueHandle)."""
+    return [node for node in flow_class.instance.nodes() if getattr(node, "has_deadline", False)]
 
 
 def open_deadline(activation):
@@ -56,14 +67,14 @@ def ensure_deadlines(flow_class):
     """
     missing = list(
         flow_class.task_class._default_manager.filter(
-            process__flow_class=flow_class, flow_task_type="HUMAN", status__in=OPEN
+            process__flow_class=flow_class, flow_task__in=due_nodes(flow_class), status__in=OPEN
         )
         .filter(~Exists(TaskDeadline.objects.filter(task=OuterRef("pk"))))
         .order_by("pk")
     )
     rows = []
     for task in missing:
-        days = settings.TASK_DUE_WORKING_DAYS.get(task.flow_task.name)
+        days = settings.TASK_DUE_WORKING_DAYS.get(period_of(task.flow_task))
         if days is None:
             continue
         rows.append(
@@ -76,15 +87,8 @@ def ensure_deadlines(flow_class):
 # ------------------------------------------------------------------------------------------------------ notices
 
 
-def send_task_deadline_notices(flow_class, *, today=None):
-    """Send the deadline notices that are due today and not yet sent; returns how many went out.
-
-    Per open human task (except those whose node follows a date with reminders of its own, 补正): a reminder
-    `TASK_REMINDER_WORKING_DAYS_BEFORE` working days before the due date; the overdue notice from the first day
-    past it; the escalation once `TASK_ESCALATION_GRACE_WORKING_DAYS` more working days have passed. Each is
-    recorded (`SentReminder`, unique key per task, kind and due date), so a second run, or a concurrent one, sends
-    nothing new. Side effects: SentReminder rows, notifications and e-mails (certification.domain.notify).
-    """
+def _due_candidates(flow_class, today):
+    """The (deadline, kind) notices of `flow_class`'s open tasks due today and not yet sent (see below)."""
     today = today or timezone.localdate()
     ensure_deadlines(flow_class)
     calendar = WorkingCalendar(today - timedelta(days=60))
@@ -94,7 +98,7 @@ def send_task_deadline_notices(flow_class, *, today=None):
         TaskDeadline.objects.filter(
             due__lte=remind_until,
             task__status__in=OPEN,
-            task__flow_task_type="HUMAN",
+            task__flow_task__in=due_nodes(flow_class),
             task__process__flow_class=flow_class,
         )
         .select_related("task__process", "task__owner")
@@ -116,13 +120,26 @@ def send_task_deadline_notices(flow_class, *, today=None):
     already = set(
         SentReminder.objects.filter(key__in=[key for _d, _k, key in candidates]).values_list("key", flat=True)
     )
-    candidates = [candidate for candidate in candidates if candidate[2] not in already]
+    return [(deadline, kind) for deadline, kind, key in candidates if key not in already]
+
+
+def send_task_deadline_notices(flow_class, *, today=None):
+    """Send the deadline notices that are due today and not yet sent; returns how many went out.
+
+    Per open human task (except those whose node follows a date with reminders of its own, 补正): a reminder
+    `TASK_REMINDER_WORKING_DAYS_BEFORE` working days before the due date; the overdue notice from the first day
+    past it; the escalation once `TASK_ESCALATION_GRACE_WORKING_DAYS` more working days have passed. Each is
+    recorded (`SentReminder`, unique key per task, kind and due date), so a second run, or a concurrent one, sends
+    nothing new. Side effects: SentReminder rows, notifications and e-mails (certification.domain.notify).
+    """
+    today = today or timezone.localdate()
+    candidates = _due_candidates(flow_class, today)
     applications = Application.objects.select_related("cluster__district").in_bulk(
-        {int(d.task.process.artifact_object_id) for d, _k, _key in candidates if d.task.process.artifact_object_id}
+        {int(d.task.process.artifact_object_id) for d, _k in candidates if d.task.process.artifact_object_id}
     )
     sent = 0
     with translation.override(settings.LANGUAGE_CODE):
-        for deadline, kind, _key in candidates:
+        for deadline, kind in candidates:
             task = deadline.task
             application = applications.get(int(task.process.artifact_object_id or 0))
             if application is None:
@@ -135,6 +152,31 @@ def send_task_deadline_notices(flow_class, *, today=None):
                 due=deadline.due,
                 role=role_of_permission(task.owner_permission),
                 assignee=task.owner,
+            ):
+                sent += 1
+    return sent
+
+
+def send_review_deadline_notices(flow_class, *, today=None):
+    """The same notices for the yearly review's steps (`flow_class`: the review's flow), to the holders of the step's
+    role (`certification.domain.yearly_review.send_step_deadline_notice`). Returns how many went out."""
+    today = today or timezone.localdate()
+    candidates = _due_candidates(flow_class, today)
+    reviews = YearlyReview.objects.select_related("cluster__district__parent").in_bulk(
+        {int(d.task.process.artifact_object_id) for d, _k in candidates if d.task.process.artifact_object_id}
+    )
+    sent = 0
+    with translation.override(settings.LANGUAGE_CODE):
+        for deadline, kind in candidates:
+            task = deadline.task
+            review = reviews.get(int(task.process.artifact_object_id or 0))
+            if review is not None and yearly_review.send_step_deadline_notice(
+                review,
+                task_id=task.pk,
+                kind=kind,
+                title=str(task.flow_task.task_title),
+                due=deadline.due,
+                step=task.flow_task.name,
             ):
                 sent += 1
     return sent

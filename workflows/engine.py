@@ -62,11 +62,12 @@ def run_review_step(review, node, step):
 
 
 def send_task_deadline_notices(*, today=None):
-    """Reminders, overdue notices and escalations of the certification flow's tasks (`workflows.deadlines`).
-
-    Safe to run twice: each notice is recorded once. Returns how many went out.
+    """Reminders, overdue notices and escalations of the certification flow's tasks and of the yearly review's steps
+    (`workflows.deadlines`). Safe to run twice: each notice is recorded once. Returns how many went out.
     """
-    return deadlines.send_task_deadline_notices(CertificationFlow, today=today)
+    return deadlines.send_task_deadline_notices(CertificationFlow, today=today) + (
+        deadlines.send_review_deadline_notices(YearlyReviewFlow, today=today)
+    )
 
 
 def with_publicity_end(queryset):

@@ -20,7 +20,7 @@ from certification.scope import deciding_office_permission, perm
 
 from . import views
 from .models import CertificationProcess, YearlyReviewProcess
-from .nodes import ForEach, TaskView
+from .nodes import DueHandle, ForEach, TaskView
 from .outcomes import Outcome
 
 
@@ -332,14 +332,22 @@ class YearlyReviewFlow(flow.Flow):
 
     start = flow.StartHandle(this.begin).Annotation(title=_("Start the yearly review")).Next(this.submit_data)
     submit_data = (
-        flow.Handle(this.record_step).Annotation(title=_("Submit the year's data and evidence")).Next(this.compute)
+        DueHandle(this.record_step)
+        .Due("review_submit_data")
+        .Annotation(title=_("Submit the year's data and evidence"))
+        .Next(this.compute)
     )
     compute = (
         flow.Function(this.compute_monitoring)
         .Annotation(title=_("Compute the monitoring indicators"))
         .Next(this.conclude)
     )
-    conclude = flow.Handle(this.record_step).Annotation(title=_("Conclude the review")).Next(this.route_conclusion)
+    conclude = (
+        DueHandle(this.record_step)
+        .Due("review_conclude")
+        .Annotation(title=_("Conclude the review"))
+        .Next(this.route_conclusion)
+    )
     route_conclusion = (
         flow.Switch()
         .Annotation(title=_("Route the conclusion"))
@@ -363,7 +371,12 @@ class YearlyReviewFlow(flow.Flow):
         .Next(this.leader_decision)
     )
 
-    leader_decision = flow.Handle(this.record_step).Annotation(title=_("Leader's decision")).Next(this.route_decision)
+    leader_decision = (
+        DueHandle(this.record_step)
+        .Due("review_leader_decision")
+        .Annotation(title=_("Leader's decision"))
+        .Next(this.route_decision)
+    )
     route_decision = flow.If(this.was_approved).Annotation(title=_("Approved?")).Then(this.notice).Else(this.conclude)
     notice = flow.Timer(this.notice_ends).Annotation(title=_("Notice period")).Next(this.end_notice)
     end_notice = flow.Function(this.close_notice).Annotation(title=_("Notice period over")).Next(this.check_objections)
@@ -375,7 +388,10 @@ class YearlyReviewFlow(flow.Flow):
         .Default(this.take_effect)
     )
     resolve_objections = (
-        flow.Handle(this.record_step).Annotation(title=_("Resolve the objections")).Next(this.check_objections)
+        DueHandle(this.record_step)
+        .Due("review_resolve_objections")
+        .Annotation(title=_("Resolve the objections"))
+        .Next(this.check_objections)
     )
     reopen = flow.Function(this.withdraw_sanction).Annotation(title=_("Sanction withdrawn")).Next(this.conclude)
 

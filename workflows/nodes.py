@@ -4,6 +4,8 @@
   evaluator assignment was revoked loses the task at once, even one already assigned to them; and whose
   refusals are pages that explain themselves (403 / 409) instead of viewflow's bare PermissionDenied. Every
   TaskView gets its due date as it is created (`workflows.deadlines.open_deadline`).
+* `DueHandle`: a person's step run by a page of its own (`flow.Handle`: the yearly review), with a due date as the
+  task is created, from the period named `.Due(period)` in `settings.TASK_DUE_WORKING_DAYS`.
 * `ForEach`: a multi-instance split. Viewflow's open-source Split is static (one branch per declared node);
   ForEach opens one instance of its next node per item of a list computed when the split runs — here, one
   scoring task per evaluator on the panel, each with the item as its ``task.data``. Each instance gets its own
@@ -26,6 +28,7 @@ from viewflow.workflow.flow import mixins as flow_mixins
 from viewflow.workflow.flow import utils as flow_utils
 from viewflow.workflow.flow import views as flow_views
 from viewflow.workflow.nodes import mixins as node_mixins
+from viewflow.workflow.nodes.handle import HandleActivation
 from viewflow.workflow.nodes.view import ViewActivation
 from viewflow.workflow.status import STATUS
 from viewflow.workflow.token import Token
@@ -96,6 +99,29 @@ class TaskViewActivation(ViewActivation):
         return activation
 
 
+class DueHandleActivation(HandleActivation):
+    """Viewflow's Handle activation, which stores the task's due date as the task is created."""
+
+    @classmethod
+    def create(cls, flow_task, prev_activation, token, data=None, seed=None):
+        activation = super().create(flow_task, prev_activation, token, data=data, seed=seed)
+        open_deadline(activation)
+        return activation
+
+
+class DueHandle(flow.Handle):
+    """A person's step run by its own page (see `flow.Handle`) that is due `.Due(period)` working days after it opens:
+    `period` is a key of settings.TASK_DUE_WORKING_DAYS (the node's name when not given)."""
+
+    activation_class = DueHandleActivation
+    has_deadline = True
+    _due_period = None
+
+    def Due(self, period):
+        self._due_period = period
+        return self
+
+
 class TaskView(flow.View):
     """A human task; see the module docstring.
 
@@ -107,6 +133,7 @@ class TaskView(flow.View):
     """
 
     activation_class = TaskViewActivation
+    has_deadline = True
     _excluding = None
     _due_on = None
     _due_notices = True

@@ -5,6 +5,8 @@
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -29,16 +31,30 @@ from certification.permissions import get_application_for
 from certification.scope import OFFICE_ROLES
 
 from . import review_forms as forms
+from .deadlines import OPEN, attach_countdowns
 from .engine import run_review_step, start_yearly_reviews
 from .flows import YearlyReviewFlow as F
+from .models import TaskDeadline
 
 PAGE_SIZE = 25
 
 
+def with_due(reviews):
+    """Reviews annotated with `due`: the due date of the step their flow waits for a person to take (None: none)."""
+    deadlines = TaskDeadline.objects.filter(
+        task__process__flow_class=F,
+        task__process__artifact_content_type=ContentType.objects.get_for_model(YearlyReview),
+        task__process__artifact_object_id=OuterRef("pk"),
+        task__status__in=OPEN,
+    ).order_by("due")
+    return reviews.annotate(due=Subquery(deadlines.values("due")[:1]))
+
+
 def get_review_for(user, pk):
-    review = YearlyReview.objects.visible_to(user).with_row_data().filter(pk=pk).first()
+    review = with_due(YearlyReview.objects.visible_to(user).with_row_data()).filter(pk=pk).first()
     if review is None:
         raise Http404
+    attach_countdowns([review])
     return review
 
 
@@ -61,20 +77,22 @@ class YearlyReviewListView(LoginRequiredMixin, ListView):
 
     def get_queryset(self):
         user = self.request.user
-        reviews = YearlyReview.objects.visible_to(user).with_row_data().with_awaiting(user)
+        reviews = with_due(YearlyReview.objects.visible_to(user).with_row_data().with_awaiting(user))
         if self.request.GET.get("awaiting") == "1":
             reviews = reviews.filter(awaits_user=True)
         return reviews.order_by("-awaits_user", "-school_year", "pk")
 
     def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        attach_countdowns(context["object_list"])
         regions = office_regions(self.request.user)
         form = forms.StartReviewsForm(regions=regions, initial={"school_year": school_year_now()})
-        return super().get_context_data(
+        context.update(
             start_form=form if regions.exists() else None,
             awaiting_only=self.request.GET.get("awaiting") == "1",
             page_query="awaiting=1&" if self.request.GET.get("awaiting") == "1" else "",
-            **kwargs,
         )
+        return context
 
 
 class StartYearlyReviewsView(LoginRequiredMixin, View):

@@ -30,11 +30,12 @@ from certification.domain import approval
 from certification.domain.certificate import rectification_list
 from certification.domain.eligibility import check_eligibility
 from certification.domain.evidence import requirements_of
+from certification.domain.exports import request_export
 from certification.domain.notify import send_deadline_reminders
 from certification.domain.opening import WITHDRAWABLE
 from certification.domain.queries import missing_requirements_of
 from certification.domain.tiers import run_tier_timers
-from certification.errors import InvalidInput, NotEligible
+from certification.errors import InvalidInput, NotAllowed, NotEligible
 from certification.models import (
     Application,
     ApplicationStage,
@@ -539,9 +540,33 @@ class OfficeView(WorkListView):
             publicity=publicity,
             publicity_total=in_publicity.count() if len(publicity) == queues.PAGE_SIZE else len(publicity),
             export_districts=export_districts(user),
+            export_selection_max=settings.EXPORT_SELECTION_MAX,
             demo_mode=settings.DEMO_MODE,
             **kwargs,
         )
+
+
+class BulkExportView(LoginRequiredMixin, View):
+    """The office exports the applications it ticked on its desk in one workbook (the export job of
+    `certification.domain.exports`, which checks each against the office's scope: one outside refuses them all)."""
+
+    def post(self, request):
+        if not is_office(request.user):
+            raise PermissionDenied(_("This page is for the district and city offices."))
+        ids = sorted({int(value) for value in request.POST.getlist("application") if value.isdigit()})
+        if not ids:
+            messages.error(request, _("Select at least one application to export."))
+            return redirect("work:office")
+        if len(ids) > settings.EXPORT_SELECTION_MAX:
+            raise InvalidInput(
+                _("At most %(max)s applications can be exported at once; you selected %(count)s.")
+                % {"max": settings.EXPORT_SELECTION_MAX, "count": len(ids)}
+            )
+        chosen = list(Application.objects.filter(pk__in=ids).select_related("cluster__district"))
+        if len(chosen) != len(ids):
+            raise NotAllowed(_("You may not export this summary."))
+        job = request_export(by=request.user, applications=chosen, file_format=request.POST.get("format") or "xlsx")
+        return redirect("export_job", pk=job.pk)
 
 
 class FireTimersView(LoginRequiredMixin, View):

@@ -101,6 +101,7 @@ class WorkApplication(Application):
         name="absence_hand_over",
     )
     bulk_panel_path = path("office/bulk-panel/", handover_views.BulkPanelView.as_view(), name="bulk_panel")
+    bulk_export_path = path("office/export/", work.BulkExportView.as_view(), name="bulk_export")
 
     def has_view_permission(self, user, obj=None):
         # Viewflow's site middleware answers a bare 403 when this is False, before the view runs; every view here

@@ -10,7 +10,7 @@ effect through the tier steps. Every function: one transaction, state and actor 
 
 from datetime import datetime, time, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,6 +24,7 @@ from certification.models import (
     ReviewObjection,
     Role,
     RoleGrant,
+    SentReminder,
     Standard,
     YearlyReview,
 )
@@ -33,7 +34,7 @@ from . import audit, rectification, tiers
 from .approval import STEP_ROLE, Step
 from .computed import ClusterData, compute_for, computed_indicators_of, data_version
 from .datasets import pin_for, pinned_versions
-from .notify import notify
+from .notify import notify, task_reminder_key
 from .readiness import school_year_now
 from .tiers import downgrade, revoke
 
@@ -588,3 +589,68 @@ def take_effect(review):
 def rectify_deadline(review):
     """The moment the 整改 deadline has passed: the start of the day after it, local time."""
     return timezone.make_aware(datetime.combine(review.rectify_by + timedelta(days=1), time.min))
+
+
+# The role that takes each person's step of the review's flow (workflows.flows.YearlyReviewFlow), by node name.
+STEP_ROLES = {
+    "submit_data": lambda review: Role.LEAD,
+    "conclude": office_role,
+    "leader_decision": leader_role,
+    "resolve_objections": office_role,
+}
+
+
+def step_role(review, step):
+    """Who takes the review's step `step` (a node name of the review's flow), or None for a step nobody takes."""
+    role_of = STEP_ROLES.get(step)
+    return role_of(review) if role_of else None
+
+
+def supervising_role(review, role):
+    """Who hears of a step left overdue past the grace period: the office above the lead, the leader above the
+    office, the office (which runs the review) above the leader."""
+    office = office_role(review)
+    return {Role.LEAD: office, office: leader_role(review)}.get(role, office)
+
+
+def send_step_deadline_notice(review, *, task_id, kind, title, due, step):
+    """One deadline notice of the review's step `step` (the engine finds the tasks; workflows.deadlines), sent once.
+
+    DUE_SOON and OVERDUE go to the holders of the step's role; ESCALATED to those of the supervising role. Side
+    effects: a SentReminder row (unique key, so a second run sends nothing); notifications and e-mails. Returns
+    True when sent.
+    """
+    role = step_role(review, step)
+    if role is None:
+        return False
+    values = {"cluster": review.cluster.name, "step": title, "due": due.isoformat()}
+    doers = holders(role, review)
+    if kind == SentReminder.Kind.ESCALATED:
+        recipients = holders(supervising_role(review, role), review)
+        who = "、".join(str(person) for person in doers) if doers else _("nobody yet")
+        subject = _("Escalated: %(step)s for %(cluster)s is overdue (due %(due)s)") % values
+        body = _(
+            "The step “%(step)s” of %(cluster)s was due on %(due)s and is still open (held by: %(who)s). "
+            "Please follow it up."
+        ) % {**values, "who": who}
+    elif kind == SentReminder.Kind.OVERDUE:
+        recipients = doers
+        subject = _("Overdue: %(step)s for %(cluster)s (due %(due)s)") % values
+        body = _("The step “%(step)s” of %(cluster)s was due on %(due)s. Please complete it now.") % values
+    else:
+        recipients = doers
+        subject = _("Due by %(due)s: %(step)s for %(cluster)s") % values
+        body = _("The step “%(step)s” of %(cluster)s is due on %(due)s.") % values
+    try:
+        with transaction.atomic():
+            SentReminder.objects.create(
+                key=task_reminder_key(task_id, kind, due),
+                kind=kind,
+                application=review.data_application,
+                deadline=due,
+            )
+            _tell(recipients, subject, body, review)
+    except IntegrityError:
+        # Already sent, by an earlier run or a concurrent one.
+        return False
+    return True

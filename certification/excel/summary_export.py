@@ -270,13 +270,14 @@ def _write_application(output, application):
 
 def district_summary_rows(district):
     """(applications, indicator detail) row iterators of the district summary; shared with the benchmark."""
-    applications = (
-        Application.objects.filter(cluster__district=district)
-        .select_related("cluster", "standard")
-        .order_by("cluster__name", "-year", "pk")
-    )
+    return summary_rows(Application.objects.filter(cluster__district=district))
+
+
+def summary_rows(chosen):
+    """(applications, indicator detail) row iterators of the summary of the applications `chosen` (a queryset)."""
+    applications = chosen.select_related("cluster", "standard").order_by("cluster__name", "-year", "pk")
     details = (
-        IndicatorResult.objects.filter(application__cluster__district=district)
+        IndicatorResult.objects.filter(application__in=chosen.values("pk"))
         .order_by(
             "application__cluster__name",
             "-application__year",
@@ -320,11 +321,16 @@ def _raw_rows(queryset, size=2000):
 
 
 def _write_district(output, district, report):
-    applications, details = district_summary_rows(district)
-    total = applications.count() + IndicatorResult.objects.filter(application__cluster__district=district).count()
+    heading = _("District summary of applications: %(district)s") % {"district": district}
+    _write_summary(output, Application.objects.filter(cluster__district=district), heading, report)
+
+
+def _write_summary(output, chosen, heading, report):
+    applications, details = summary_rows(chosen)
+    total = applications.count() + details.count()
     done = 0
     writer = output.section(_("District summary"))
-    writer.row([_("District summary of applications: %(district)s") % {"district": district}], bold=True)
+    writer.row([heading], bold=True)
     writer.row(
         [
             _("Cluster"),
@@ -351,7 +357,9 @@ def _write_district(output, district, report):
     }
     # The tier each cluster holds today, derived from its certificates and tier history (`Cluster.with_tier`), in one
     # query: an application certified for a tier since revoked, downgraded or expired does not read as held.
-    held = dict(Cluster.objects.filter(district=district).with_tier().values_list("pk", "current_tier").order_by())
+    held = dict(
+        Cluster.objects.filter(pk__in=chosen.values("cluster_id")).with_tier().values_list("pk", "current_tier")
+    )
     yes_no = {value: _yes_no(value) for value in (True, False, None)}
     verdicts = {
         (True, True): _("Passed"),
@@ -449,6 +457,10 @@ def _write_district(output, district, report):
 def _write(output, job, report):
     if job.kind == ExportJob.Kind.APPLICATION:
         _write_application(output, job.application)
+    elif job.kind == ExportJob.Kind.SELECTION:
+        chosen = Application.objects.filter(pk__in=job.applications.values("pk"))
+        heading = _("Summary of %(count)s selected applications") % {"count": chosen.count()}
+        _write_summary(output, chosen, heading, report)
     else:
         _write_district(output, job.district, report)
 

@@ -11,6 +11,7 @@ class ExportJob(models.Model):
     class Kind(models.TextChoices):
         APPLICATION = "application", _("Evaluation summary of an application")
         DISTRICT = "district", _("District summary of applications")
+        SELECTION = "selection", _("Summary of selected applications")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -34,6 +35,11 @@ class ExportJob(models.Model):
         null=True,
         blank=True,
         related_name="+",
+    )
+
+    # The applications of a SELECTION export (an office's bulk export), each checked against the requester's scope.
+    applications = models.ManyToManyField(
+        "certification.Application", verbose_name=_("applications"), related_name="+", blank=True
     )
 
     class FileFormat(models.TextChoices):
@@ -65,6 +71,7 @@ class ExportJob(models.Model):
                 condition=(
                     models.Q(kind="application", application__isnull=False, district__isnull=True)
                     | models.Q(kind="district", district__isnull=False, application__isnull=True)
+                    | models.Q(kind="selection", district__isnull=True, application__isnull=True)
                 ),
                 name="exportjob_subject_matches_kind",
             ),

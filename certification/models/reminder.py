@@ -18,7 +18,13 @@ class SentReminder(models.Model):
     key = models.CharField(_("key"), max_length=100, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     application = models.ForeignKey(
-        "certification.Application", verbose_name=_("application"), on_delete=models.CASCADE, related_name="+"
+        "certification.Application",
+        verbose_name=_("application"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        # Empty for a yearly review's step (``task:<id>:…`` of the yearly review flow) whose review has no application.
+        null=True,
+        blank=True,
     )
     deadline = models.DateField(_("deadline"))
     sent = models.DateTimeField(_("sent"), auto_now_add=True)

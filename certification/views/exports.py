@@ -90,7 +90,12 @@ def job_status(request, pk):
 def job_download(request, pk):
     job = _own_job(request.user, pk)
     # The requester must still hold the right to see what the file contains.
-    allowed = may_export(request.user, application=job.application, district=job.district)
+    if job.kind == ExportJob.Kind.SELECTION:
+        allowed = all(
+            may_export(request.user, application=each) for each in job.applications.select_related("cluster__district")
+        )
+    else:
+        allowed = may_export(request.user, application=job.application, district=job.district)
     if not allowed or job.status != ExportJob.Status.DONE or not job.file_path:
         raise Http404(_("No such export."))
     # file_path is written only by build_export; the checks keep a tampered row from reaching other files.
@@ -100,8 +105,10 @@ def job_download(request, pk):
     if job.application is not None:
         application = job.application
         parts = [application.cluster.name, application.get_target_tier_display(), _("Evaluation summary")]
-    else:
+    elif job.district is not None:
         parts = [job.district.name, _("District summary")]
+    else:
+        parts = [_("Summary of selected applications")]
     name = "-".join(parts) + "." + job.file_format
     response = FileResponse(default_storage.open(job.file_path, "rb"), content_type=CONTENT_TYPES[job.file_format])
     response["Content-Disposition"] = content_disposition(

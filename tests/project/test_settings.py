@@ -88,7 +88,14 @@ def test_settings_with_postgres_url_parse_every_field():
     assert values["password"] == "p@ss:word"
     assert values["host"] == "db.internal"
     assert values["port"] == "6543"
-    assert values["options"] == {"sslmode": "require"}
+    # JIT off unless the URL says otherwise (see project/settings.py).
+    assert values["options"] == {"sslmode": "require", "options": "-c jit=off"}
+
+
+def test_settings_with_postgres_url_keep_the_urls_own_options():
+    values = settings_with(DATABASE_URL="postgres://u@db/xqrz?options=-c%20statement_timeout%3D5000")
+
+    assert values["options"] == {"options": "-c statement_timeout=5000"}
 
 
 def test_settings_with_sqlite_url_use_that_file():

@@ -18,6 +18,7 @@ from certification.models import (
     CoSignature,
     DatasetImport,
     EvaluatorAssignment,
+    ExportJob,
     Objection,
     Role,
     ScoreSheet,
@@ -154,6 +155,7 @@ def test_authorization_matrix(scene, actor):
         "cosignatures": reverse("work:cosignatures"),
         "absences": reverse("work:absences"),
         "bulk_panel": reverse("work:bulk_panel"),
+        "bulk_export": reverse("work:bulk_export"),
     }
     district_viewers = {"office", "leader", "city_office", "city_leader"}
     cluster_viewers = district_viewers | {"lead"}
@@ -187,6 +189,7 @@ def test_authorization_matrix(scene, actor):
         "cosignatures": 200,
         "absences": 200,
         "bulk_panel": 200 if actor in OFFICES else 403,
+        "bulk_export": 405,  # POST only
     }
     before = _snapshot(application)
 
@@ -239,6 +242,12 @@ def test_authorization_matrix(scene, actor):
             # An office's form without a panel is refused as input; everyone else may not use the page.
             "bulk_panel": 400 if actor in OFFICES else 403,
         }
+    # The office's bulk export (last: an allowed one writes a job and an audit row): only an office whose scope holds
+    # the application gets a job; another office is refused, and so is everyone else.
+    exported = client.post(views["bulk_export"], {"application": [application.pk]})
+    may_export = actor in OFFICES and inside
+    assert exported.status_code == (302 if may_export else 403)
+    assert ExportJob.objects.filter(created_by=user).exists() == may_export
     if not inside:
         leaked = "".join(client.get(url).content.decode() for url in views.values())
         assert application.cluster.name not in leaked
