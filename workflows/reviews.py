@@ -15,6 +15,7 @@ from django.views import View
 from django.views.generic import ListView, TemplateView
 
 from certification.domain import rectification, yearly_review
+from certification.domain.readiness import school_year_now
 from certification.errors import InvalidInput, NotAllowed
 from certification.models import (
     RectificationItem,
@@ -85,7 +86,7 @@ class YearlyReviewListView(LoginRequiredMixin, ListView):
         context = super().get_context_data(**kwargs)
         attach_countdowns(context["object_list"])
         regions = office_regions(self.request.user)
-        form = forms.StartReviewsForm(regions=regions, initial={"school_year": timezone.localdate().year})
+        form = forms.StartReviewsForm(regions=regions, initial={"school_year": school_year_now()})
         context.update(
             start_form=form if regions.exists() else None,
             awaiting_only=self.request.GET.get("awaiting") == "1",

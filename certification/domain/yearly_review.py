@@ -35,6 +35,7 @@ from .approval import STEP_ROLE, Step
 from .computed import ClusterData, compute_for, computed_indicators_of, data_version
 from .datasets import pin_for, pinned_versions
 from .notify import notify, task_reminder_key
+from .readiness import school_year_now
 from .tiers import downgrade, revoke
 
 Status = YearlyReview.Status
@@ -141,8 +142,15 @@ def start_reviews(region, school_year, *, by):
     role = Role.CITY_OFFICE if region.kind == Region.Kind.CITY else Role.DISTRICT_OFFICE
     if not (by.is_active and RoleGrant.objects.active().filter(user=by, role=role, region=region).exists()):
         raise NotAllowed(_("Only the office of this region may start its yearly reviews."))
-    if not 2000 <= school_year <= timezone.localdate().year + 1:
-        raise InvalidInput(_("Enter a school year such as %(year)s.") % {"year": timezone.localdate().year})
+    # The review of school year Y reads the cluster's data of school year Y (`_monitoring`), the data an application
+    # of assessment year Y + 1 reads too (`data_school_year`); a later year has no data the lead can import yet (the
+    # cluster data page offers `readiness.recent_school_years`), so its review would silently read old pins.
+    latest = school_year_now()
+    if not 2000 <= school_year <= latest:
+        raise InvalidInput(
+            _("A yearly review reads the data of a school year already imported: choose %(year)s or earlier.")
+            % {"year": latest}
+        )
     clusters = Cluster.objects.filter(district__parent=region) if region.kind == Region.Kind.CITY else region.clusters
     with transaction.atomic():
         held = reviewable(clusters.all(), tiers_run_by(region))

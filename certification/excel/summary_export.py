@@ -343,6 +343,7 @@ def _write_summary(output, chosen, heading, report):
             _("Pass score"),
             _("All veto indicators met"),
             _("Result"),
+            _("Current tier"),
         ],
         bold=True,
     )
@@ -354,6 +355,11 @@ def _write_summary(output, chosen, heading, report):
     standards = {
         standard.pk: str(standard) for standard in Standard.objects.filter(pk__in=applications.values("standard"))
     }
+    # The tier each cluster holds today, derived from its certificates and tier history (`Cluster.with_tier`), in one
+    # query: an application certified for a tier since revoked, downgraded or expired does not read as held.
+    held = dict(
+        Cluster.objects.filter(pk__in=chosen.values("cluster_id")).with_tier().values_list("pk", "current_tier")
+    )
     yes_no = {value: _yes_no(value) for value in (True, False, None)}
     verdicts = {
         (True, True): _("Passed"),
@@ -374,8 +380,11 @@ def _write_summary(output, chosen, heading, report):
         "pass_score",
         "vetoes_met",
         "passed",
+        "cluster_id",
     )
-    for name, kind, tier, year, standard, status, total_score, pass_score, vetoes_met, passed in _raw_rows(rows):
+    for name, kind, tier, year, standard, status, total_score, pass_score, vetoes_met, passed, cluster in _raw_rows(
+        rows
+    ):
         decided = passed is not None
         writer.row(
             [
@@ -389,6 +398,7 @@ def _write_summary(output, chosen, heading, report):
                 pass_score,
                 yes_no[vetoes_met],
                 verdicts[(decided, bool(passed) if decided else total_score is not None)],
+                tiers[held[cluster]],
             ]
         )
         done += 1

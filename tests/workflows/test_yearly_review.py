@@ -14,18 +14,20 @@ from certification.domain.eligibility import check_eligibility
 from certification.domain.yearly_review import monitoring_rows
 from certification.errors import NotEligible
 from certification.models import (
+    Application,
     AuditEvent,
     Cluster,
     Notification,
     RectificationItem,
     RectificationList,
     ReviewEvidence,
+    Standard,
     Tier,
     TierChange,
     YearlyReview,
 )
 from tests.factories import ClusterFactory
-from tests.factories.workflow import build_world, upload_all_evidence
+from tests.factories.workflow import build_world, certification_standard, upload_all_evidence
 from tests.workflows.driver import client_for, do, score_all, start
 from tests.workflows.review_driver import (
     certify_over_http,
@@ -78,8 +80,8 @@ def test_two_yearly_reviews_maintained_then_rectification_lapses_into_an_approve
     # ---- year 1: the office starts the district's reviews in one action; the lead submits; 保持.
     page = client_for(world.office).get(reverse("work:yearly_reviews")).content.decode()
     assert 'data-test="start-reviews"' in page and "启动年度评估" in page
-    start_reviews(world.office, world.district, 2025)
-    review = review_of(cluster, 2025)
+    start_reviews(world.office, world.district, 2024)
+    review = review_of(cluster, 2024)
     assert not YearlyReview.objects.filter(cluster=uncertified).exists()
     assert (review.status, review.tier, review.certificate.application) == (
         YearlyReview.Status.DATA,
@@ -87,7 +89,7 @@ def test_two_yearly_reviews_maintained_then_rectification_lapses_into_an_approve
         application,
     )
     assert review_process_for(review).status == PROCESS.NEW
-    start_reviews(world.office, world.district, 2025)  # again: nothing new
+    start_reviews(world.office, world.district, 2024)  # again: nothing new
     assert YearlyReview.objects.filter(cluster=cluster).count() == 1
 
     lead_page = client_for(world.lead).get(reverse("work:yearly_review_detail", args=[review.pk])).content.decode()
@@ -109,8 +111,8 @@ def test_two_yearly_reviews_maintained_then_rectification_lapses_into_an_approve
     assert _refusal(cluster, Tier.DISTRICT_MODEL) == held_refusal
 
     # ---- year 2: 限期整改 with two items.
-    start_reviews(world.office, world.district, 2026)
-    review = review_of(cluster, 2026)
+    start_reviews(world.office, world.district, 2025)
+    review = review_of(cluster, 2025)
     submit_review(world.lead, review)
     today = timezone.localdate()
     a1, a2 = world.standard.indicators().order_by("code")
@@ -316,3 +318,33 @@ def test_failed_application_rectification_list_is_answered_returned_and_verified
         .order_by("seq")
         .values_list("action", flat=True)
     ) == ["rectification.answered", "rectification.returned", "rectification.answered", "rectification.verified"]
+
+
+def test_revocation_over_http_then_the_next_tier_is_refused_with_the_reason_on_the_leads_pages():
+    world = build_world(Tier.CLOSE_KNIT)
+    certify_over_http(world)
+    district_model = certification_standard(Tier.DISTRICT_MODEL)
+    start_reviews(world.office, world.district, 2025)
+    review = review_of(world.cluster, 2025)
+    submit_review(world.lead, review)
+    post(world.office, "yearly_review_conclude", review.pk, {"conclusion": "revoke", "reason": "年度数据造假。"})
+    post(world.leader, "yearly_review_decide", review.pk, {"decision": "approve", "comment": "同意撤销"})
+    pass_timer(review, R.notice)
+    _fire(world.office)
+    review.refresh_from_db()
+    assert review.outcome == YearlyReview.Outcome.REVOKED
+    today = timezone.localdate().isoformat()
+
+    lead = client_for(world.lead)
+    refused = lead.post(F.start.reverse("execute"), {"cluster": world.cluster.pk, "target_tier": Tier.DISTRICT_MODEL})
+    assert refused.status_code == 409
+    page = refused.content.decode()
+    assert f"只能申报紧密型。区级示范性申报须先取得紧密型等级。 {today} 已撤销：年度数据造假。" in page
+    assert not Application.objects.filter(cluster=world.cluster, target_tier=Tier.DISTRICT_MODEL).exists()
+    assert (
+        Standard.objects.in_force(Tier.DISTRICT_MODEL) == district_model
+    )  # refused by the history, not for want of a standard
+    mine = lead.get(reverse("work:mine")).content.decode()
+    assert 'data-test="current-tier"' in mine and "当前等级：新成立" in mine
+    # The cluster may climb again from the bottom rung: the page offers 紧密型, not 区级.
+    assert "申报紧密型" in mine and "申报区级示范性" not in mine
