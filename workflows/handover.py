@@ -70,29 +70,20 @@ def _set_owner(task, user):
 
 def transfer_task(task, receiver, reason, *, by):
     """转办: `by`, who holds `task`, gives it for good to `receiver`. Returns the TaskHandover."""
-    with _lock(task), transaction.atomic():
-        task = _locked_task(task)
-        _check_node(task, receiver)
-        record = domain.transfer(
-            task.process.artifact,
-            task_id=task.pk,
-            task_title=task.flow_task.task_title,
-            role=task_role(task),
-            holder=task.owner,
-            receiver=receiver,
-            reason=reason,
-            by=by,
-        )
-        _set_owner(task, receiver)
-    return record
+    return _hand_to(domain.transfer, task, receiver, reason, by=by)
 
 
 def delegate_task(task, receiver, reason, *, by):
     """委派: `by`, who holds `task`, lets `receiver` fill it in and return it. Returns the TaskHandover."""
+    return _hand_to(domain.delegate, task, receiver, reason, by=by)
+
+
+def _hand_to(step, task, receiver, reason, *, by):
+    """Under the process lock: the domain `step` checks and records the hand-over, then `receiver` holds the task."""
     with _lock(task), transaction.atomic():
         task = _locked_task(task)
         _check_node(task, receiver)
-        record = domain.delegate(
+        record = step(
             task.process.artifact,
             task_id=task.pk,
             task_title=task.flow_task.task_title,

@@ -233,18 +233,11 @@ def task_reminder_key(task_id, kind, due):
     return f"task:{task_id}:{kind}:{due.isoformat()}"
 
 
-def send_task_deadline_notice(application, *, task_id, kind, title, due, role, assignee=None):
-    """One deadline notice of a workflow task (the engine finds the tasks; `workflows.deadlines`), sent once.
-
-    DUE_SOON and OVERDUE go to the assignee, or to the holders of the task's `role` while nobody has taken it;
-    ESCALATED goes to the holders of the supervising role (`certification.scope.supervising_role`). `title` is the
-    step's name. Side effects: a SentReminder row; notifications and e-mails. Returns True when sent.
-    """
-    values = {"cluster": application.cluster.name, "step": title, "due": due.isoformat()}
-    doers = [assignee] if assignee is not None else (holders(role, application) if role else [])
+def deadline_message(kind, cluster_name, title, due, doers):
+    """(subject, body) of a task-deadline notice of `kind` (SentReminder.Kind) for the step `title` of the cluster,
+    due on `due`; an escalation names who holds the step (`doers`)."""
+    values = {"cluster": cluster_name, "step": title, "due": due.isoformat()}
     if kind == SentReminder.Kind.ESCALATED:
-        supervisor = supervising_role(role, application) if role else None
-        recipients = holders(supervisor, application) if supervisor else []
         who = "、".join(str(person) for person in doers) if doers else _("nobody yet")
         subject = _("Escalated: %(step)s for %(cluster)s is overdue (due %(due)s)") % values
         body = _(
@@ -252,13 +245,28 @@ def send_task_deadline_notice(application, *, task_id, kind, title, due, role, a
             "Please follow it up."
         ) % {**values, "who": who}
     elif kind == SentReminder.Kind.OVERDUE:
-        recipients = doers
         subject = _("Overdue: %(step)s for %(cluster)s (due %(due)s)") % values
         body = _("The step “%(step)s” of %(cluster)s was due on %(due)s. Please complete it now.") % values
     else:
-        recipients = doers
         subject = _("Due by %(due)s: %(step)s for %(cluster)s") % values
         body = _("The step “%(step)s” of %(cluster)s is due on %(due)s.") % values
+    return subject, body
+
+
+def send_task_deadline_notice(application, *, task_id, kind, title, due, role, assignee=None):
+    """One deadline notice of a workflow task (the engine finds the tasks; `workflows.deadlines`), sent once.
+
+    DUE_SOON and OVERDUE go to the assignee, or to the holders of the task's `role` while nobody has taken it;
+    ESCALATED goes to the holders of the supervising role (`certification.scope.supervising_role`). `title` is the
+    step's name. Side effects: a SentReminder row; notifications and e-mails. Returns True when sent.
+    """
+    doers = [assignee] if assignee is not None else (holders(role, application) if role else [])
+    if kind == SentReminder.Kind.ESCALATED:
+        supervisor = supervising_role(role, application) if role else None
+        recipients = holders(supervisor, application) if supervisor else []
+    else:
+        recipients = doers
+    subject, body = deadline_message(kind, application.cluster.name, title, due, doers)
     key = task_reminder_key(task_id, kind, due)
     return send_reminder_once(key, kind, application, due, recipients, subject, body)
 

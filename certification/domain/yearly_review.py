@@ -34,7 +34,7 @@ from . import audit, rectification, tiers
 from .approval import STEP_ROLE, Step
 from .computed import ClusterData, compute_for, computed_indicators_of, data_version
 from .datasets import pin_for, pinned_versions
-from .notify import notify, task_reminder_key
+from .notify import deadline_message, notify, task_reminder_key
 from .readiness import school_year_now
 from .tiers import downgrade, revoke
 
@@ -623,24 +623,9 @@ def send_step_deadline_notice(review, *, task_id, kind, title, due, step):
     role = step_role(review, step)
     if role is None:
         return False
-    values = {"cluster": review.cluster.name, "step": title, "due": due.isoformat()}
     doers = holders(role, review)
-    if kind == SentReminder.Kind.ESCALATED:
-        recipients = holders(supervising_role(review, role), review)
-        who = "、".join(str(person) for person in doers) if doers else _("nobody yet")
-        subject = _("Escalated: %(step)s for %(cluster)s is overdue (due %(due)s)") % values
-        body = _(
-            "The step “%(step)s” of %(cluster)s was due on %(due)s and is still open (held by: %(who)s). "
-            "Please follow it up."
-        ) % {**values, "who": who}
-    elif kind == SentReminder.Kind.OVERDUE:
-        recipients = doers
-        subject = _("Overdue: %(step)s for %(cluster)s (due %(due)s)") % values
-        body = _("The step “%(step)s” of %(cluster)s was due on %(due)s. Please complete it now.") % values
-    else:
-        recipients = doers
-        subject = _("Due by %(due)s: %(step)s for %(cluster)s") % values
-        body = _("The step “%(step)s” of %(cluster)s is due on %(due)s.") % values
+    recipients = holders(supervising_role(review, role), review) if kind == SentReminder.Kind.ESCALATED else doers
+    subject, body = deadline_message(kind, review.cluster.name, title, due, doers)
     try:
         with transaction.atomic():
             SentReminder.objects.create(
