@@ -1,6 +1,7 @@
 """Evidence reuse (issue 8, item 17): a file accepted before is attached as a new version row naming the same stored
 file, audited; never copied, and never from another cluster or a withdrawn file."""
 
+import datetime
 import re
 
 import pytest
@@ -9,7 +10,7 @@ from django.urls import reverse
 from certification.domain.evidence import reuse_evidence, withdraw_evidence
 from certification.domain.roles import ensure_groups
 from certification.errors import InvalidInput
-from certification.models import Application, AuditEvent, Cluster, EvidenceFile, EvidenceRequirement, Tier
+from certification.models import Application, AuditEvent, EvidenceFile, EvidenceRequirement, Tier, TierChange
 from tests.factories.workflow import build_world, certification_standard, upload_all_evidence
 from tests.workflows.driver import client_for, start
 
@@ -111,7 +112,15 @@ def test_next_tier_preselects_the_file_filed_under_the_same_item_and_the_message
     earlier, _process = start(world.lead, world.cluster, Tier.CLOSE_KNIT)
     upload_all_evidence(earlier, world.lead)  # A1-charter first, A2-survey last: the survey is the newest
     Application.objects.filter(pk=earlier.pk).update(status=Application.Status.CERTIFIED)
-    Cluster.objects.filter(pk=world.cluster.pk).update(current_tier=Tier.CLOSE_KNIT)
+    # The tier is derived: the cluster holds 紧密型 through a set-up line of its history (the certificate is not
+    # what this test is about).
+    TierChange.objects.create(
+        cluster=world.cluster,
+        from_tier=Tier.NONE,
+        to_tier=Tier.CLOSE_KNIT,
+        reason=TierChange.Reason.INITIAL,
+        effective=datetime.date(2020, 1, 1),
+    )
     application, _process = start(world.lead, world.cluster, Tier.DISTRICT_MODEL)
     charter = _requirement(application, "A1-charter")
     earlier_charter = EvidenceFile.objects.get(application=earlier, requirement__code="A1-charter")
