@@ -15,7 +15,7 @@ import os
 
 # Add a module here to have `make bench` run it.
 # Import and export alternate with their openpyxl anchors in `python -m bench.abab` (make bench runs both).
-BENCHMARKS = ["bench.server", "bench.queues"]
+BENCHMARKS = ["bench.server", "bench.queues", "bench.tiers"]
 
 
 def setup_database():
