@@ -505,7 +505,8 @@ class ApprovalQueueView(WorkListView):
 
     def rows(self):
         awaiting = applications().visible_to(self.request.user).filter(status=Application.Status.APPROVAL)
-        decisions = queues.with_open_tasks(awaiting, self.request.user, nodes=DECISION_NODES)
+        due = queues.sorts_by(self.request, "due")
+        decisions = queues.with_open_tasks(awaiting, self.request.user, nodes=DECISION_NODES, due=due)
         return decisions.order_by("waiting_since", "pk")
 
     def decorate(self, rows):
@@ -513,6 +514,8 @@ class ApprovalQueueView(WorkListView):
         add_figures(rows)
         for application in rows:
             application.open_tasks = tasks.get(application.pk, [])
+            if not hasattr(application, "due"):
+                application.due = queues.page_due(application.open_tasks, DECISION_NODES)
             application.agreement = agreement(application)
             application.veto_label = veto_status(application)
 
@@ -532,13 +535,16 @@ class OfficeView(WorkListView):
 
     def rows(self):
         user = self.request.user
-        return queues.with_open_tasks(applications().visible_to(user), user).order_by("waiting_since", "pk")
+        due = queues.sorts_by(self.request, "due")
+        return queues.with_open_tasks(applications().visible_to(user), user, due=due).order_by("waiting_since", "pk")
 
     def decorate(self, rows):
         tasks = open_tasks(self.request.user, [application.pk for application in rows])
         add_figures(rows)
         for application in rows:
             application.open_tasks = tasks.get(application.pk, [])
+            if not hasattr(application, "due"):
+                application.due = queues.page_due(application.open_tasks)
 
     def get_context_data(self, **kwargs):
         user = self.request.user
