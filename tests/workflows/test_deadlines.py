@@ -297,3 +297,31 @@ def test_viewflow_queue_shows_the_due_date_soonest_first():
     assert late in text and early in text
     assert text.index(late) < text.index(early)
     assert "已逾期 3 天" in text
+
+
+def _due_cells(text):
+    """{application id: the row's due date cell} of a work list."""
+    return {
+        int(pk): due
+        for pk, due in re.findall(r'<tr data-application="(\d+)".*?data-test="due">([^<]*)<', text, flags=re.DOTALL)
+    }
+
+
+def test_office_desk_unsorted_shows_the_due_dates_of_the_sorted_list():
+    # Sorted otherwise, the rows' due dates come from the page's tasks (`queues.page_due`), not from the query.
+    world, first, second = _two_reviews()
+    client = client_for(world.office)
+    today = timezone.localdate()
+
+    by_due = page_text(client.get(reverse("work:office"), {"order": "due"}))
+    default = page_text(client.get(reverse("work:office")))
+
+    assert (
+        _due_cells(default)
+        == _due_cells(by_due)
+        == {
+            first.pk: f"{today + timedelta(days=20):%Y-%m-%d}",
+            second.pk: f"{today - timedelta(days=3):%Y-%m-%d}",
+        }
+    )
+    assert "已逾期 3 天" in default
