@@ -6,22 +6,16 @@ Every row is checked before anything is saved; a refused workbook lists each pro
 """
 
 import io
-import logging
-import zipfile
 from datetime import date, datetime
-from xml.etree.ElementTree import ParseError
 
 import openpyxl
 from django.utils.translation import gettext as _
-from openpyxl.utils.exceptions import InvalidFileException
 
 from certification.domain.calendar import save_calendar_days
 from certification.models import CalendarDay
 
-from .cells import add_choice_list, cell_text, ensure_safe_parser, is_blank_row, write_header, write_text
-from .standard_workbook import CellError, WorkbookRejected
-
-logger = logging.getLogger(__name__)
+from .cells import add_choice_list, cell_text, is_blank_row, write_header, write_text
+from .reading import CellError, WorkbookRejected, uploaded_workbook
 
 MAX_ROWS = 2000
 NAME_LENGTH = CalendarDay._meta.get_field("name").max_length
@@ -63,15 +57,7 @@ def import_calendar(upload, *, by):
 
 def read_calendar(upload):
     """[(date, kind, name)] of the workbook's rows; WorkbookRejected with every problem found, nothing kept."""
-    ensure_safe_parser()
-    if hasattr(upload, "seek"):
-        upload.seek(0)
-    try:
-        workbook = openpyxl.load_workbook(upload, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError, EOFError, ParseError):
-        logger.info("refused a calendar workbook that is not a readable .xlsx", exc_info=True)
-        raise WorkbookRejected([CellError("", None, "", _("The file is not an Excel workbook (.xlsx)."))]) from None
-    try:
+    with uploaded_workbook(upload, kind="calendar") as workbook:
         sheet = workbook.worksheets[0]
         name = sheet.title
         kinds = kinds_by_label()
@@ -129,8 +115,6 @@ def read_calendar(upload):
                 )
             if day is not None and kind is not None:
                 rows.append((day, kind, text))
-    finally:
-        workbook.close()
     if not errors and not rows:
         errors.append(CellError(name, None, "", _("The workbook has no dates.")))
     if errors:

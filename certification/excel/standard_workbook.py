@@ -11,20 +11,14 @@ here at the sheet, row and column it came from.
 """
 
 import io
-import logging
-import zipfile
 from decimal import Decimal
-from typing import NamedTuple
-from xml.etree.ElementTree import ParseError
 
 import openpyxl
 from django.utils.translation import gettext as _
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
 from certification.domain.standards import StandardRejected, load_standard, standard_as_data
-from certification.errors import InvalidInput
 from certification.metrics import METRICS
 from certification.models import Comparator, EvidenceStage, Indicator, Standard
 from certification.models.standard_rules import DATASETS, validate_standard_data
@@ -34,14 +28,12 @@ from .cells import (
     TEXT_FORMAT,
     add_choice_list,
     cell_text,
-    ensure_safe_parser,
     is_blank_row,
     write_header,
     write_text,
     write_value,
 )
-
-logger = logging.getLogger(__name__)
+from .reading import CellError, WorkbookRejected, uploaded_workbook
 
 INSTRUCTIONS = "说明"
 STANDARD = "标准"
@@ -118,25 +110,6 @@ INSTRUCTION_LINES = [
     "5. 导入时会逐行检查，任何一行有错，整个文件都不会保存，并列出每个错误所在的表、行、列。",
     "   导入成功后成为该等级新的草稿版本；草稿须经管理员发布后才生效，已发布的版本不会被修改。",
 ]
-
-
-class CellError(NamedTuple):
-    """One problem in a workbook. `row` is None for a problem with a whole sheet; `column` is a letter or ""."""
-
-    sheet: str
-    row: int | None
-    column: str
-    message: str
-
-
-class WorkbookRejected(InvalidInput):
-    """The workbook could not be imported; `errors` lists every problem found, each with where it is."""
-
-    def __init__(self, errors):
-        self.errors = list(errors)
-        super().__init__(
-            _("The workbook was not imported: %(count)s error(s). Nothing was saved.") % {"count": len(self.errors)}
-        )
 
 
 def export_filename(standard):
@@ -292,15 +265,7 @@ def import_standard(file, *, by=None):
 
 def _read_sheets(file):
     """{sheet name: [row tuples]} for the sheets the format uses; unreadable files are refused, not raised."""
-    ensure_safe_parser()
-    if hasattr(file, "seek"):
-        file.seek(0)
-    try:
-        workbook = openpyxl.load_workbook(file, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError, EOFError, ParseError):
-        logger.info("refused a standard workbook that is not a readable .xlsx", exc_info=True)
-        raise WorkbookRejected([CellError("", None, "", _("The file is not an Excel workbook (.xlsx)."))]) from None
-    try:
+    with uploaded_workbook(file, kind="standard") as workbook:
         sheets = {}
         for name in (STANDARD, INDICATORS, LEVELS, EVIDENCE):
             if name not in workbook.sheetnames:
@@ -315,12 +280,6 @@ def _read_sheets(file):
                     )
             sheets[name] = rows
         return sheets
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, ParseError):
-        # defusedxml's refusals (entities, external references) are ValueErrors raised while a sheet is parsed.
-        logger.info("refused a standard workbook whose XML could not be read safely", exc_info=True)
-        raise WorkbookRejected([CellError("", None, "", _("The file is not an Excel workbook (.xlsx)."))]) from None
-    finally:
-        workbook.close()
 
 
 def _workbook_to_data(sheets):

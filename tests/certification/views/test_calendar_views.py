@@ -2,6 +2,7 @@
 row or none, each refused row named with its reason in Chinese."""
 
 import io
+import zipfile
 from datetime import date, datetime
 
 import openpyxl
@@ -95,6 +96,26 @@ def test_import_refuses_a_file_that_is_no_workbook(admin_client):
 
     assert response.status_code == 400
     assert "文件不是 Excel 工作簿" in response.content.decode()
+
+
+def test_import_refuses_entities_in_the_sheet_saves_nothing(admin_client):
+    # Refused like a file that is no workbook, wherever openpyxl meets the entity (opening, or reading the rows).
+    source = zipfile.ZipFile(io.BytesIO(workbook([("2027-01-01", "休息日", "元旦")]).read()))
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>' + content
+            target.writestr(item, content)
+    before = CalendarDay.objects.count()
+    upload = SimpleUploadedFile("节假日.xlsx", bomb.getvalue(), content_type=XLSX)
+
+    response = admin_client.post(reverse("holiday_calendar_import"), {"file": upload})
+
+    assert response.status_code == 400
+    assert "文件不是 Excel 工作簿" in response.content.decode()
+    assert CalendarDay.objects.count() == before
 
 
 def test_add_and_remove_one_day(admin_client):
