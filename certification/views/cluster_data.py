@@ -5,14 +5,11 @@ Thin views: the cluster comes through `_cluster_or_404` (`scope.sees_cluster`; o
 imports are `domain.datasets.start_cluster_import`, the figures `domain.readiness`.
 """
 
-from urllib.parse import quote
-
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -20,16 +17,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from certification import scope
 from certification.datasets import DATASETS
-from certification.datasets.template import build_template
 from certification.domain import readiness as readiness_reads
 from certification.domain.datasets import is_cluster_lead_of, latest_versions, start_cluster_import
-from certification.errors import DomainError
 from certification.forms.evidence import DatasetUploadForm
 from certification.models import Cluster, DatasetImport, Region
 from certification.uploads import EvidenceUploadLimitHandler, max_upload_bytes
 
 from .computed import _row_tables
-from .datasets import XLSX, _status
+from .datasets import _status, receive_upload, template_download
 
 HISTORY_PAGE = 20
 READINESS_PAGE = 20
@@ -92,14 +87,7 @@ def cluster_data(request, pk):
 @require_GET
 def cluster_dataset_template(request, pk, code):
     cluster = _cluster_or_404(request.user, pk)
-    dataset = _dataset_or_404(code)
-    response = HttpResponse(build_template(dataset, cluster), content_type=XLSX)
-    filename = f"{dataset.title}-{cluster.name}.xlsx"
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"{dataset.code}.xlsx\"; filename*=UTF-8''{quote(filename)}"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return template_download(_dataset_or_404(code), cluster)
 
 
 @csrf_exempt
@@ -119,19 +107,14 @@ def cluster_dataset_import(request, pk, code):
 
 @csrf_protect
 def _cluster_dataset_import(request, cluster, code, year, limit):
-    refusal = limit.refusal().message if limit.too_large else None
-    form = DatasetUploadForm(request.POST, request.FILES, requirement_pk=code, refusal=refusal)
-    status = 400
-    if form.is_valid():
-        try:
-            started = start_cluster_import(cluster, year, code, form.cleaned_data["file"], by=request.user)
-        except DomainError as refused:
-            form.add_error("file", refused.message)
-            status = refused.status
-        else:
-            messages.info(request, _("The workbook was received."))
-            return redirect("cluster_import_detail", pk=cluster.pk, import_pk=started.pk)
-    return _render_data_page(request, cluster, year, upload_form=form, status=status)
+    return receive_upload(
+        request,
+        code,
+        limit,
+        start=lambda file: start_cluster_import(cluster, year, code, file, by=request.user),
+        detail=lambda started: reverse("cluster_import_detail", args=[cluster.pk, started.pk]),
+        page=lambda form, status: _render_data_page(request, cluster, year, upload_form=form, status=status),
+    )
 
 
 def _import_or_404(user, pk, import_pk):

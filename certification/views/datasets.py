@@ -4,8 +4,6 @@ Thin views: the application comes through `get_application_for` (404 out of scop
 `certification.domain.datasets.start_import`, run by the Celery task `certification.import_dataset`.
 """
 
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
@@ -26,6 +24,7 @@ from certification.permissions import get_application_for
 from certification.uploads import EvidenceUploadLimitHandler, max_upload_bytes
 
 from .computed import render_page
+from .downloads import content_disposition
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ERRORS_IN_STATUS = 20
@@ -49,19 +48,43 @@ def _import_or_404(user, pk, import_pk):
     return dataset_import
 
 
+def template_download(dataset, cluster):
+    """The data set's template for `cluster` as an .xlsx attachment named after both (an application's and a
+    cluster's data pages)."""
+    response = HttpResponse(build_template(dataset, cluster), content_type=XLSX)
+    response["Content-Disposition"] = content_disposition(
+        f"{dataset.title}-{cluster.name}.xlsx", attachment=True, fallback=f"{dataset.code}.xlsx"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def receive_upload(request, code, limit, *, start, detail, page):
+    """A lead's upload of data set `code` (an application's or a cluster's): a valid file starts its import with
+    `start(file)` and redirects to `detail(started)`; a refusal (too large, not a workbook, refused by the domain)
+    renders `page(form, status)` again with the reason on the form."""
+    refusal = limit.refusal().message if limit.too_large else None
+    form = DatasetUploadForm(request.POST, request.FILES, requirement_pk=code, refusal=refusal)
+    status = 400
+    if form.is_valid():
+        try:
+            started = start(form.cleaned_data["file"])
+        except DomainError as refused:
+            form.add_error("file", refused.message)
+            status = refused.status
+        else:
+            # Only what stays true: the import may have finished (or failed) before its page is shown, and the
+            # page's status line says how far it got.
+            messages.info(request, _("The workbook was received."))
+            return redirect(detail(started))
+    return page(form, status)
+
+
 @login_required
 @require_GET
 def dataset_template(request, pk, code):
     application = get_application_for(request.user, pk)
-    dataset = _dataset_or_404(application, code)
-    content = build_template(dataset, application.cluster)
-    response = HttpResponse(content, content_type=XLSX)
-    filename = f"{dataset.title}-{application.cluster.name}.xlsx"
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"{dataset.code}.xlsx\"; filename*=UTF-8''{quote(filename)}"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return template_download(_dataset_or_404(application, code), application.cluster)
 
 
 @csrf_exempt
@@ -80,22 +103,14 @@ def dataset_import(request, pk, code):
 
 @csrf_protect
 def _dataset_import(request, application, dataset, limit):
-    data, files = request.POST, request.FILES
-    refusal = limit.refusal().message if limit.too_large else None
-    form = DatasetUploadForm(data, files, requirement_pk=dataset.code, refusal=refusal)
-    status = 400
-    if form.is_valid():
-        try:
-            started = start_import(application, dataset.code, form.cleaned_data["file"], by=request.user)
-        except DomainError as refused:
-            form.add_error("file", refused.message)
-            status = refused.status
-        else:
-            # Only what stays true: the import may have finished (or failed) before its page is shown, and the
-            # page's status line says how far it got.
-            messages.info(request, _("The workbook was received."))
-            return redirect("dataset_import_detail", pk=application.pk, import_pk=started.pk)
-    return render_page(request, application, upload_form=form, status=status)
+    return receive_upload(
+        request,
+        dataset.code,
+        limit,
+        start=lambda file: start_import(application, dataset.code, file, by=request.user),
+        detail=lambda started: reverse("dataset_import_detail", args=[application.pk, started.pk]),
+        page=lambda form, status: render_page(request, application, upload_form=form, status=status),
+    )
 
 
 def _notice(dataset_import):
