@@ -51,6 +51,28 @@ def city_model_years_refusal(cluster, on):
     }
 
 
+def highest_tier_refusal(cluster, held):
+    """Why `cluster`, holding the highest tier, has nothing to apply for (readiness shows it without raising)."""
+    return _("%(cluster)s already holds %(held)s, the highest tier; there is nothing higher to apply for.") % {
+        "cluster": cluster.name,
+        "held": held.label,
+    }
+
+
+def open_application_refusal(cluster, open_application):
+    """Why `cluster` may not open a second application while `open_application` runs."""
+    return _("%(cluster)s already has an open application (%(tier)s, %(status)s); finish or withdraw it first.") % {
+        "cluster": cluster.name,
+        "tier": open_application.get_target_tier_display(),
+        "status": open_application.get_status_display(),
+    }
+
+
+def no_standard_refusal(tier):
+    """Why no application for `tier` opens before a standard for it is published."""
+    return _("No standard for %(tier)s has been published yet; applications open once one is.") % {"tier": tier.label}
+
+
 def _check_city_model_years(cluster, on):
     refusal = city_model_years_refusal(cluster, on)
     if refusal:
@@ -100,10 +122,7 @@ def check_eligibility(cluster, target_tier, *, open_application=_LOOK_UP, on=Non
         _check_renewal(renewing, held, on)
         allowed = held
     elif allowed is None:
-        raise NotEligible(
-            _("%(cluster)s already holds %(held)s, the highest tier; there is nothing higher to apply for.")
-            % {"cluster": cluster.name, "held": held.label}
-        )
+        raise NotEligible(highest_tier_refusal(cluster, held))
     if target == Tier.NONE or target != allowed:
         if target == Tier.DISTRICT_MODEL:
             reason = _("A district-model application needs the close-knit tier held first.")
@@ -121,18 +140,8 @@ def check_eligibility(cluster, target_tier, *, open_application=_LOOK_UP, on=Non
     if open_application is _LOOK_UP:
         open_application = Application.objects.open().filter(cluster=cluster).first()
     if open_application is not None:
-        raise NotEligible(
-            _("%(cluster)s already has an open application (%(tier)s, %(status)s); finish or withdraw it first.")
-            % {
-                "cluster": cluster.name,
-                "tier": open_application.get_target_tier_display(),
-                "status": open_application.get_status_display(),
-            }
-        )
+        raise NotEligible(open_application_refusal(cluster, open_application))
     standard = Standard.objects.in_force(target)
     if standard is None:
-        raise NotEligible(
-            _("No standard for %(tier)s has been published yet; applications open once one is.")
-            % {"tier": target.label}
-        )
+        raise NotEligible(no_standard_refusal(target))
     return standard

@@ -8,14 +8,14 @@ pins, so an application opened on the same versions shows the same figures. It a
 missing. Nothing is written: no application, no audit row.
 
 "Could apply now" follows the rules of `eligibility.check_eligibility` (next tier above the held one, no open
-application, a standard in force) on data read in bulk, with the same messages; a test holds the two together.
+application, a standard in force) on data read in bulk, with the messages eligibility words; a test holds the two
+together.
 """
 
 from dataclasses import dataclass, field
 
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from certification.datasets import DATASETS
 from certification.metrics import METRICS
@@ -33,7 +33,7 @@ from certification.models.tier import next_tier
 
 from . import computed
 from .datasets import latest_versions_of_clusters
-from .eligibility import city_model_years_refusal
+from .eligibility import city_model_years_refusal, highest_tier_refusal, no_standard_refusal, open_application_refusal
 
 
 @dataclass
@@ -94,24 +94,15 @@ def _datasets_read(indicator):
 def _refusal(cluster, held, target, open_application, standard, on):
     """The message `check_eligibility` raises for the same facts, or ""."""
     if target is None:
-        return _("%(cluster)s already holds %(held)s, the highest tier; there is nothing higher to apply for.") % {
-            "cluster": cluster.name,
-            "held": held.label,
-        }
+        return highest_tier_refusal(cluster, held)
     if target == Tier.CITY_MODEL:
         refusal = city_model_years_refusal(cluster, on)
         if refusal:
             return refusal
     if open_application is not None:
-        return _("%(cluster)s already has an open application (%(tier)s, %(status)s); finish or withdraw it first.") % {
-            "cluster": cluster.name,
-            "tier": open_application.get_target_tier_display(),
-            "status": open_application.get_status_display(),
-        }
+        return open_application_refusal(cluster, open_application)
     if standard is None:
-        return _("No standard for %(tier)s has been published yet; applications open once one is.") % {
-            "tier": target.label
-        }
+        return no_standard_refusal(target)
     return ""
 
 
