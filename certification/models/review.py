@@ -129,7 +129,28 @@ class EvaluatorAssignment(models.Model):
         return self.status == AssignmentStatus.ACTIVE
 
 
-class Objection(models.Model):
+class ObjectionBase(models.Model):
+    """What every 异议 holds: its text, when it was raised, and how the office resolved it. Each kind of objection
+    declares its own `outcome`, whose choices say what upholding it means there."""
+
+    text = models.TextField(_("objection"))
+    raised = models.DateTimeField(_("raised"), auto_now_add=True)
+    resolution = models.TextField(_("resolution"), blank=True)
+    resolved = models.DateTimeField(_("resolved"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Objection(ObjectionBase):
     """异议 raised during 公示. An open objection holds the certificate until the office resolves it."""
 
     class Outcome(models.TextChoices):
@@ -153,19 +174,7 @@ class Objection(models.Model):
     attachment_name = models.CharField(_("attachment"), max_length=200, blank=True)
     attachment_stored = models.CharField(_("attachment stored as"), max_length=200, blank=True, editable=False)
     attachment_sha256 = models.CharField(_("attachment SHA-256"), max_length=64, blank=True, editable=False)
-    text = models.TextField(_("objection"))
-    raised = models.DateTimeField(_("raised"), auto_now_add=True)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
-    resolution = models.TextField(_("resolution"), blank=True)
-    resolved = models.DateTimeField(_("resolved"), null=True, blank=True)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("resolved by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
 
     class Meta:
         verbose_name = _("objection")

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .people import ROLE_APPLICATION_PATH, Role, RoleGrant, grant_scope_field
+from .review import ObjectionBase
 from .tier import Tier
 
 
@@ -199,7 +200,7 @@ class ReviewEvidence(models.Model):
         return self.title
 
 
-class ReviewObjection(models.Model):
+class ReviewObjection(ObjectionBase):
     """异议 of the cluster against an approved downgrade or revocation, raised in the notice period."""
 
     class Outcome(models.TextChoices):
@@ -212,19 +213,7 @@ class ReviewObjection(models.Model):
     raised_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("raised by"), on_delete=models.PROTECT, related_name="+"
     )
-    text = models.TextField(_("objection"))
-    raised = models.DateTimeField(_("raised"), auto_now_add=True)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
-    resolution = models.TextField(_("resolution"), blank=True)
-    resolved = models.DateTimeField(_("resolved"), null=True, blank=True)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("resolved by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
 
     class Meta:
         verbose_name = _("objection to a review")
