@@ -12,8 +12,8 @@ from certification.models import Application, EvidenceRequirement, Notification,
 from tests.factories import ClusterFactory, MembershipFactory
 from tests.factories.work import ApplicationFactory
 from tests.factories.workflow import build_world
-from tests.workflows.driver import client_for, do, start
-from tests.workflows.work_pages.helpers import count_queries, to_formal_review
+from tests.workflows.driver import client_for, start
+from tests.workflows.work_pages.helpers import count_queries, to_scoring
 from workflows.flows import CertificationFlow as F
 
 pytestmark = pytest.mark.django_db
@@ -33,19 +33,6 @@ def writes_of_get(client, url):
         response = client.get(url)
     assert response.status_code == 200, response.content.decode()[:2000]
     return [query["sql"] for query in context.captured_queries if query["sql"].lstrip().upper().startswith(WRITES)]
-
-
-def to_scoring(world):
-    application, process = to_formal_review(world)
-    do(world.office, process, F.formal_review, {"decision": "pass"})
-    evaluators = world.evaluators[:3]
-    do(
-        world.office,
-        process,
-        F.assign_evaluators,
-        {"evaluators": [e.pk for e in evaluators], "panel_lead": evaluators[0].pk},
-    )
-    return application, process, evaluators
 
 
 def test_score_sheets_open_when_the_scoring_tasks_start():

@@ -11,8 +11,9 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from certification.models import Application, AuditEvent, EvidenceRequirement, Tier
-from tests.factories.workflow import build_world, upload_all_evidence
+from tests.factories.workflow import build_world
 from tests.workflows.driver import client_for, do, open_task, score_all, start
+from tests.workflows.work_pages.helpers import to_formal_review, to_reconciliation, to_scoring
 from workflows.flows import CertificationFlow as F
 from workflows.models import process_for
 
@@ -26,14 +27,6 @@ def text_of(response, status=200):
 
 def apply_href(page):
     return unescape(re.search(r'<a [^>]*href="([^"]+)" data-test="apply"', page).group(1))
-
-
-def to_formal_review(world):
-    application, process = start(world.lead, world.cluster, world.tier)
-    upload_all_evidence(application, world.lead)
-    for node in (F.submit_basic, F.submit_process, F.submit_outcome):
-        do(world.lead, process, node)
-    return application, process
 
 
 # ------------------------------------------------------------------------------- 1. the apply link after 紧密型
@@ -188,15 +181,7 @@ def test_lead_withdraws_after_confirming_and_the_tasks_end():
 
 def test_withdraw_refused_to_the_office_and_after_evaluators_are_assigned():
     world = build_world(Tier.CLOSE_KNIT)
-    application, process = to_formal_review(world)
-    do(world.office, process, F.formal_review, {"decision": "pass"})
-    evaluators = world.evaluators[:3]
-    do(
-        world.office,
-        process,
-        F.assign_evaluators,
-        {"evaluators": [e.pk for e in evaluators], "panel_lead": evaluators[0].pk},
-    )
+    application, _process, _evaluators = to_scoring(world)
     url = reverse("work:application_withdraw", args=[application.pk])
 
     by_lead = client_for(world.lead).post(url, {"reason": "撤回"})
@@ -231,20 +216,7 @@ def test_formal_review_lists_evidence_per_indicator_with_checkboxes():
 
 def test_reconcile_page_shows_each_evaluators_score_and_comment():
     world = build_world(Tier.CLOSE_KNIT)
-    application, process = to_formal_review(world)
-    do(world.office, process, F.formal_review, {"decision": "pass"})
-    evaluators = world.evaluators[:3]
-    do(
-        world.office,
-        process,
-        F.assign_evaluators,
-        {"evaluators": [e.pk for e in evaluators], "panel_lead": evaluators[0].pk},
-    )
-    score_all(
-        application,
-        process,
-        {evaluators[0]: {"A1": 4, "A2": 6}, evaluators[1]: {"A1": 1, "A2": 6}, evaluators[2]: {"A1": 4, "A2": 6}},
-    )
+    _application, process, evaluators = to_reconciliation(world)
     task = open_task(process, F.reconcile)
 
     page = text_of(client_for(evaluators[0]).get(F.reconcile.reverse("execute", args=[process.pk, task.pk])))
@@ -260,15 +232,7 @@ def test_reconcile_page_shows_each_evaluators_score_and_comment():
 def test_decision_page_button_says_what_it_submits():
     # Found by the ladder walk: every approver's page (区 leader, 市 office, 市 leader) ended in "已完成".
     world = build_world(Tier.CLOSE_KNIT)
-    application, process = to_formal_review(world)
-    do(world.office, process, F.formal_review, {"decision": "pass"})
-    evaluators = world.evaluators[:3]
-    do(
-        world.office,
-        process,
-        F.assign_evaluators,
-        {"evaluators": [e.pk for e in evaluators], "panel_lead": evaluators[0].pk},
-    )
+    application, process, evaluators = to_scoring(world)
     score_all(application, process, {evaluator: {"A1": 4, "A2": 6} for evaluator in evaluators})
     task = open_task(process, F.district_decision)
     client = client_for(world.leader)

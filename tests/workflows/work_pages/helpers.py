@@ -36,7 +36,8 @@ def to_formal_review(world, cluster=None, lead=None):
     return application, process
 
 
-def to_approval(world, cluster=None, lead=None, values=None):
+def to_scoring(world, cluster=None, lead=None):
+    """Pass the formal review and put three of the world's evaluators on the panel (the first leads it)."""
     application, process = to_formal_review(world, cluster, lead)
     do(world.office, process, F.formal_review, {"decision": "pass"})
     evaluators = world.evaluators[:3]
@@ -46,9 +47,35 @@ def to_approval(world, cluster=None, lead=None, values=None):
         F.assign_evaluators,
         {"evaluators": [e.pk for e in evaluators], "panel_lead": evaluators[0].pk},
     )
+    return application, process, evaluators
+
+
+def to_reconciliation(world):
+    """Score with the second evaluator far from the others on A1, so the panel lead has it to reconcile."""
+    application, process, evaluators = to_scoring(world)
+    apart = {"A1": 1, "A2": 6}
+    score_all(application, process, {evaluators[0]: FULL, evaluators[1]: apart, evaluators[2]: FULL})
+    application.refresh_from_db()
+    return application, process, evaluators
+
+
+def to_approval(world, cluster=None, lead=None, values=None):
+    application, process, evaluators = to_scoring(world, cluster, lead)
     score_all(application, process, dict.fromkeys(evaluators, values or FULL))
     application.refresh_from_db()
     return application, process
+
+
+def get_with_30(client, url, world, advance, django_assert_num_queries):
+    """GET `url` with 30 applications taken to a step by `advance(world, cluster=None, lead=None)`, the world's and
+    29 other clusters', asserting it runs the queries it ran with the world's alone; returns that response."""
+    advance(world)
+    one = count_queries(client, url)
+    for _ in range(29):
+        cluster, lead = another_cluster(world)
+        advance(world, cluster, lead)
+    with django_assert_num_queries(one):
+        return client.get(url)
 
 
 def another_cluster(world):

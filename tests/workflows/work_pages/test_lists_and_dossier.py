@@ -12,13 +12,16 @@ from certification.models import Application, Tier
 from tests.factories import ClusterFactory
 from tests.factories.work import ApplicationFactory, assign
 from tests.factories.workflow import build_world
-from tests.workflows.driver import client_for, do, end_publicity, score_all, start
+from tests.workflows.driver import client_for, do, end_publicity, start
 from tests.workflows.work_pages.helpers import (
     another_cluster,
     count_queries,
+    get_with_30,
     page_text,
     to_approval,
     to_formal_review,
+    to_reconciliation,
+    to_scoring,
 )
 from workflows.flows import CertificationFlow as F
 from workflows.queues import PAGE_SIZE
@@ -114,15 +117,7 @@ def test_mine_query_count_same_for_1_and_30_applications(django_assert_num_queri
 
 def test_reviews_lists_assignments_with_scoring_task_and_sheet_status():
     world = build_world(Tier.CLOSE_KNIT)
-    _application, process = to_formal_review(world)
-    do(world.office, process, F.formal_review, {"decision": "pass"})
-    evaluators = world.evaluators[:3]
-    do(
-        world.office,
-        process,
-        F.assign_evaluators,
-        {"evaluators": [e.pk for e in evaluators], "panel_lead": evaluators[0].pk},
-    )
+    _application, process, evaluators = to_scoring(world)
     task = Task.objects.get(process=process, flow_task=F.score, owner=evaluators[1])
 
     text = page_text(client_for(evaluators[1]).get(reverse("work:reviews")))
@@ -183,21 +178,7 @@ def test_approvals_row_has_key_figures_and_decision_link():
 
 def test_approvals_shows_reconciled_disagreement():
     world = build_world(Tier.CLOSE_KNIT)
-    application, process = to_formal_review(world)
-    do(world.office, process, F.formal_review, {"decision": "pass"})
-    evaluators = world.evaluators[:3]
-    do(
-        world.office,
-        process,
-        F.assign_evaluators,
-        {"evaluators": [e.pk for e in evaluators], "panel_lead": evaluators[0].pk},
-    )
-    score_all(
-        application,
-        process,
-        {evaluators[0]: {"A1": 4, "A2": 6}, evaluators[1]: {"A1": 1, "A2": 6}, evaluators[2]: {"A1": 4, "A2": 6}},
-    )
-    application.refresh_from_db()
+    application, process, evaluators = to_reconciliation(world)
     assert application.status == Application.Status.RECONCILIATION
     a1 = application.results.get(indicator__code="A1")
     reconcile = Task.objects.get(process=process, flow_task=F.reconcile)
@@ -228,16 +209,10 @@ def test_approvals_of_other_district_not_shown():
 
 def test_approvals_query_count_same_for_1_and_30_applications(django_assert_num_queries):
     world = build_world(Tier.CLOSE_KNIT)
-    to_approval(world)
-    client = client_for(world.leader)
-    url = reverse("work:approvals")
-    one = count_queries(client, url)
-    for _ in range(29):
-        cluster, lead = another_cluster(world)
-        to_approval(world, cluster, lead)
 
-    with django_assert_num_queries(one):
-        response = client.get(url)
+    response = get_with_30(
+        client_for(world.leader), reverse("work:approvals"), world, to_approval, django_assert_num_queries
+    )
 
     assert page_text(response).count("<tr data-application=") == PAGE_SIZE  # one page of the 30
 
@@ -268,16 +243,10 @@ def test_office_desk_refused_to_lead():
 
 def test_office_desk_query_count_same_for_1_and_30_applications(django_assert_num_queries):
     world = build_world(Tier.CLOSE_KNIT)
-    to_formal_review(world)
-    client = client_for(world.office)
-    url = reverse("work:office")
-    one = count_queries(client, url)
-    for _ in range(29):
-        cluster, lead = another_cluster(world)
-        to_formal_review(world, cluster, lead)
 
-    with django_assert_num_queries(one):
-        response = client.get(url)
+    response = get_with_30(
+        client_for(world.office), reverse("work:office"), world, to_formal_review, django_assert_num_queries
+    )
 
     assert page_text(response).count("<tr data-application=") == PAGE_SIZE  # one page of the 30
 
