@@ -128,6 +128,23 @@ def missing_requirements(application, stage):
     return list(requirements_of(application, stage).filter(required=True).exclude(pk__in=present))
 
 
+def _add_version(application, requirement, *, by, **stored):
+    """Inside the caller's transaction: the next version of the file for `requirement`, described by `stored`.
+
+    The application row lock orders it against a concurrent stage submission, and the upload window is checked
+    again under that lock. Returns (the locked application, the new EvidenceFile).
+    """
+    locked = Application.objects.select_for_update().get(pk=application.pk)
+    check_can_upload(locked, requirement)
+    previous = EvidenceFile.objects.filter(application=locked, requirement=requirement).aggregate(
+        latest=Max("version")
+    )["latest"]
+    evidence_file = EvidenceFile.objects.create(
+        application=locked, requirement=requirement, version=(previous or 0) + 1, uploaded_by=by, **stored
+    )
+    return locked, evidence_file
+
+
 def upload_evidence(application, requirement, uploaded_file, *, by, types=None):
     """Keep `uploaded_file` as the next version of the evidence for `requirement` of `application`.
 
@@ -147,22 +164,15 @@ def upload_evidence(application, requirement, uploaded_file, *, by, types=None):
     folder = f"evidence/{application.pk}"
     try:
         with uploads.keeping(uploaded_file, folder, suffix=file_type.extensions[0]) as stored, transaction.atomic():
-            # The application row lock orders this upload against a concurrent stage submission.
-            locked = Application.objects.select_for_update().get(pk=application.pk)
-            check_can_upload(locked, requirement)
-            previous = EvidenceFile.objects.filter(application=locked, requirement=requirement).aggregate(
-                latest=Max("version")
-            )["latest"]
-            evidence_file = EvidenceFile.objects.create(
-                application=locked,
-                requirement=requirement,
-                version=(previous or 0) + 1,
+            locked, evidence_file = _add_version(
+                application,
+                requirement,
+                by=by,
                 original_name=display_name,
                 stored_name=stored.name,
                 sha256=stored.sha256,
                 size=stored.size,
                 content_type=file_type.content_type,
-                uploaded_by=by,
             )
             audit.record(
                 "evidence.uploaded",
@@ -221,21 +231,15 @@ def reuse_evidence(application, requirement, source, *, by):
             _("Only a current file of this cluster's certified applications or of this one can be reused.")
         )
     with transaction.atomic():
-        locked = Application.objects.select_for_update().get(pk=application.pk)
-        check_can_upload(locked, requirement)
-        previous = EvidenceFile.objects.filter(application=locked, requirement=requirement).aggregate(
-            latest=Max("version")
-        )["latest"]
-        evidence_file = EvidenceFile.objects.create(
-            application=locked,
-            requirement=requirement,
-            version=(previous or 0) + 1,
+        locked, evidence_file = _add_version(
+            application,
+            requirement,
+            by=by,
             original_name=source.original_name,
             stored_name=source.stored_name,
             sha256=source.sha256,
             size=source.size,
             content_type=source.content_type,
-            uploaded_by=by,
         )
         audit.record(
             "evidence.reused",
