@@ -21,6 +21,17 @@ class CertificationProcess(Process):
     def application(self):
         return self.artifact
 
+    @property
+    def label(self):
+        """The process in words, where viewflow would show its number: "天平-湖南学区 紧密型申报"."""
+        application = self.artifact
+        if application is None:
+            return str(self.flow_class.process_title)
+        return _("%(cluster)s %(tier)s application") % {
+            "cluster": application.cluster.name,
+            "tier": application.get_target_tier_display(),
+        }
+
 
 class WorkApplication(Application):
     """An application seen from the work pages: with `processes`, the join from an application to the processes
@@ -61,6 +72,14 @@ class YearlyReviewProcess(Process):
     @property
     def review(self):
         return self.artifact
+
+    @property
+    def label(self):
+        """The process in words, where viewflow would show its number: "天平-湖南学区 2025 学年年度评估"."""
+        review = self.artifact
+        if review is None:
+            return str(self.flow_class.process_title)
+        return _("%(cluster)s yearly review of %(year)s") % {"cluster": review.cluster.name, "year": review.school_year}
 
 
 def review_process_for(review):

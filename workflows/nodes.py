@@ -122,6 +122,21 @@ class DueHandle(flow.Handle):
         return self
 
 
+def _in_words(activation):
+    """The task and its process as people name them ("天平-湖南学区 紧密型申报 · 形式审查"), not by their numbers."""
+    return {"process": activation.process.label, "task": activation.task.flow_task.task_title}
+
+
+class ClaimTaskView(flow_views.AssignTaskView):
+    def get_success_message(self, cleaned_data):
+        return _("Claimed: %(process)s · %(task)s") % _in_words(self.request.activation)
+
+
+class ReleaseTaskView(flow_views.UnassignTaskView):
+    def get_success_message(self, cleaned_data):
+        return _("Claim given up: %(process)s · %(task)s") % _in_words(self.request.activation)
+
+
 class TaskView(flow.View):
     """A human task; see the module docstring.
 
@@ -133,6 +148,8 @@ class TaskView(flow.View):
     """
 
     activation_class = TaskViewActivation
+    assign_view_class = ClaimTaskView
+    unassign_view_class = ReleaseTaskView
     has_deadline = True
     _excluding = None
     _due_on = None
