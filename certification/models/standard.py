@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from .standard_rules import (
     INDICATOR_FIELDS,
     Comparator,
+    DueStep,
     EvidenceStage,
     IndicatorMethod,
     StandardAggregation,
@@ -111,6 +112,9 @@ class Standard(models.Model):
     aggregation = models.CharField(
         _("aggregation"), max_length=20, choices=Aggregation.choices, default=Aggregation.MEAN
     )
+    # The standard's own due periods, {DueStep value: working days}; a step it does not name takes the period of
+    # settings.TASK_DUE_WORKING_DAYS (workflows.deadlines). Checked with the rest (standard_rules.check_due_periods).
+    due_working_days = models.JSONField(_("due periods in working days"), default=dict, blank=True)
     published = models.DateTimeField(_("published"), null=True, blank=True)
     derived_from = models.ForeignKey(
         "self", verbose_name=_("derived from"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -148,6 +152,15 @@ class Standard(models.Model):
     @property
     def is_locked(self):
         return self.status != self.Status.DRAFT
+
+    def due_period(self, step):
+        """The working days this standard gives the step `step` (a DueStep value), or None: the settings decide."""
+        return (self.due_working_days or {}).get(step)
+
+    def due_periods(self):
+        """[(step label, working days)] of the steps this standard gives a period, in the flows' order."""
+        periods = self.due_working_days or {}
+        return [(step.label, periods[step.value]) for step in DueStep if step.value in periods]
 
     def indicators(self):
         return Indicator.objects.filter(dimension__standard=self).select_related("dimension")
