@@ -440,7 +440,7 @@ def check_due_periods(checker, data):
         days = raw.get("working_days")
         if days is None or (isinstance(days, str) and not days.strip()):
             continue
-        days = checker.integer(days, (*here, "working_days"), minimum=1, maximum=MAX_DUE_WORKING_DAYS)
+        days = _working_days(checker, days, (*here, "working_days"))
         if step is None or days is None:
             continue
         if step in periods:
@@ -451,6 +451,25 @@ def check_due_periods(checker, data):
             continue
         periods[step] = days
     return {step: periods[step] for step in DueStep.values if step in periods}
+
+
+def _working_days(checker, value, path):
+    """A period as a whole number of working days within bounds; anything else (text, 2.5, 0, 121) is one problem
+    that says what to write."""
+    try:
+        number = None if isinstance(value, bool) else Decimal(str(value).strip())
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite() or number != number.to_integral_value():
+        number = None
+    if number is None or not 1 <= number <= MAX_DUE_WORKING_DAYS:
+        checker.fail(
+            path,
+            _("Enter a whole number from %(minimum)s to %(maximum)s, not “%(value)s”.")
+            % {"minimum": 1, "maximum": MAX_DUE_WORKING_DAYS, "value": value},
+        )
+        return None
+    return int(number)
 
 
 def validate_standard_data(data):
