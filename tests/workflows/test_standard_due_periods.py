@@ -45,7 +45,9 @@ def weekdays_after(start, count, *, off=()):
 
 
 def test_steps_of_the_standard_settings_and_flows_are_the_same():
-    flow_steps = {period_of(node) for flow in (F, R) for node in due_nodes(flow) if getattr(node, "_due_on", None) is None}
+    flow_steps = {
+        period_of(node) for flow in (F, R) for node in due_nodes(flow) if getattr(node, "_due_on", None) is None
+    }
 
     assert set(DueStep.values) == set(settings.TASK_DUE_WORKING_DAYS) == flow_steps
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
 from certification.domain import standards as domain
 from certification.errors import IllegalTransition, InvalidInput
@@ -265,3 +266,20 @@ def test_published_standard_periods_cannot_change(published):
         Standard.objects.filter(pk=published.pk).update(due_working_days={"formal_review": 7})
 
     assert Standard.objects.get(pk=published.pk).due_working_days == {}
+
+
+@pytest.mark.parametrize(
+    ("periods", "message"),
+    [
+        ({"formal_review": 0}, "请填写 1 到 120 之间的整数，而不是“0”。"),
+        ({"formal_review": "7"}, "请填写 1 到 120 之间的整数，而不是“7”。"),
+        ([["formal_review", 7]], "期限须写成 {步骤代码: 工作日数} 的形式。"),
+    ],
+)
+def test_admin_form_of_a_draft_checks_the_periods(draft, periods, message):
+    draft.due_working_days = periods
+
+    with pytest.raises(ValidationError) as refused:
+        draft.full_clean()
+
+    assert refused.value.message_dict["due_working_days"] == [message]

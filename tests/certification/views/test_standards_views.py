@@ -91,7 +91,7 @@ def test_standards_page_shows_the_standards_periods_and_the_settings(client, adm
     html = page.content.decode()
     draft_row = html.split('data-standard="close_knit-2"')[1].split("</tr>")[0]
     published_row = html.split('data-standard="close_knit-1"')[1].split("</tr>")[0]
-    assert "标准规定的步骤：1 个" in draft_row and "形式审查：7 个工作日" in draft_row
+    assert "标准规定的步骤：1 个" in draft_row and "形式审查（7 个工作日）" in draft_row
     assert "全部按系统设置" in published_row and "形式审查" not in published_row
     settings_rows = html.split('data-test="settings-periods"')[1]
     assert "<td>形式审查</td><td>5</td>" in settings_rows
