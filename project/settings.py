@@ -372,7 +372,10 @@ STORAGES = {
 # certification.domain.workdays). Formal review, scoring, each approval and objection handling follow the figures
 # bureaus expect (issue 12); the rest are ours: a lead has a month per evidence stage, the office a week to name or
 # replace evaluators, the panel lead a week to reconcile. 补正 is due on the deadline the office set on the request.
-# Override one with TASK_DUE_DAYS_<NODE>, e.g. TASK_DUE_DAYS_SCORE=15.
+# Override one with TASK_DUE_DAYS_<NODE>, e.g. TASK_DUE_DAYS_SCORE=15. A published standard may give a step its own
+# period (Standard.due_working_days, the workbook's sheet 办理期限), which then wins for the applications pinned to it.
+# The policy texts behind the product (seed files 000–004) set no working-day period for any of these steps (the only 期限 in
+# them is seed 002's rotation term of at least 3 years), so the shipped standards name none and these figures apply.
 TASK_DUE_WORKING_DAYS = {
     node: _env_int(f"TASK_DUE_DAYS_{node.upper()}", days, minimum=1)
     for node, days in {

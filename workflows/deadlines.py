@@ -1,8 +1,10 @@
 """Deadlines of the flow's human tasks: set when a task is created, read by every queue, and the notices they send.
 
 * `open_deadline(activation)`: called by `TaskView`'s and `DueHandle`'s activations as the task is created. The due date is the node's
-  period in working days (`settings.TASK_DUE_WORKING_DAYS`, counted over the holiday calendar) after the day the task
-  was created, or a date the node follows (`.Due(on=…)`, the 补正 request's deadline).
+  period in working days (counted over the holiday calendar) after the day the task was created, or a date the node
+  follows (`.Due(on=…)`, the 补正 request's deadline). The period is the one the process's standard gives the step
+  (`Standard.due_working_days`: the application's pinned version, the yearly review's held one), else the one of
+  `settings.TASK_DUE_WORKING_DAYS`; the row records which (`TaskDeadline.source`).
 * `send_task_deadline_notices(flow, today=…)` (the certification flow) and `send_review_deadline_notices(today=…)`
   (the yearly review's steps): the reminder before the due date, the overdue notice, and the escalation to
   the supervising role after the grace period — each once per task and due date (`SentReminder`), whoever holds
@@ -23,22 +25,40 @@ from certification.domain.workdays import WorkingCalendar, add_working_days, cou
 from certification.models import Application, SentReminder, YearlyReview
 from certification.scope import role_of_permission
 
-from .models import TaskDeadline
+from .models import DueSource, TaskDeadline, YearlyReviewProcess
 
 OPEN = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
 
 
 def period_of(node):
-    """The key of the node's due period in settings.TASK_DUE_WORKING_DAYS: the `.Due(period)` given, else its name."""
+    """The node's step (a `DueStep` value, the key of its period in the standard and in
+    settings.TASK_DUE_WORKING_DAYS): the `.Due(period)` given, else its name."""
     return getattr(node, "_due_period", None) or node.name
 
 
-def working_days_of(node):
-    """The node's due period in working days (settings); a human node without one is a configuration error."""
+def working_days_of(node, standard=None):
+    """(working days, DueSource) of the node's period: the standard's when it names the step, else the settings'.
+
+    `standard` is the one the process's artifact holds (an application's pinned version, a yearly review's held
+    one), already loaded with it: reading its periods costs no query. A human node whose step the settings do not
+    know is a configuration error.
+    """
+    step = period_of(node)
+    days = standard.due_period(step) if standard is not None else None
+    if days is not None:
+        return days, DueSource.STANDARD
     try:
-        return settings.TASK_DUE_WORKING_DAYS[period_of(node)]
+        return settings.TASK_DUE_WORKING_DAYS[step], DueSource.SETTINGS
     except KeyError:
-        raise ImproperlyConfigured(f"TASK_DUE_WORKING_DAYS has no period for the task {period_of(node)!r}") from None
+        raise ImproperlyConfigured(f"TASK_DUE_WORKING_DAYS has no period for the task {step!r}") from None
+
+
+def standard_of(process):
+    """The standard whose periods the process's tasks follow: its artifact's (Application and YearlyReview both
+    hold one), or None. The certification flow loads the application with its standard (`flows.application_of`);
+    the yearly review reads its standard here once per task created."""
+    artifact = process.artifact
+    return getattr(artifact, "standard", None) if artifact is not None else None
 
 
 def due_nodes(flow_class):
@@ -54,34 +74,47 @@ def open_deadline(activation):
     due = follows(activation) if follows is not None else None
     if due is not None:
         return TaskDeadline.objects.create(task=task, due=due, working_days=None)
-    days = working_days_of(node)
+    days, source = working_days_of(node, standard_of(task.process))
     return TaskDeadline.objects.create(
-        task=task, due=add_working_days(timezone.localdate(task.created), days), working_days=days
+        task=task, due=add_working_days(timezone.localdate(task.created), days), working_days=days, source=source
     )
 
 
 def ensure_deadlines(flow_class):
     """Give a due date to every open human task still without one (tasks opened before deadlines existed).
 
-    Returns how many were set. One query finds them; a calendar read and one INSERT per hundred set them.
+    Returns how many were set. One query finds them, one reads their standards' periods (`working_days_of`); a
+    calendar read and one INSERT per hundred set them.
     """
     missing = list(
         flow_class.task_class._default_manager.filter(
             process__flow_class=flow_class, flow_task__in=due_nodes(flow_class), status__in=OPEN
         )
         .filter(~Exists(TaskDeadline.objects.filter(task=OuterRef("pk"))))
+        .select_related("process")
         .order_by("pk")
     )
+    if not missing:
+        return 0
+    standards = _standards_by_artifact(flow_class, missing)
     rows = []
     for task in missing:
-        days = settings.TASK_DUE_WORKING_DAYS.get(period_of(task.flow_task))
-        if days is None:
+        if period_of(task.flow_task) not in settings.TASK_DUE_WORKING_DAYS:
             continue
-        rows.append(
-            TaskDeadline(task=task, due=add_working_days(timezone.localdate(task.created), days), working_days=days)
-        )
+        standard = standards.get(int(task.process.artifact_object_id or 0))
+        days, source = working_days_of(task.flow_task, standard)
+        created = timezone.localdate(task.created)
+        rows.append(TaskDeadline(task=task, due=add_working_days(created, days), working_days=days, source=source))
     TaskDeadline.objects.bulk_create(rows, batch_size=100, ignore_conflicts=True)
     return len(rows)
+
+
+def _standards_by_artifact(flow_class, tasks):
+    """{artifact id: its standard (only the periods loaded)} for the tasks' processes: one query."""
+    ids = {int(task.process.artifact_object_id) for task in tasks if task.process.artifact_object_id}
+    model = YearlyReview if flow_class.process_class is YearlyReviewProcess else Application
+    rows = model.objects.filter(pk__in=ids).select_related("standard").only("pk", "standard__due_working_days")
+    return {row.pk: row.standard for row in rows}
 
 
 # ------------------------------------------------------------------------------------------------------ notices
@@ -201,9 +234,24 @@ def attach_countdowns(rows, *, today=None):
     return rows
 
 
-def due_of_task(task):
-    """The task's due date, or None (a task opened before deadlines existed, until `ensure_deadlines` runs)."""
+def deadline_of_task(task):
+    """The task's TaskDeadline, or None (a task opened before deadlines existed, until `ensure_deadlines` runs)."""
     try:
-        return task.deadline.due
+        return task.deadline
     except TaskDeadline.DoesNotExist:
         return None
+
+
+def due_of_task(task):
+    """The task's due date, or None."""
+    deadline = deadline_of_task(task)
+    return deadline.due if deadline is not None else None
+
+
+def due_source_of_task(task):
+    """Who set the task's period, for the pages ("the standard" / "the system settings"), or None: the task follows a
+    date set elsewhere (补正) or has no due date yet."""
+    deadline = deadline_of_task(task)
+    if deadline is None or deadline.working_days is None:
+        return None
+    return deadline.get_source_display()

@@ -92,6 +92,13 @@ def review_process_for(review):
     )
 
 
+class DueSource(models.TextChoices):
+    """Where a task's period came from: the application's (or review's) standard, or the system settings."""
+
+    STANDARD = "standard", _("the standard")
+    SETTINGS = "settings", _("the system settings")
+
+
 class TaskDeadline(models.Model):
     """When a human task of the flow is due: set once when the task is created (`workflows.deadlines`).
 
@@ -105,6 +112,9 @@ class TaskDeadline(models.Model):
     due = models.DateField(_("due"), db_index=True)
     # The period it was computed from; None when the task follows a date set elsewhere (the 补正 request's).
     working_days = models.PositiveSmallIntegerField(_("working days"), null=True, blank=True)
+    # Who gave that period: the pinned standard names the step, or it does not and the settings do. Rows written
+    # before standards carried periods all came from the settings.
+    source = models.CharField(_("period set by"), max_length=10, choices=DueSource.choices, default=DueSource.SETTINGS)
 
     class Meta:
         verbose_name = _("task deadline")

@@ -34,20 +34,23 @@ from . import review_forms as forms
 from .deadlines import OPEN, attach_countdowns
 from .engine import run_review_step, start_yearly_reviews
 from .flows import YearlyReviewFlow as F
-from .models import TaskDeadline
+from .models import DueSource, TaskDeadline
 
 PAGE_SIZE = 25
 
 
 def with_due(reviews):
-    """Reviews annotated with `due`: the due date of the step their flow waits for a person to take (None: none)."""
+    """Reviews annotated with `due`: the due date of the step their flow waits for a person to take (None: none),
+    and `due_source`: who set its period (a DueSource value)."""
     deadlines = TaskDeadline.objects.filter(
         task__process__flow_class=F,
         task__process__artifact_content_type=ContentType.objects.get_for_model(YearlyReview),
         task__process__artifact_object_id=OuterRef("pk"),
         task__status__in=OPEN,
     ).order_by("due")
-    return reviews.annotate(due=Subquery(deadlines.values("due")[:1]))
+    return reviews.annotate(
+        due=Subquery(deadlines.values("due")[:1]), due_source=Subquery(deadlines.values("source")[:1])
+    )
 
 
 def get_review_for(user, pk):
@@ -55,6 +58,7 @@ def get_review_for(user, pk):
     if review is None:
         raise Http404
     attach_countdowns([review])
+    review.due_source_label = DueSource(review.due_source).label if review.due_source else None
     return review
 
 

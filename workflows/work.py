@@ -76,7 +76,7 @@ from certification.scope import (
 from certification.tasks import recover_interrupted_work
 
 from . import queues
-from .deadlines import attach_countdowns, due_of_task
+from .deadlines import attach_countdowns, due_of_task, due_source_of_task
 from .engine import (
     end_publicity_now_for_demo,
     fire_due_timers,
@@ -171,6 +171,7 @@ def open_tasks(user, application_ids=None):
             continue
         task.is_assigned = task.owner_id == user.pk
         task.due = due_of_task(task)
+        task.due_source = due_source_of_task(task)
         task.url = url(task, "execute" if task.is_assigned else "index")
         if not task.is_assigned:
             # Taking a task from the queue is one POST; viewflow then follows ?back= to the task's form.

@@ -156,6 +156,9 @@ def standard_as_data(standard):
         "validity_years": standard.validity_years,
         "disagreement_tolerance": number_text(standard.disagreement_tolerance),
         "aggregation": standard.aggregation,
+        "due_periods": [
+            {"step": step, "working_days": days} for step, days in (standard.due_working_days or {}).items()
+        ],
         "dimensions": dimensions,
     }
 

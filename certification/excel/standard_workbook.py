@@ -1,8 +1,9 @@
 """A standard as an .xlsx workbook, so that a bureau can author a new version in Excel.
 
 Sheets: 说明 (how to fill it in), 标准 (the standard's own fields, one per row), 指标 (one row per indicator with
-its dimension), 等级描述 (level descriptors of scored indicators), 证据要求 (evidence per stage), 代码表 (the codes
-the drop-downs offer). Sheet names, headers and codes are the file format: they are the same whatever language
+its dimension), 等级描述 (level descriptors of scored indicators), 证据要求 (evidence per stage), 办理期限 (the
+working days the standard gives each step of the flows; optional, so that workbooks made before it still import),
+代码表 (the codes the drop-downs offer). Sheet names, headers and codes are the file format: they are the same whatever language
 the person exporting uses, so that a file exported by one person imports for another.
 
 The workbook is only a carrier: it is turned into the plain dict of `certification.domain.standards` and back;
@@ -20,8 +21,8 @@ from openpyxl.utils import get_column_letter
 
 from certification.domain.standards import StandardRejected, load_standard, standard_as_data
 from certification.metrics import METRICS
-from certification.models import Comparator, EvidenceStage, Indicator, Standard
-from certification.models.standard_rules import DATASETS, validate_standard_data
+from certification.models import Comparator, DueStep, EvidenceStage, Indicator, Standard
+from certification.models.standard_rules import DATASETS, MAX_DUE_WORKING_DAYS, validate_standard_data
 from certification.models.tier import CERTIFIABLE
 
 from .cells import (
@@ -40,6 +41,7 @@ STANDARD = "标准"
 INDICATORS = "指标"
 LEVELS = "等级描述"
 EVIDENCE = "证据要求"
+PERIODS = "办理期限"
 CODES = "代码表"
 
 # (field, row label, hint) — the 标准 sheet has one row per field, label in column A and value in column B.
@@ -87,7 +89,22 @@ EVIDENCE_COLUMNS = [
     ("required", "必需"),
     ("dataset", "数据模板"),
 ]
-SHEET_COLUMNS = {INDICATORS: INDICATOR_COLUMNS, LEVELS: LEVEL_COLUMNS, EVIDENCE: EVIDENCE_COLUMNS}
+# One row per step; the name is only there to read (the import takes the code), a blank number leaves the step to
+# the system settings.
+PERIOD_COLUMNS = [
+    ("step", "步骤代码"),
+    ("title", "步骤名称"),
+    ("working_days", "工作日数"),
+]
+SHEET_COLUMNS = {
+    INDICATORS: INDICATOR_COLUMNS,
+    LEVELS: LEVEL_COLUMNS,
+    EVIDENCE: EVIDENCE_COLUMNS,
+    PERIODS: PERIOD_COLUMNS,
+}
+# The sheets an import reads, in the order its errors are listed; 办理期限 may be absent.
+READ_SHEETS = (STANDARD, INDICATORS, LEVELS, EVIDENCE, PERIODS)
+OPTIONAL_SHEETS = {PERIODS}
 YES, NO = "是", "否"
 MAX_ROWS = 5000
 
@@ -107,7 +124,10 @@ INSTRUCTION_LINES = [
     "4. 「证据要求」表：每行一项材料，写明指标编码和阶段：basic 基础材料 / process 过程材料 / outcome 成效材料。",
     "   由结构化数据模板填报的材料在「数据模板」列填写模板代码（见「代码表」）；计算指标读取的数据模板必须列出。",
     "   同一指标内证据编码不得重复；不同指标使用相同编码表示同一份材料。",
-    "5. 导入时会逐行检查，任何一行有错，整个文件都不会保存，并列出每个错误所在的表、行、列。",
+    "5. 「办理期限」表（可选）：每行一个流程步骤，写明步骤代码（见「代码表」）和工作日数（1 到 "
+    f"{MAX_DUE_WORKING_DAYS} 的整数）。",
+    "   工作日数留空的步骤按系统设置的期限办理；填写的期限用于采用此版本标准的申报，以及依此标准进行的年度评估。",
+    "6. 导入时会逐行检查，任何一行有错，整个文件都不会保存，并列出每个错误所在的表、行、列。",
     "   导入成功后成为该等级新的草稿版本；草稿须经管理员发布后才生效，已发布的版本不会被修改。",
 ]
 
@@ -126,6 +146,7 @@ def export_standard(standard):
     _write_instructions(workbook.active)
     _write_standard_sheet(workbook.create_sheet(STANDARD), data)
     _write_indicator_sheets(workbook, data)
+    _write_period_sheet(workbook.create_sheet(PERIODS), data)
     _write_codes(workbook.create_sheet(CODES))
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -208,6 +229,16 @@ def _write_indicator_sheets(workbook, data):
     add_choice_list(evidence, "F", list(DATASETS))
 
 
+def _write_period_sheet(sheet, data):
+    """Every step, with the standard's period where it gives one and blank where the settings decide."""
+    write_header(sheet, [h for _f, h in PERIOD_COLUMNS], widths={1: 28, 2: 36, 3: 12})
+    periods = {item["step"]: item["working_days"] for item in data["due_periods"]}
+    for row, step in enumerate(DueStep, 2):
+        values = {"step": step.value, "title": str(step.label), "working_days": periods.get(step.value, "")}
+        _write_row(sheet, row, PERIOD_COLUMNS, values)
+    add_choice_list(sheet, "A", DueStep.values)
+
+
 def _write_row(sheet, row, columns, values, *, text_fields=()):
     for index, (field, _header) in enumerate(columns, 1):
         cell = sheet.cell(row=row, column=index)
@@ -230,6 +261,7 @@ def _write_codes(sheet):
         ("方法", Indicator.Method.choices),
         ("比较", Comparator.choices),
         ("阶段", EvidenceStage.choices),
+        ("步骤", DueStep.choices),
         ("数据模板", [(code, "") for code in DATASETS]),
         ("等级", [(str(t), str(Standard(tier=t).get_tier_display())) for t in CERTIFIABLE]),
     ]:
@@ -267,7 +299,7 @@ def _read_sheets(file):
     """{sheet name: [row tuples]} for the sheets the format uses; unreadable files are refused, not raised."""
     with uploaded_workbook(file, kind="standard") as workbook:
         sheets = {}
-        for name in (STANDARD, INDICATORS, LEVELS, EVIDENCE):
+        for name in READ_SHEETS:
             if name not in workbook.sheetnames:
                 continue
             rows, filled = [], 0
@@ -292,8 +324,8 @@ def _workbook_to_data(sheets):
     if not sheets:
         errors.append(CellError("", None, "", _("The workbook is empty: it has none of the sheets of a standard.")))
         return {}, locations, errors, False
-    for name in (STANDARD, INDICATORS, LEVELS, EVIDENCE):
-        if name not in sheets:
+    for name in READ_SHEETS:
+        if name not in sheets and name not in OPTIONAL_SHEETS:
             errors.append(CellError(name, None, "", _("The sheet “%(sheet)s” is missing.") % {"sheet": name}))
             structure_ok = False
     for name, expected in [(STANDARD, STANDARD_HEADERS[:2])] + [
@@ -309,6 +341,7 @@ def _workbook_to_data(sheets):
     by_code = _read_indicator_sheet(sheets[INDICATORS], data["dimensions"], locations, errors)
     _read_children(sheets[LEVELS], LEVELS, LEVEL_COLUMNS, "levels", by_code, data, locations, errors)
     _read_children(sheets[EVIDENCE], EVIDENCE, EVIDENCE_COLUMNS, "evidence", by_code, data, locations, errors)
+    data["due_periods"] = _read_periods(sheets.get(PERIODS, []), locations)
     if not data["dimensions"]:
         locations[("dimensions",)] = (INDICATORS, None, "")
     return data, locations, errors, True
@@ -455,6 +488,21 @@ def _read_children(rows, sheet, columns, key, by_code, data, locations, errors):
             locations[(*path, key, k, field)] = (sheet, row_number, get_column_letter(index + 1))
 
 
+def _read_periods(rows, locations):
+    """The 办理期限 rows as the dict's `due_periods`; `standard_rules.check_due_periods` judges them."""
+    periods = []
+    for row_number, values in enumerate(rows[1:], 2):
+        if is_blank_row(values):
+            continue
+        raw = _row_values(PERIOD_COLUMNS, values)
+        k = len(periods)
+        periods.append({"step": raw["step"], "working_days": raw["working_days"]})
+        locations[("due_periods", k)] = (PERIODS, row_number, "A")
+        locations[("due_periods", k, "step")] = (PERIODS, row_number, "A")
+        locations[("due_periods", k, "working_days")] = (PERIODS, row_number, "C")
+    return periods
+
+
 def _problems_to_errors(problems, locations):
     errors = []
     for problem in problems:
@@ -476,7 +524,7 @@ def _unique(errors):
 
 
 def _sheet_order(error):
-    order = [STANDARD, INDICATORS, LEVELS, EVIDENCE]
+    order = list(READ_SHEETS)
     sheet_rank = order.index(error.sheet) if error.sheet in order else -1
     return (sheet_rank, error.row or 0, error.column)
 

@@ -25,6 +25,15 @@ from .reminder import SentReminder
 from .review import ApplicationStage, Certificate, CorrectionRequest, EvaluatorAssignment, Objection
 from .school import School, Stage
 from .scoring import IndicatorResult, Score, ScoreSheet
-from .standard import Comparator, Dimension, EvidenceRequirement, EvidenceStage, Indicator, Standard, StandardLocked
+from .standard import (
+    Comparator,
+    Dimension,
+    DueStep,
+    EvidenceRequirement,
+    EvidenceStage,
+    Indicator,
+    Standard,
+    StandardLocked,
+)
 from .tier import Tier
 from .yearly_review import ReviewEvidence, ReviewObjection, YearlyReview

@@ -13,7 +13,9 @@ from django.utils.translation import gettext_lazy as _
 
 from .standard_rules import (
     INDICATOR_FIELDS,
+    MAX_DUE_WORKING_DAYS,
     Comparator,
+    DueStep,
     EvidenceStage,
     IndicatorMethod,
     StandardAggregation,
@@ -38,6 +40,23 @@ def validate_threshold(text):
         raise ValidationError(
             _("Enter a threshold as a number such as 0.15 or 5, or a fraction such as 1/3.")
         ) from None
+
+
+def validate_due_working_days(value):
+    """A standard's own periods as stored ({step: working days}): the rule of `standard_rules.check_due_periods`,
+    for the admin's form of a draft."""
+    if not isinstance(value, dict):
+        raise ValidationError(_("Write the periods as {step code: working days}."))
+    for step, days in value.items():
+        if step not in DueStep.values:
+            raise ValidationError(
+                _("“%(value)s” is not one of: %(choices)s.") % {"value": step, "choices": "、".join(DueStep.values)}
+            )
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DUE_WORKING_DAYS:
+            raise ValidationError(
+                _("Enter a whole number from %(minimum)s to %(maximum)s, not “%(value)s”.")
+                % {"minimum": 1, "maximum": MAX_DUE_WORKING_DAYS, "value": days}
+            )
 
 
 class LockedStandardQuerySet(models.QuerySet):
@@ -111,6 +130,11 @@ class Standard(models.Model):
     aggregation = models.CharField(
         _("aggregation"), max_length=20, choices=Aggregation.choices, default=Aggregation.MEAN
     )
+    # The standard's own due periods, {DueStep value: working days}; a step it does not name takes the period of
+    # settings.TASK_DUE_WORKING_DAYS (workflows.deadlines). Checked with the rest (standard_rules.check_due_periods).
+    due_working_days = models.JSONField(
+        _("due periods in working days"), default=dict, blank=True, validators=[validate_due_working_days]
+    )
     published = models.DateTimeField(_("published"), null=True, blank=True)
     derived_from = models.ForeignKey(
         "self", verbose_name=_("derived from"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -148,6 +172,15 @@ class Standard(models.Model):
     @property
     def is_locked(self):
         return self.status != self.Status.DRAFT
+
+    def due_period(self, step):
+        """The working days this standard gives the step `step` (a DueStep value), or None: the settings decide."""
+        return (self.due_working_days or {}).get(step)
+
+    def due_periods(self):
+        """[(step label, working days)] of the steps this standard gives a period, in the flows' order."""
+        periods = self.due_working_days or {}
+        return [(step.label, periods[step.value]) for step in DueStep if step.value in periods]
 
     def indicators(self):
         return Indicator.objects.filter(dimension__standard=self).select_related("dimension")

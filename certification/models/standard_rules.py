@@ -3,7 +3,7 @@
 A standard travels as one plain dict (the format of ``fixtures/standards/*.json`` and of the Excel workbook):
 
     {tier, version, title, description, total_score, pass_score, publicity_days, validity_years,
-     disagreement_tolerance, aggregation,
+     disagreement_tolerance, aggregation, due_periods: [{step, working_days}],
      dimensions: [{code, title, indicators: [{code, title, description, source, max_score, method, metric,
                    comparator, threshold, threshold_high, levels: [{level, min_score, max_score, descriptor}],
                    veto, na_allowed, evidence: [{stage, code, title, required, dataset}]}]}]}
@@ -56,6 +56,34 @@ class EvidenceStage(models.TextChoices):
     OUTCOME = "outcome", gettext_lazy("Outcome materials")
 
 
+class DueStep(models.TextChoices):
+    """The people's steps of the two flows that are due a number of working days after they open: the keys of
+    `settings.TASK_DUE_WORKING_DAYS` and of a standard's own periods (`Standard.due_working_days`). The flows'
+    due nodes name one of these (`workflows.deadlines.period_of`); a test keeps the three lists equal."""
+
+    SUBMIT_BASIC = "submit_basic", gettext_lazy("Submit the basic materials")
+    SUBMIT_PROCESS = "submit_process", gettext_lazy("Submit the process materials")
+    SUBMIT_OUTCOME = "submit_outcome", gettext_lazy("Submit the outcome materials")
+    FORMAL_REVIEW = "formal_review", gettext_lazy("Formal review")
+    ASSIGN_EVALUATORS = "assign_evaluators", gettext_lazy("Assign evaluators")
+    SCORE = "score", gettext_lazy("Score the application")
+    REPLACE_EVALUATOR = "replace_evaluator", gettext_lazy("Assign a replacement evaluator")
+    RECONCILE = "reconcile", gettext_lazy("Reconcile the panel's result")
+    DISTRICT_DECISION = "district_decision", gettext_lazy("District leader's decision")
+    CITY_REVIEW = "city_review", gettext_lazy("City office review")
+    CITY_DECISION = "city_decision", gettext_lazy("City leader's decision")
+    RESOLVE_OBJECTIONS = "resolve_objections", gettext_lazy("Resolve the objections")
+    REVIEW_SUBMIT_DATA = "review_submit_data", gettext_lazy("Yearly review: submit the year's data and evidence")
+    REVIEW_CONCLUDE = "review_conclude", gettext_lazy("Yearly review: conclude the review")
+    REVIEW_LEADER_DECISION = "review_leader_decision", gettext_lazy("Yearly review: leader's decision")
+    REVIEW_RESOLVE_OBJECTIONS = "review_resolve_objections", gettext_lazy("Yearly review: resolve the objections")
+
+
+# A standard's period for one step: whole working days, at most about half a year of them. The settings' periods
+# run from 5 to 20; a period beyond this bound is a typing error (days for working days, an extra zero).
+MAX_DUE_WORKING_DAYS = 120
+
+
 def parse_threshold(text):
     """A threshold is a decimal ("0.10", "5") or an exact fraction ("1/3"); returns a Fraction or raises ValueError."""
     text = (text or "").strip()
@@ -79,6 +107,7 @@ STANDARD_FIELDS = (
     "validity_years",
     "disagreement_tolerance",
     "aggregation",
+    "due_working_days",
 )
 INDICATOR_FIELDS = (
     "code",
@@ -398,6 +427,51 @@ def check_threshold_range(checker, metric, *bounds):
             checker.fail((*path, key), _("%(metric)s cannot be negative.") % {"metric": metric.code})
 
 
+def check_due_periods(checker, data):
+    """The standard's own due periods (`due_periods`: [{step, working_days}]) as {step: working days}.
+
+    A step is one of `DueStep`, named once; its period a whole number of working days from 1 to
+    `MAX_DUE_WORKING_DAYS`. A step without a number is left to the system settings (the workbook lists every step).
+    """
+    periods = {}
+    expected = _("Expected a step with step and working_days.")
+    for here, raw in _dicts(checker, _list(checker, data, "due_periods", ()), ("due_periods",), expected):
+        step = checker.choice(raw.get("step"), (*here, "step"), DueStep.values)
+        days = raw.get("working_days")
+        if days is None or (isinstance(days, str) and not days.strip()):
+            continue
+        days = _working_days(checker, days, (*here, "working_days"))
+        if step is None or days is None:
+            continue
+        if step in periods:
+            checker.fail(
+                (*here, "step"),
+                _("The step “%(step)s” has more than one period.") % {"step": f"{step} {DueStep(step).label}"},
+            )
+            continue
+        periods[step] = days
+    return {step: periods[step] for step in DueStep.values if step in periods}
+
+
+def _working_days(checker, value, path):
+    """A period as a whole number of working days within bounds; anything else (text, 2.5, 0, 121) is one problem
+    that says what to write."""
+    try:
+        number = None if isinstance(value, bool) else Decimal(str(value).strip())
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite() or number != number.to_integral_value():
+        number = None
+    if number is None or not 1 <= number <= MAX_DUE_WORKING_DAYS:
+        checker.fail(
+            path,
+            _("Enter a whole number from %(minimum)s to %(maximum)s, not “%(value)s”.")
+            % {"minimum": 1, "maximum": MAX_DUE_WORKING_DAYS, "value": value},
+        )
+        return None
+    return int(number)
+
+
 def validate_standard_data(data):
     """Check a standard's dict against every rule; return (cleaned dict, [Problem, ...]).
 
@@ -439,6 +513,8 @@ def validate_standard_data(data):
         and cleaned["pass_score"] > cleaned["total_score"]
     ):
         checker.fail(("pass_score",), _("The pass score is above the total score."))
+
+    cleaned["due_working_days"] = check_due_periods(checker, data)
 
     dimensions = []
     dimension_codes, indicator_codes = set(), set()

@@ -8,6 +8,7 @@ column, message); nothing was saved.
 from functools import wraps
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -21,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from certification.domain import standards as domain
 from certification.excel.standard_workbook import WorkbookRejected, export_filename, export_standard, import_standard
-from certification.models import Standard
+from certification.models import DueStep, Standard
 from certification.permissions import is_administrator
 from certification.views.downloads import content_disposition
 from certification.views.site import draw_in_site
@@ -72,6 +73,7 @@ def _page(request, *, form=None, errors=None, status=200):
     standards = Standard.objects.annotate(indicator_count=Count("dimensions__indicators")).order_by("tier", "-version")
     context = {
         "standards": standards,
+        "settings_periods": [(step.label, settings.TASK_DUE_WORKING_DAYS[step.value]) for step in DueStep],
         "form": form or StandardImportForm(),
         "errors": errors or [],
     }

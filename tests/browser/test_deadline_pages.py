@@ -71,3 +71,33 @@ def test_holiday_calendar_page_reads_in_chinese(browser, live_server, transactio
     assert row == ["2026-10-10", "星期六", "调休上班日", "国庆节调休上班", "删除"]
     check_page(page)
     person.close()
+
+
+def test_standard_periods_and_their_source_read_in_chinese(browser, live_server, transactional_db):
+    ensure_groups()
+    reverse("workflow:inbox")
+    world = build_world(Tier.CLOSE_KNIT, due_working_days={"formal_review": 7, "review_conclude": 12})
+    application, _process = to_formal_review(world)
+    admin = administrator()
+    for user in (admin, world.office):
+        user.set_password(PASSWORD)
+        user.save()
+
+    person = Person(browser, live_server, admin, "admin")
+    page = person.open(reverse("standards_excel"))
+    page.locator("[data-test=due-periods] summary").first.click()
+    person.shot("deadline-standard-periods")
+    periods = page.locator("[data-test=due-period]").all_inner_texts()
+    settings_rows = page.locator("[data-test=settings-period]").count()
+    check_page(page)
+    person.close()
+    office = Person(browser, live_server, world.office, "office")
+    page = office.open(reverse("work:application_detail", args=[application.pk]))
+    office.shot("deadline-period-source")
+    due = page.locator("[data-test=task-due]").first.inner_text()
+    check_page(page)
+    office.close()
+
+    assert periods == ["形式审查（7 个工作日）", "年度评估：作出评估结论（12 个工作日）"]
+    assert settings_rows == 16
+    assert "期限依据：标准" in due

@@ -71,12 +71,12 @@ class World:
         }
 
 
-def build_world(tier=Tier.CLOSE_KNIT, *, evaluators=4, city=None):
+def build_world(tier=Tier.CLOSE_KNIT, *, evaluators=4, city=None, due_working_days=None):
     city = city or CityFactory()
     district = DistrictFactory(parent=city)
     cluster = ClusterFactory(district=district, current_tier=HELD_BEFORE[Tier(tier)])
     member = MembershipFactory(cluster=cluster)
-    standard = certification_standard(tier)
+    standard = certification_standard(tier, due_working_days=due_working_days or {})
     world = World(
         tier=tier,
         city=city,

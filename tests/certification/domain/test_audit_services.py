@@ -60,6 +60,19 @@ def test_audit_rows_refuse_update_and_delete_in_the_database(user):
 
 
 @pytest.mark.django_db
+def test_standard_trigger_refuses_new_due_periods_on_a_published_standard():
+    standard = StandardFactory()
+    Standard.objects.filter(pk=standard.pk).update(status=Standard.Status.PUBLISHED)
+
+    sql = "UPDATE certification_standard SET due_working_days = %s::jsonb WHERE id = %s"
+
+    assert refused(sql, ['{"formal_review": 7}', standard.pk]) == (
+        "a published standard cannot be changed; make a new version instead"
+    )
+    assert Standard.objects.get(pk=standard.pk).due_working_days == {}
+
+
+@pytest.mark.django_db
 def test_standard_triggers_refuse_changes_under_a_published_standard():
     standard = StandardFactory()
     dimension = Dimension.objects.create(standard=standard, code="A", title="维度", order=1)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
 from certification.domain import standards as domain
 from certification.errors import IllegalTransition, InvalidInput
@@ -213,3 +214,72 @@ def test_draft_delete_cascades_published_untouched(published, draft):
 
     assert not Standard.objects.filter(pk=draft.pk).exists()
     assert canonical(Standard.objects.get(pk=published.pk)) == published_rows
+
+
+# ---- due periods --------------------------------------------------------------------------------------------
+
+
+def test_load_standard_keeps_its_due_periods_and_new_versions_copy_them(db, data, user):
+    data["due_periods"] = [
+        {"step": "review_conclude", "working_days": 12},
+        {"step": "formal_review", "working_days": "7"},
+        {"step": "score", "working_days": ""},
+    ]
+
+    standard = domain.load_standard(data, by=user, publish=True)
+    copy_ = domain.new_version(standard, by=user)
+
+    assert standard.due_working_days == {"formal_review": 7, "review_conclude": 12}
+    assert (standard.due_period("formal_review"), standard.due_period("score")) == (7, None)
+    assert [(str(label), days) for label, days in standard.due_periods()] == [
+        ("形式审查", 7),
+        ("年度评估：作出评估结论", 12),
+    ]
+    assert copy_.due_working_days == standard.due_working_days
+
+
+def test_load_standard_bad_due_periods_listed_nothing_saved(db, data):
+    data["due_periods"] = [
+        {"step": "formal_review", "working_days": 200},
+        {"step": "approve", "working_days": 3},
+        "formal_review: 5",
+    ]
+
+    with pytest.raises(domain.StandardRejected) as rejected:
+        domain.load_standard(data)
+
+    assert [(p.path, p.message) for p in rejected.value.problems] == [
+        (("due_periods", 0, "working_days"), "请填写 1 到 120 之间的整数，而不是“200”。"),
+        (("due_periods", 1, "step"), rejected.value.problems[1].message),
+        (("due_periods", 2), "每项期限须写明步骤代码和工作日数。"),
+    ]
+    assert rejected.value.problems[1].message.startswith("“approve”不是以下之一：")
+    assert not Standard.objects.exists()
+
+
+def test_published_standard_periods_cannot_change(published):
+    published.due_working_days = {"formal_review": 7}
+
+    with pytest.raises(StandardLocked):
+        published.save()
+    with pytest.raises(StandardLocked):
+        Standard.objects.filter(pk=published.pk).update(due_working_days={"formal_review": 7})
+
+    assert Standard.objects.get(pk=published.pk).due_working_days == {}
+
+
+@pytest.mark.parametrize(
+    ("periods", "message"),
+    [
+        ({"formal_review": 0}, "请填写 1 到 120 之间的整数，而不是“0”。"),
+        ({"formal_review": "7"}, "请填写 1 到 120 之间的整数，而不是“7”。"),
+        ([["formal_review", 7]], "期限须写成 {步骤代码: 工作日数} 的形式。"),
+    ],
+)
+def test_admin_form_of_a_draft_checks_the_periods(draft, periods, message):
+    draft.due_working_days = periods
+
+    with pytest.raises(ValidationError) as refused:
+        draft.full_clean()
+
+    assert refused.value.message_dict["due_working_days"] == [message]

@@ -11,12 +11,13 @@ from certification.excel.standard_workbook import (
     EVIDENCE,
     INDICATORS,
     LEVELS,
+    PERIODS,
     STANDARD,
     WorkbookRejected,
     export_standard,
     import_standard,
 )
-from certification.models import AuditEvent, Standard, Tier
+from certification.models import AuditEvent, DueStep, Standard, Tier
 from tests.factories.standards import (
     editable_workbook,
     load_shipped_standard,
@@ -94,7 +95,7 @@ def test_export_sheets_headers_and_drop_downs(close_knit):
     indicators = workbook[INDICATORS]
     validations = {str(v.sqref): v.formula1 for v in indicators.data_validations.dataValidation}
 
-    assert workbook.sheetnames == ["说明", "标准", "指标", "等级描述", "证据要求", "代码表"]
+    assert workbook.sheetnames == ["说明", "标准", "指标", "等级描述", "证据要求", "办理期限", "代码表"]
     assert [c.value for c in indicators[1]] == [
         "维度编码", "维度名称", "指标编码", "指标名称", "指标说明", "依据", "满分",
         "方法", "计算指标", "比较", "阈值", "上限阈值", "一票否决", "允许不适用",
@@ -358,3 +359,82 @@ def test_write_text_drops_control_characters_that_would_break_the_file():
     cell = cells.write_text(sheet["A1"], "章程\x01第一版\x0b")
 
     assert (cell.value, cell.data_type, cell.number_format) == ("章程第一版", "s", "@")
+
+
+# ---- due periods (sheet 办理期限) ------------------------------------------------------------------------------
+
+
+def period_row(workbook, step):
+    sheet = workbook[PERIODS]
+    return next(row for row in range(2, sheet.max_row + 1) if sheet.cell(row=row, column=1).value == step)
+
+
+def test_export_lists_every_step_with_blank_periods_for_the_settings(close_knit):
+    sheet = openpyxl.load_workbook(io.BytesIO(export_standard(close_knit)))[PERIODS]
+
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=1)]
+
+    assert rows[0] == ["步骤代码", "步骤名称", "工作日数"]
+    assert [row[0] for row in rows[1:]] == DueStep.values
+    assert rows[1 + DueStep.values.index("formal_review")][1:] == ["形式审查", None]
+    assert {row[2] for row in rows[1:]} == {None}
+
+
+def test_import_takes_the_periods_and_the_export_gives_them_back(close_knit):
+    workbook = editable_workbook(close_knit)
+    workbook[PERIODS].cell(row=period_row(workbook, "formal_review"), column=3).value = 7
+    workbook[PERIODS].cell(row=period_row(workbook, "review_conclude"), column=3).value = "12"
+
+    draft = import_standard(io.BytesIO(workbook_bytes(workbook)))
+    again = import_standard(io.BytesIO(export_standard(draft)))
+
+    assert draft.due_working_days == {"formal_review": 7, "review_conclude": 12}
+    assert again.due_working_days == draft.due_working_days
+    assert Standard.objects.get(pk=close_knit.pk).due_working_days == {}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0, "请填写 1 到 120 之间的整数，而不是“0”。"),
+        (121, "请填写 1 到 120 之间的整数，而不是“121”。"),
+        (2.5, "请填写 1 到 120 之间的整数，而不是“2.5”。"),
+        ("五天", "请填写 1 到 120 之间的整数，而不是“五天”。"),
+        (-3, "请填写 1 到 120 之间的整数，而不是“-3”。"),
+    ],
+)
+def test_import_invalid_period_refused_at_its_cell_and_nothing_changes(close_knit, value, expected):
+    workbook = editable_workbook(close_knit)
+    row = period_row(workbook, "formal_review")
+    workbook[PERIODS].cell(row=row, column=3).value = value
+    workbook[PERIODS].cell(row=period_row(workbook, "score"), column=3).value = 8  # a valid row is not saved either
+
+    where, messages = refused(workbook)
+
+    assert where == [(PERIODS, row, "C")]
+    assert messages == [expected]
+    assert list(Standard.objects.values_list("tier", "version", "due_working_days")) == [(Tier.CLOSE_KNIT, 1, {})]
+
+
+def test_import_unknown_or_repeated_step_refused(close_knit):
+    workbook = editable_workbook(close_knit)
+    sheet = workbook[PERIODS]
+    sheet.append(["final_review", "终审", 5])
+    sheet.append(["formal_review", "形式审查", 6])
+    sheet.cell(row=period_row(workbook, "formal_review"), column=3).value = 7
+    unknown, repeated = sheet.max_row - 1, sheet.max_row
+
+    where, messages = refused(workbook)
+
+    assert where == [(PERIODS, unknown, "A"), (PERIODS, repeated, "A")]
+    assert messages[0].startswith("“final_review”不是以下之一：submit_basic、")
+    assert messages[1] == "步骤“formal_review 形式审查”的办理期限重复填写。"
+
+
+def test_import_of_a_workbook_made_before_the_periods_sheet(close_knit):
+    workbook = editable_workbook(close_knit)
+    del workbook[PERIODS]
+
+    draft = import_standard(io.BytesIO(workbook_bytes(workbook)))
+
+    assert (draft.version, draft.status, draft.due_working_days) == (2, "draft", {})

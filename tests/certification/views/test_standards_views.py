@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from certification.domain import standards as domain
-from certification.excel.standard_workbook import INDICATORS, STANDARD, export_standard
+from certification.excel.standard_workbook import INDICATORS, PERIODS, STANDARD, export_standard
 from certification.models import AuditEvent, Indicator, Standard, Tier
 from tests.factories import UserFactory
 from tests.factories.standards import administrator, editable_workbook, load_shipped_standard, row_of, workbook_bytes
@@ -75,6 +75,27 @@ def test_standards_page_lists_every_version_for_administrators(client, published
     assert reverse("standards_excel_publish", args=[draft.pk]) in page
     assert reverse("standards_excel_publish", args=[published.pk]) not in page
     assert "从 Excel 导入评估标准" in page
+
+
+def test_standards_page_shows_the_standards_periods_and_the_settings(client, admin_user, published):
+    workbook = editable_workbook(published)
+    sheet = workbook[PERIODS]
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(row=r, column=1).value == "formal_review")
+    sheet.cell(row=row, column=3).value = 7
+    client.force_login(admin_user)
+
+    response = client.post(reverse("standards_excel_import"), {"file": upload(workbook_bytes(workbook))})
+    page = client.get(PAGE)
+
+    assert response.status_code == 302
+    html = page.content.decode()
+    draft_row = html.split('data-standard="close_knit-2"')[1].split("</tr>")[0]
+    published_row = html.split('data-standard="close_knit-1"')[1].split("</tr>")[0]
+    assert "标准规定的步骤：1 个" in draft_row and "形式审查（7 个工作日）" in draft_row
+    assert "全部按系统设置" in published_row and "形式审查" not in published_row
+    settings_rows = html.split('data-test="settings-periods"')[1]
+    assert "<td>形式审查</td><td>5</td>" in settings_rows
+    assert "<td>年度评估：提交本学年数据与佐证</td><td>20</td>" in settings_rows
 
 
 def test_standards_page_queries_do_not_grow_with_standards(client, admin_user):
