@@ -27,4 +27,4 @@ from .school import School, Stage
 from .scoring import IndicatorResult, Score, ScoreSheet
 from .standard import Comparator, Dimension, EvidenceRequirement, EvidenceStage, Indicator, Standard, StandardLocked
 from .tier import Tier
-from .yearly_review import ReviewEvidence, ReviewObjection, YearlyReview
+from .yearly_review import ReviewAssignment, ReviewEvidence, ReviewObjection, YearlyReview

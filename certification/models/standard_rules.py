@@ -2,7 +2,7 @@
 
 A standard travels as one plain dict (the format of ``fixtures/standards/*.json`` and of the Excel workbook):
 
-    {tier, version, title, description, total_score, pass_score, publicity_days, validity_years,
+    {tier, version, title, description, total_score, pass_score, publicity_days, validity_years, yearly_evaluators,
      disagreement_tolerance, aggregation,
      dimensions: [{code, title, indicators: [{code, title, description, source, max_score, method, metric,
                    comparator, threshold, threshold_high, levels: [{level, min_score, max_score, descriptor}],
@@ -69,6 +69,9 @@ def parse_threshold(text):
     return value
 
 
+# The most evaluators a standard may ask for in a yearly review (a panel, not a committee).
+MAX_YEARLY_EVALUATORS = 9
+
 # The fields a standard and an indicator store as they are checked (the rest are versions, links and children).
 STANDARD_FIELDS = (
     "title",
@@ -77,6 +80,7 @@ STANDARD_FIELDS = (
     "pass_score",
     "publicity_days",
     "validity_years",
+    "yearly_evaluators",
     "disagreement_tolerance",
     "aggregation",
 )
@@ -419,6 +423,9 @@ def validate_standard_data(data):
         "pass_score": checker.decimal(data.get("pass_score"), ("pass_score",), "Standard", "pass_score", positive=True),
         "publicity_days": checker.integer(data.get("publicity_days", 7), ("publicity_days",), minimum=1, maximum=365),
         "validity_years": checker.integer(data.get("validity_years", 3), ("validity_years",), minimum=1, maximum=20),
+        "yearly_evaluators": checker.integer(
+            data.get("yearly_evaluators", 0), ("yearly_evaluators",), minimum=0, maximum=MAX_YEARLY_EVALUATORS
+        ),
         "disagreement_tolerance": checker.decimal(
             data.get("disagreement_tolerance", "0.2"), ("disagreement_tolerance",), "Standard", "disagreement_tolerance"
         ),
