@@ -88,7 +88,9 @@ def test_panel_of_two_gives_opinions_then_the_office_concludes(panel_world):
     post(first, "yearly_review_opinion", review.pk, {"opinion": "rectify", "reason": "课程共享数量未增加"})
     review.refresh_from_db()
     assert review.status == YearlyReview.Status.PANEL
-    # One opinion is not enough: the office cannot conclude, by the page or by a forged post.
+    # One opinion is not enough: the flow's join holds the conclusion task back, and the office cannot conclude by
+    # the page or by a forged post.
+    assert _open_tasks(review, R.conclude) == []
     assert 'data-test="conclude"' not in _page(world.office, review)
     post(world.office, "yearly_review_conclude", review.pk, {"conclusion": "maintained"}, expect=409)
     # The evaluator cannot give a second opinion.

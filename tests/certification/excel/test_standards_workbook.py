@@ -358,3 +358,17 @@ def test_write_text_drops_control_characters_that_would_break_the_file():
     cell = cells.write_text(sheet["A1"], "章程\x01第一版\x0b")
 
     assert (cell.value, cell.data_type, cell.number_format) == ("章程第一版", "s", "@")
+
+
+def test_import_of_a_workbook_without_the_yearly_panel_row_asks_for_no_evaluators(shipped):
+    """A workbook exported before the yearly review's panel existed has no 年度评估专家人数 row: the draft asks for
+    none (the office concludes alone) instead of being refused."""
+    workbook = editable_workbook(shipped[Tier.DISTRICT_MODEL])
+    sheet = workbook[STANDARD]
+    (row,) = [cell.row for cell in sheet["A"] if cell.value == "年度评估专家人数"]
+    assert sheet[f"B{row}"].value == 2
+    sheet.delete_rows(row)
+
+    draft = import_standard(io.BytesIO(workbook_bytes(workbook)))
+
+    assert (draft.status, draft.yearly_evaluators) == ("draft", 0)
