@@ -154,7 +154,7 @@ def test_a_yearly_review_with_its_panel_by_clicks(browser, live_server, panel_wo
 
     office.page.reload()
     office.page.wait_for_load_state("networkidle")
-    checks.check_page(office.page)
+    office.seen()  # checks the page and keeps its screenshot: the conclusion card with both opinions
     conclusion_card = office.page.locator("[data-test=conclude]").inner_text()
     assert all(reason in conclusion_card for _opinion, reason in opinions)
     office.act()
@@ -163,4 +163,3 @@ def test_a_yearly_review_with_its_panel_by_clicks(browser, live_server, panel_wo
     office.click(office.button("记录结论"))
     review.refresh_from_db()
     assert review.outcome == YearlyReview.Outcome.MAINTAINED
-    office.page.screenshot(path="/tmp/h13-office-after.png", full_page=True)
