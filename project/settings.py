@@ -394,6 +394,10 @@ TASK_DUE_WORKING_DAYS = {
         # The yearly review (年度评估): the lead has a month for the year's data and evidence, the office two weeks
         # to conclude, the leader a week to decide, the office a week to resolve objections.
         "review_submit_data": 20,
+        # With a panel (Standard.yearly_evaluators): the office a week to name it, each evaluator two weeks for
+        # their opinion (the scoring period of an application), then the office's two weeks to conclude.
+        "review_assign_panel": 5,
+        "review_give_opinion": 10,
         "review_conclude": 10,
         "review_leader_decision": 5,
         "review_resolve_objections": 5,

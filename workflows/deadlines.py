@@ -210,6 +210,7 @@ def send_review_deadline_notices(flow_class, *, today=None):
                 title=str(task.flow_task.task_title),
                 due=deadline.due,
                 step=task.flow_task.name,
+                assignee=task.owner,
             ):
                 sent += 1
     return sent

@@ -44,15 +44,15 @@ def start_yearly_reviews(region, school_year, *, by):
     return started, skipped
 
 
-def run_review_step(review, node, step):
-    """Take the review's open `node` task: `step` (the domain call) runs under the process lock, then the flow goes
-    on. Refused (IllegalTransition) when the flow is not waiting at `node`."""
+def run_review_step(review, node, step, *, assignment=None):
+    """Take the review's open `node` task (`assignment`: the instance of that panel assignment, one per evaluator):
+    `step` (the domain call) runs under the process lock, then the flow goes on. Refused (IllegalTransition) when
+    the flow is not waiting at `node`."""
     process = review_process_for(review)
-    task = (
-        YearlyReviewFlow.task_class._default_manager.filter(process=process, flow_task=node, status=STATUS.NEW).first()
-        if process is not None
-        else None
-    )
+    tasks = YearlyReviewFlow.task_class._default_manager.filter(process=process, flow_task=node, status=STATUS.NEW)
+    if assignment is not None:
+        tasks = tasks.filter(data__assignment=assignment.pk)
+    task = tasks.first() if process is not None else None
     if task is None:
         raise IllegalTransition(
             _("This step cannot be taken now: the yearly review is “%(status)s”.")

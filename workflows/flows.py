@@ -14,7 +14,7 @@ from viewflow import this
 from viewflow.workflow import flow, lock
 
 from certification.domain import approval, certificate, panel, queries, scoring, yearly_review
-from certification.models import Application, EvaluatorAssignment, EvidenceStage, Role
+from certification.models import Application, EvaluatorAssignment, EvidenceStage, ReviewAssignment, Role
 from certification.permissions import can_view_application
 from certification.scope import deciding_office_permission, perm
 
@@ -317,7 +317,9 @@ class YearlyReviewFlow(flow.Flow):
     """Yearly review (年度评估)
 
     One process per certified cluster and school year: started for a whole district (the city for 市级) in one
-    action → the lead submits the year's data → the monitoring indicators are computed → the office concludes →
+    action → the lead submits the year's data → the monitoring indicators are computed → when the held standard
+    asks for evaluators, the office assigns them and each gives an opinion in their own task (all are in before the
+    office concludes) → the office concludes →
     保持 closes; 限期整改 waits for its deadline (a timer), closed lists close as 保持 and open ones lapse into a
     downgrade; 降级/撤销 go to the leader → a notice period in which the cluster may object → take effect.
 
@@ -340,8 +342,26 @@ class YearlyReviewFlow(flow.Flow):
     compute = (
         flow.Function(this.compute_monitoring)
         .Annotation(title=_("Compute the monitoring indicators"))
-        .Next(this.conclude)
+        .Next(this.check_panel)
     )
+    check_panel = (
+        flow.If(this.needs_panel).Annotation(title=_("Evaluators needed?")).Then(this.assign_panel).Else(this.conclude)
+    )
+    assign_panel = (
+        DueHandle(this.record_step)
+        .Due("review_assign_panel")
+        .Annotation(title=_("Assign the review's evaluators"))
+        .Next(this.panel)
+    )
+    panel = ForEach(this.panel_members).Annotation(title=_("One opinion task per evaluator")).Next(this.give_opinion)
+    give_opinion = (
+        DueHandle(this.record_step)
+        .Due("review_give_opinion")
+        .Owner(this.evaluator_of)
+        .Annotation(title=_("Give an opinion on the review"))
+        .Next(this.opinions_in)
+    )
+    opinions_in = flow.Join().Annotation(title=_("Every evaluator has given an opinion")).Next(this.conclude)
     conclude = (
         DueHandle(this.record_step)
         .Due("review_conclude")
@@ -435,6 +455,17 @@ class YearlyReviewFlow(flow.Flow):
     def _review(self, activation):
         activation.process.artifact.refresh_from_db()
         return activation.process.artifact
+
+    def needs_panel(self, activation):
+        return yearly_review.evaluators_needed(self._review(activation)) > 0
+
+    def panel_members(self, activation):
+        return [
+            {"assignment": pk} for pk in activation.process.artifact.panel.order_by("pk").values_list("pk", flat=True)
+        ]
+
+    def evaluator_of(self, activation):
+        return ReviewAssignment.objects.get(pk=activation.task.data["assignment"]).evaluator
 
     def is_maintained(self, activation):
         return self._review(activation).conclusion == yearly_review.Conclusion.MAINTAINED

@@ -100,26 +100,44 @@ class TaskViewActivation(ViewActivation):
 
 
 class DueHandleActivation(HandleActivation):
-    """Viewflow's Handle activation, which stores the task's due date as the task is created."""
+    """Viewflow's Handle activation, which stores the task's due date as the task is created, and its owner when
+    the node names one (`.Owner`)."""
 
     @classmethod
     def create(cls, flow_task, prev_activation, token, data=None, seed=None):
         activation = super().create(flow_task, prev_activation, token, data=data, seed=seed)
+        if flow_task._owner is not None:
+            activation.task.owner = flow_task._owner(activation)
+            activation.task.save(update_fields=["owner"])
         open_deadline(activation)
         return activation
 
 
 class DueHandle(flow.Handle):
     """A person's step run by its own page (see `flow.Handle`) that is due `.Due(period)` working days after it opens:
-    `period` is a key of settings.TASK_DUE_WORKING_DAYS (the node's name when not given)."""
+    `period` is a key of settings.TASK_DUE_WORKING_DAYS (the node's name when not given).
+
+    ``.Owner(func)``: the task is one person's (``func(activation)``, e.g. the evaluator of a panel's instance): its
+    deadline notices go to them. Who may take the step is still the domain's check, which the page calls first.
+    """
 
     activation_class = DueHandleActivation
     has_deadline = True
     _due_period = None
+    _owner = None
 
     def Due(self, period):
         self._due_period = period
         return self
+
+    def Owner(self, func):
+        self._owner = func
+        return self
+
+    def _resolve(self, instance):
+        super()._resolve(instance)
+        if self._owner is not None:
+            self._owner = this.resolve(instance, self._owner)
 
 
 def _in_words(activation):

@@ -15,16 +15,24 @@ import django_filters.fields
 from django import forms
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, Min, OuterRef, Q, Subquery
+from django.db.models import Exists, F, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from viewflow.workflow.status import STATUS
 
-from certification.models import Application, ClusterMembership, CorrectionRequest, Region, Tier
+from certification.models import (
+    Application,
+    ClusterMembership,
+    CorrectionRequest,
+    Region,
+    ReviewAssignment,
+    Tier,
+    YearlyReview,
+)
 from certification.scope import ROLE_OBJECT_PERMISSION, perm, roles_of
 
-from .flows import CertificationFlow
+from .flows import CertificationFlow, YearlyReviewFlow
 from .models import TaskDeadline
 
 # Rows per page on every work list.
@@ -145,6 +153,25 @@ def open_tasks_of(user, flow_class=CertificationFlow, *, per_row=False):
     """The user's open tasks: assigned to them or theirs to take (`per_row`: see `may_take`)."""
     condition = open_task_condition(user, flow_class=flow_class, per_row=per_row)
     return flow_class.task_class._default_manager.filter(condition)
+
+
+def review_assignments_of(user):
+    """The evaluator's yearly review panels, those still waiting for their opinion first, newest next; each with
+    `due`: the due date of their open opinion task (None once given). One query, whatever the number of rows."""
+    deadlines = TaskDeadline.objects.filter(
+        task__process__flow_class=YearlyReviewFlow,
+        task__process__artifact_content_type=ContentType.objects.get_for_model(YearlyReview),
+        task__process__artifact_object_id=OuterRef("review_id"),
+        task__flow_task=YearlyReviewFlow.give_opinion,
+        task__owner=user,
+        task__status__in=[STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED],
+    ).order_by("due")
+    return (
+        ReviewAssignment.objects.filter(evaluator=user)
+        .select_related("review__cluster__district__parent", "review__standard")
+        .annotate(due=Subquery(deadlines.values("due")[:1]))
+        .order_by(F("given").desc(nulls_first=True), "-assigned", "-pk")
+    )
 
 
 # From an application (`WorkApplication`) to its processes and their tasks.

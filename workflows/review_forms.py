@@ -1,10 +1,13 @@
 """Forms of the yearly review's and the 整改 list's pages."""
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from certification.models import ReviewObjection, YearlyReview
+from certification.models import ReviewObjection, User, YearlyReview
 from certification.models.tier import CERTIFIABLE_CHOICES, Tier, tier_rank
+
+from .forms import EvaluatorChoiceField
 
 EVIDENCE_SLOTS = 3
 ITEM_SLOTS = 3
@@ -82,6 +85,30 @@ class ConcludeForm(forms.Form):
                 }
             )
         return items
+
+
+class AssignPanelForm(forms.Form):
+    """The review's panel: the evaluators, each shown with the conflict that refuses them (the application panel's
+    checkboxes, `workflows.forms.EvaluatorChoiceField`)."""
+
+    evaluators = EvaluatorChoiceField(label=_("Evaluators"), queryset=User.objects.none())
+
+    def __init__(self, *args, candidates, needed, **kwargs):
+        """`candidates`: [(user, conflict reason or None)] (certification.domain.yearly_review.panel_candidates)."""
+        super().__init__(*args, **kwargs)
+        field = self.fields["evaluators"]
+        field.label = gettext("Evaluators (at least %(count)s)") % {"count": needed}
+        field.queryset = User.objects.filter(pk__in=[user.pk for user, _reason in candidates]).order_by("pk")
+        field.conflicts = {user.pk: reason for user, reason in candidates if reason}
+        # A refused evaluator stays in the queryset, so a forged post reaches the domain and gets its reason back.
+        field.widget.refused = set(field.conflicts)
+
+
+class OpinionForm(forms.Form):
+    opinion = forms.ChoiceField(
+        label=_("Proposed conclusion"), choices=YearlyReview.Conclusion.choices, widget=forms.RadioSelect
+    )
+    reason = forms.CharField(label=_("Reason for your opinion"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class DecideForm(forms.Form):

@@ -16,7 +16,7 @@ from django.views.generic import ListView, TemplateView
 
 from certification.domain import rectification, yearly_review
 from certification.domain.readiness import school_year_now
-from certification.errors import InvalidInput, NotAllowed
+from certification.errors import IllegalTransition, InvalidInput, NotAllowed
 from certification.models import (
     RectificationItem,
     RectificationList,
@@ -28,7 +28,7 @@ from certification.models import (
     YearlyReview,
 )
 from certification.permissions import get_application_for
-from certification.scope import OFFICE_ROLES
+from certification.scope import OFFICE_ROLES, is_staff_for
 
 from . import review_forms as forms
 from .deadlines import OPEN, attach_countdowns
@@ -132,7 +132,20 @@ class YearlyReviewDetailView(LoginRequiredMixin, TemplateView):
             RectificationList.objects.filter(yearly_review=review).prefetch_related("items__indicator").order_by("pk")
         )
         in_notice = review.status == Status.NOTICE and timezone.now() < yearly_review.notice_ends(review)
+        # The panel and its opinions: the office and leaders see all of them; an evaluator only their own.
+        panel = list(review.panel.select_related("evaluator"))
+        if not is_staff_for(user):
+            panel = [assignment for assignment in panel if assignment.evaluator_id == user.pk]
+        open_assignment = next((a for a in panel if a.evaluator_id == user.pk and a.given is None), None)
         return super().get_context_data(
+            panel=panel,
+            evaluators_needed=yearly_review.evaluators_needed(review),
+            panel_form=forms.AssignPanelForm(
+                candidates=yearly_review.panel_candidates(review), needed=yearly_review.evaluators_needed(review)
+            )
+            if is_office and review.status == Status.ASSIGNMENT
+            else None,
+            opinion_form=forms.OpinionForm() if open_assignment and review.status == Status.PANEL else None,
             review=review,
             evidence=review.evidence.select_related("uploaded_by"),
             objections=review.objections.select_related("raised_by", "resolved_by"),
@@ -180,6 +193,40 @@ class SubmitReviewView(_ReviewAction):
             ),
         )
         messages.success(request, _("Submitted: the office concludes the review."))
+
+
+class AssignReviewPanelView(_ReviewAction):
+    def act(self, request, review):
+        form = forms.AssignPanelForm(
+            request.POST,
+            candidates=yearly_review.panel_candidates(review),
+            needed=yearly_review.evaluators_needed(review),
+        )
+        if not form.is_valid():
+            raise InvalidInput(_("Choose the review's evaluators."))
+        evaluators = list(form.cleaned_data["evaluators"])
+        run_review_step(review, F.assign_panel, lambda: yearly_review.assign_panel(review, evaluators, by=request.user))
+        messages.success(request, _("Evaluators assigned: each gives an opinion before the office concludes."))
+
+
+class GiveOpinionView(_ReviewAction):
+    def act(self, request, review):
+        assignment = review.panel.filter(evaluator=request.user).first()
+        if assignment is None:
+            raise NotAllowed(_("Only the evaluator assigned to this review may give this opinion."))
+        if assignment.given is not None:
+            raise IllegalTransition(_("You have already given your opinion on this review."))
+        form = forms.OpinionForm(request.POST)
+        if not form.is_valid():
+            raise InvalidInput(_("Choose the proposed conclusion and give the reason."))
+        data = form.cleaned_data
+        run_review_step(
+            review,
+            F.give_opinion,
+            lambda: yearly_review.give_opinion(assignment, data["opinion"], data["reason"], by=request.user),
+            assignment=assignment,
+        )
+        messages.success(request, _("Your opinion has been recorded."))
 
 
 class ConcludeReviewView(_ReviewAction):

@@ -470,6 +470,10 @@ class ReviewsView(WorkListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["assignments"] = context["rows"]
+        # The yearly reviews whose panel the evaluator sits on: the newest page of them, beside the applications.
+        panels = list(queues.review_assignments_of(self.request.user)[: queues.PAGE_SIZE])
+        attach_countdowns(panels)
+        context["review_panels"] = panels
         return context
 
     def decorate(self, assignments):

@@ -44,6 +44,12 @@ class WorkApplication(Application):
     yearly_review_submit_path = path(
         "yearly-reviews/<int:pk>/submit/", reviews.SubmitReviewView.as_view(), name="yearly_review_submit"
     )
+    yearly_review_panel_path = path(
+        "yearly-reviews/<int:pk>/panel/", reviews.AssignReviewPanelView.as_view(), name="yearly_review_panel"
+    )
+    yearly_review_opinion_path = path(
+        "yearly-reviews/<int:pk>/opinion/", reviews.GiveOpinionView.as_view(), name="yearly_review_opinion"
+    )
     yearly_review_conclude_path = path(
         "yearly-reviews/<int:pk>/conclude/", reviews.ConcludeReviewView.as_view(), name="yearly_review_conclude"
     )

@@ -24,13 +24,18 @@ MIN_EVALUATORS = 3
 
 
 def conflict_of_interest(application, evaluator):
-    """Why `evaluator` may not evaluate `application`, or None.
+    """Why `evaluator` may not evaluate `application`, or None (`conflict_with` its cluster and target tier)."""
+    return conflict_with(application.cluster, application.target_tier, evaluator)
+
+
+def conflict_with(cluster, tier, evaluator):
+    """Why `evaluator` may not evaluate `cluster` for `tier` (an application's target tier, or the tier a yearly
+    review examines), or None.
 
     Tied to the cluster: works at one of its member schools, or at its district's education office. For
     市级示范性, which the city decides, working at the city's education office is a tie too; for the district
     tiers the city office is not a party and its staff may evaluate.
     """
-    cluster = application.cluster
     if evaluator.employer_school_id and cluster.memberships.filter(school_id=evaluator.employer_school_id).exists():
         return _("%(name)s works at %(school)s, a member school of %(cluster)s.") % {
             "name": evaluator,
@@ -43,7 +48,7 @@ def conflict_of_interest(application, evaluator):
             "district": cluster.district,
         }
     if (
-        decided_by_city(application.target_tier)
+        decided_by_city(tier)
         and evaluator.employer_office_id
         and evaluator.employer_office_id == cluster.district.parent_id
     ):
@@ -56,19 +61,30 @@ def conflict_of_interest(application, evaluator):
 
 def eligible_evaluators(application):
     """Active evaluators (role granted) with the conflict of each: a list of (user, reason or None)."""
+    return evaluators_for(application.cluster, application.target_tier)
+
+
+def evaluators_for(cluster, tier):
+    """Active evaluators (role granted) with the conflict of each with `cluster` for `tier` (`conflict_with`)."""
     evaluators = (
         User.objects.filter(is_active=True, role_grants__in=RoleGrant.objects.active().filter(role=Role.EVALUATOR))
         .distinct()
         .select_related("employer_school", "employer_office")
         .order_by("pk")
     )
-    return [(user, conflict_of_interest(application, user)) for user in evaluators]
+    return [(user, conflict_with(cluster, tier, user)) for user in evaluators]
 
 
 def _check_evaluator(application, evaluator):
+    return evaluator_refusal(application.cluster, application.target_tier, evaluator)
+
+
+def evaluator_refusal(cluster, tier, evaluator):
+    """Why `evaluator` cannot be assigned to evaluate `cluster` for `tier` (no evaluator role, or a conflict), or
+    None. The one rule for application panels and yearly review panels."""
     if not roles.holds_role(evaluator, Role.EVALUATOR):
         return _("%(name)s does not hold the evaluator role.") % {"name": evaluator}
-    return conflict_of_interest(application, evaluator)
+    return conflict_with(cluster, tier, evaluator)
 
 
 def assign_evaluators(application, evaluators, panel_lead, *, by):

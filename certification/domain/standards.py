@@ -154,6 +154,7 @@ def standard_as_data(standard):
         "pass_score": number_text(standard.pass_score),
         "publicity_days": standard.publicity_days,
         "validity_years": standard.validity_years,
+        "yearly_evaluators": standard.yearly_evaluators,
         "disagreement_tolerance": number_text(standard.disagreement_tolerance),
         "aggregation": standard.aggregation,
         "due_periods": [

@@ -2,7 +2,9 @@
 
 The office starts the reviews of a school year for every certified cluster in its scope in one action (the district
 office for 紧密型 and 区级示范性, the city office for 市级示范性); the lead submits the year's summary and a short
-evidence set; the monitoring indicators of the held tier's standard are computed; the office concludes 保持,
+evidence set; the monitoring indicators of the held tier's standard are computed; when that standard asks for
+evaluators (`Standard.yearly_evaluators`), the office assigns them (the conflict rules of application panels,
+`certification.domain.panel`) and each gives an opinion; the office then concludes 保持,
 限期整改, 降级 or 撤销. A downgrade or revocation goes to the leader who approves certification of that tier (the
 same approval step and role, `approval.STEP_ROLE`), then a notice period in which the cluster may object, then takes
 effect through the tier steps. Every function: one transaction, state and actor checked, an audit row, notifications.
@@ -20,6 +22,7 @@ from certification.errors import IllegalTransition, InvalidInput, NotAllowed
 from certification.models import (
     Cluster,
     Region,
+    ReviewAssignment,
     ReviewEvidence,
     ReviewObjection,
     Role,
@@ -30,7 +33,7 @@ from certification.models import (
 )
 from certification.models.tier import CERTIFIABLE, LADDER, Tier, decided_by_city, tier_rank
 
-from . import audit, rectification, tiers
+from . import audit, panel, rectification, roles, tiers
 from .approval import STEP_ROLE, Step
 from .computed import ClusterData, compute_for, computed_indicators_of, data_version
 from .datasets import pin_for, pinned_versions
@@ -217,9 +220,10 @@ def submit(review, *, by, data_note, evidence):
                     uploaded_by=by,
                 )
         review.data_note, review.submitted, review.submitted_by = data_note, timezone.now(), by
+        needs_panel = evaluators_needed(review) > 0
         _move(
             review,
-            Status.CONCLUSION,
+            Status.ASSIGNMENT if needs_panel else Status.CONCLUSION,
             by=by,
             action="yearly_review.submitted",
             fields=["data_note", "submitted", "submitted_by"],
@@ -228,7 +232,9 @@ def submit(review, *, by, data_note, evidence):
         _tell(
             holders(office_role(review), review),
             _("Yearly review submitted: %(name)s") % {"name": _name(review)},
-            _("Read the monitoring indicators and conclude the review."),
+            _("Assign %(count)s evaluators to the review.") % {"count": evaluators_needed(review)}
+            if needs_panel
+            else _("Read the monitoring indicators and conclude the review."),
             review,
         )
     return review
@@ -270,7 +276,7 @@ def compute_monitoring(review):
     them with their data version. Side effects: the review's `computed` and `data_version`, an audit row."""
     with transaction.atomic():
         review = _lock(review)
-        _require_status(review, Status.CONCLUSION)
+        _require_status(review, Status.CONCLUSION, Status.ASSIGNMENT)
         results, version = _monitoring(review)
         review.computed, review.data_version = monitoring_rows(results), version
         review.save(update_fields=["computed", "data_version"])
@@ -296,6 +302,8 @@ def conclude(review, conclusion, *, by, reason="", rectify_by=None, to_tier="", 
         review = _lock(review)
         _require_status(review, Status.CONCLUSION)
         _require(by, office_role(review), review, _("Only the office running this review may conclude it."))
+        if review.panel.filter(given__isnull=True).exists():
+            raise IllegalTransition(_("Every evaluator's opinion must be in before the review is concluded."))
         if conclusion != Conclusion.MAINTAINED and not reason:
             raise InvalidInput(_("Give the reason for this conclusion."))
         review.to_tier, review.rectify_by = "", None
@@ -345,6 +353,114 @@ def conclude(review, conclusion, *, by, reason="", rectify_by=None, to_tier="", 
             review,
         )
     return review
+
+
+def evaluators_needed(review):
+    """How many evaluators the review's panel needs: the held standard's `yearly_evaluators` (0: no panel)."""
+    return review.standard.yearly_evaluators
+
+
+def panel_candidates(review):
+    """The active evaluators with the conflict of each with the review's cluster for its tier: [(user, reason or
+    None)], by the rule of application panels (`panel.evaluators_for`)."""
+    return panel.evaluators_for(review.cluster, review.tier)
+
+
+def assign_panel(review, evaluators, *, by):
+    """The office names the review's panel: at least the number the held standard asks for. An evaluator tied to
+    the cluster (or without the evaluator role) is refused with the reason, and nothing is assigned — the rule of
+    application panels (`panel.evaluator_refusal`).
+
+    Side effects: one ReviewAssignment per evaluator, an audit row each and one for the panel, status → panel,
+    notifications to the evaluators (each then has an opinion task, workflows.flows.YearlyReviewFlow.give_opinion).
+    """
+    evaluators = list({user.pk: user for user in evaluators}.values())
+    with transaction.atomic():
+        review = _lock(review)
+        _require_status(review, Status.ASSIGNMENT)
+        _require(by, office_role(review), review, _("Only the office running this review may assign its evaluators."))
+        needed = evaluators_needed(review)
+        if len(evaluators) < needed:
+            raise InvalidInput(_("Assign at least %(count)s evaluators.") % {"count": needed})
+        refusals = [
+            reason
+            for reason in (panel.evaluator_refusal(review.cluster, review.tier, user) for user in evaluators)
+            if reason
+        ]
+        if refusals:
+            raise InvalidInput(_("These evaluators cannot be assigned: %(reasons)s") % {"reasons": " ".join(refusals)})
+        assignments = [
+            ReviewAssignment.objects.create(review=review, evaluator=user, assigned_by=by) for user in evaluators
+        ]
+        for assignment in assignments:
+            audit.record(
+                "yearly_review.evaluator_assigned",
+                actor=by,
+                obj=review,
+                payload={"assignment": assignment.pk, "evaluator": assignment.evaluator_id},
+            )
+        _move(
+            review,
+            Status.PANEL,
+            by=by,
+            action="yearly_review.panel_assigned",
+            payload={"evaluators": [user.pk for user in evaluators]},
+        )
+        _tell(
+            evaluators,
+            _("Please give your opinion: %(name)s") % {"name": _name(review)},
+            _("You have been assigned as an evaluator of this yearly review. Give your opinion on its page."),
+            review,
+        )
+    return assignments
+
+
+def open_assignment(review, user):
+    """`user`'s assignment on the review's panel still waiting for their opinion, or None."""
+    if user is None or not user.is_authenticated:
+        return None
+    return review.panel.filter(evaluator=user, given__isnull=True).first()
+
+
+def give_opinion(assignment, opinion, reason, *, by):
+    """An evaluator of the panel proposes a conclusion (保持/限期整改/降级/撤销) with a written reason. Only the
+    assigned evaluator, while they hold the evaluator role, once. The last opinion moves the review to the office's
+    conclusion.
+
+    Side effects: the opinion, audit row; with the last one, status → conclusion and a notification to the office.
+    """
+    reason = (reason or "").strip()
+    opinion = Conclusion(opinion)
+    with transaction.atomic():
+        review = _lock(assignment.review)
+        assignment = ReviewAssignment.objects.select_for_update().get(pk=assignment.pk, review=review)
+        if by is None or by.pk != assignment.evaluator_id or not roles.holds_role(by, Role.EVALUATOR):
+            raise NotAllowed(_("Only the evaluator assigned to this review may give this opinion."))
+        _require_status(review, Status.PANEL)
+        if assignment.given is not None:
+            raise IllegalTransition(_("You have already given your opinion on this review."))
+        if not reason:
+            raise InvalidInput(_("Give the reason for your opinion."))
+        assignment.opinion, assignment.opinion_reason, assignment.given = opinion, reason, timezone.now()
+        assignment.save(update_fields=["opinion", "opinion_reason", "given"])
+        last = not review.panel.filter(given__isnull=True).exists()
+        # The last opinion moves the review on: its audit row records that move too.
+        _move(
+            review,
+            Status.CONCLUSION if last else Status.PANEL,
+            by=by,
+            action="yearly_review.opinion_given",
+            reason=reason,
+            payload={"assignment": assignment.pk, "opinion": opinion},
+        )
+        if last:
+            _tell(
+                holders(office_role(review), review),
+                _("Every opinion is in: %(name)s") % {"name": _name(review)},
+                _("Read the evaluators' opinions and conclude the review."),
+                review,
+            )
+    return assignment
 
 
 def _ask_leader(review):
@@ -594,6 +710,8 @@ def rectify_deadline(review):
 # The role that takes each person's step of the review's flow (workflows.flows.YearlyReviewFlow), by node name.
 STEP_ROLES = {
     "submit_data": lambda review: Role.LEAD,
+    "assign_panel": office_role,
+    "give_opinion": lambda review: Role.EVALUATOR,
     "conclude": office_role,
     "leader_decision": leader_role,
     "resolve_objections": office_role,
@@ -613,17 +731,20 @@ def supervising_role(review, role):
     return {Role.LEAD: office, office: leader_role(review)}.get(role, office)
 
 
-def send_step_deadline_notice(review, *, task_id, kind, title, due, step):
+def send_step_deadline_notice(review, *, task_id, kind, title, due, step, assignee=None):
     """One deadline notice of the review's step `step` (the engine finds the tasks; workflows.deadlines), sent once.
 
-    DUE_SOON and OVERDUE go to the holders of the step's role; ESCALATED to those of the supervising role. Side
+    DUE_SOON and OVERDUE go to the holders of the step's role (an evaluator's opinion: to `assignee`, the evaluator
+    whose task it is); ESCALATED to those of the supervising role. Side
     effects: a SentReminder row (unique key, so a second run sends nothing); notifications and e-mails. Returns
     True when sent.
     """
     role = step_role(review, step)
     if role is None:
         return False
-    doers = holders(role, review)
+    # An evaluator's step is theirs alone (the task's owner), not everyone's holding the role.
+    evaluator_step = role == Role.EVALUATOR
+    doers = [assignee] if evaluator_step and assignee is not None else [] if evaluator_step else holders(role, review)
     recipients = holders(supervising_role(review, role), review) if kind == SentReminder.Kind.ESCALATED else doers
     subject, body = deadline_message(kind, review.cluster.name, title, due, doers)
     try:

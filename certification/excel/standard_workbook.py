@@ -54,6 +54,7 @@ STANDARD_ROWS = [
     ("pass_score", "合格分", "不超过总分"),
     ("publicity_days", "公示天数", "整数"),
     ("validity_years", "有效年限", "整数（年）"),
+    ("yearly_evaluators", "年度评估专家人数", "整数：年度评估须有几位专家提出意见；0 表示由学区集团办单独作出结论"),
     ("disagreement_tolerance", "评分分歧容差", "0 到 1：同一指标各专家评分的极差超过满分的这一比例时须协调"),
     ("aggregation", "汇总方式", "mean 平均 / median 中位数 / trimmed_mean 去掉最高最低后平均"),
 ]
@@ -399,7 +400,8 @@ def _read_standard_sheet(rows, locations, errors):
         data[field] = values[1] if len(values) > 1 else None
         locations[(field,)] = (STANDARD, row_number, "B")
     for field, label, _hint in STANDARD_ROWS:
-        if label not in seen and field != "version":
+        # A workbook exported before the yearly review's panel existed has no such row: the office concludes alone.
+        if label not in seen and field not in ("version", "yearly_evaluators"):
             errors.append(CellError(STANDARD, None, "A", _("The row “%(label)s” is missing.") % {"label": label}))
     # The version in the file records what it was exported from; an import always becomes the next version.
     data["based_on"] = data.pop("version", None)

@@ -36,4 +36,4 @@ from .standard import (
     StandardLocked,
 )
 from .tier import Tier
-from .yearly_review import ReviewEvidence, ReviewObjection, YearlyReview
+from .yearly_review import ReviewAssignment, ReviewEvidence, ReviewObjection, YearlyReview

@@ -100,6 +100,9 @@ class AuditEvent(models.Model):
         COSIGNATURE_SIGNED = "cosignature.signed", _("Co-signature given")
         ABSENCE_RECORDED = "absence.recorded", _("Absence recorded")
         ABSENCE_CANCELLED = "absence.cancelled", _("Absence cancelled")
+        YEARLY_REVIEW_EVALUATOR_ASSIGNED = "yearly_review.evaluator_assigned", _("Evaluator assigned to the review")
+        YEARLY_REVIEW_PANEL_ASSIGNED = "yearly_review.panel_assigned", _("Review panel assigned")
+        YEARLY_REVIEW_OPINION_GIVEN = "yearly_review.opinion_given", _("Evaluator's opinion on the review given")
 
     at = models.DateTimeField(_("time"), db_index=True)
     actor = models.ForeignKey(

@@ -119,6 +119,14 @@ class Standard(models.Model):
     pass_score = models.DecimalField(_("pass score"), max_digits=7, decimal_places=2)
     publicity_days = models.PositiveSmallIntegerField(_("publicity days"), default=7)
     validity_years = models.PositiveSmallIntegerField(_("validity in years"), default=3)
+    # How many evaluators the yearly review (年度评估) of a cluster holding this tier needs beside the office; 0: the
+    # office concludes alone. Seed 002 (闵行区, shared/seeds/002_8209cd563b3064c1.txt) says "区级每年组织评估" and
+    # that the evaluation "引入第三方专业教育评估机构": the shipped standards set it per tier (fixtures/standards).
+    yearly_evaluators = models.PositiveSmallIntegerField(
+        _("evaluators for the yearly review"),
+        default=0,
+        help_text=_("How many evaluators give an opinion in the yearly review; 0: the office concludes alone."),
+    )
     disagreement_tolerance = models.DecimalField(
         _("disagreement tolerance"),
         max_digits=4,

@@ -2,7 +2,7 @@
 
 A standard travels as one plain dict (the format of ``fixtures/standards/*.json`` and of the Excel workbook):
 
-    {tier, version, title, description, total_score, pass_score, publicity_days, validity_years,
+    {tier, version, title, description, total_score, pass_score, publicity_days, validity_years, yearly_evaluators,
      disagreement_tolerance, aggregation, due_periods: [{step, working_days}],
      dimensions: [{code, title, indicators: [{code, title, description, source, max_score, method, metric,
                    comparator, threshold, threshold_high, levels: [{level, min_score, max_score, descriptor}],
@@ -74,6 +74,8 @@ class DueStep(models.TextChoices):
     CITY_DECISION = "city_decision", gettext_lazy("City leader's decision")
     RESOLVE_OBJECTIONS = "resolve_objections", gettext_lazy("Resolve the objections")
     REVIEW_SUBMIT_DATA = "review_submit_data", gettext_lazy("Yearly review: submit the year's data and evidence")
+    REVIEW_ASSIGN_PANEL = "review_assign_panel", gettext_lazy("Yearly review: assign the evaluators")
+    REVIEW_GIVE_OPINION = "review_give_opinion", gettext_lazy("Yearly review: give an evaluator's opinion")
     REVIEW_CONCLUDE = "review_conclude", gettext_lazy("Yearly review: conclude the review")
     REVIEW_LEADER_DECISION = "review_leader_decision", gettext_lazy("Yearly review: leader's decision")
     REVIEW_RESOLVE_OBJECTIONS = "review_resolve_objections", gettext_lazy("Yearly review: resolve the objections")
@@ -97,6 +99,9 @@ def parse_threshold(text):
     return value
 
 
+# The most evaluators a standard may ask for in a yearly review (a panel, not a committee).
+MAX_YEARLY_EVALUATORS = 9
+
 # The fields a standard and an indicator store as they are checked (the rest are versions, links and children).
 STANDARD_FIELDS = (
     "title",
@@ -105,6 +110,7 @@ STANDARD_FIELDS = (
     "pass_score",
     "publicity_days",
     "validity_years",
+    "yearly_evaluators",
     "disagreement_tolerance",
     "aggregation",
     "due_working_days",
@@ -493,6 +499,9 @@ def validate_standard_data(data):
         "pass_score": checker.decimal(data.get("pass_score"), ("pass_score",), "Standard", "pass_score", positive=True),
         "publicity_days": checker.integer(data.get("publicity_days", 7), ("publicity_days",), minimum=1, maximum=365),
         "validity_years": checker.integer(data.get("validity_years", 3), ("validity_years",), minimum=1, maximum=20),
+        "yearly_evaluators": checker.integer(
+            data.get("yearly_evaluators", 0), ("yearly_evaluators",), minimum=0, maximum=MAX_YEARLY_EVALUATORS
+        ),
         "disagreement_tolerance": checker.decimal(
             data.get("disagreement_tolerance", "0.2"), ("disagreement_tolerance",), "Standard", "disagreement_tolerance"
         ),

@@ -27,6 +27,11 @@ class YearlyReviewQuerySet(models.QuerySet):
         for role, path in ROLE_APPLICATION_PATH.items():
             field = f"{grant_scope_field(role)}_id"
             covered |= models.Q(models.Exists(grants.filter(role=role, **{field: models.OuterRef(path)})))
+        # Evaluators, as on applications: the reviews of their panels, while they hold the evaluator role.
+        covered |= models.Q(
+            models.Exists(grants.filter(role=Role.EVALUATOR))
+            & models.Q(models.Exists(ReviewAssignment.objects.filter(review=models.OuterRef("pk"), evaluator=user)))
+        )
         return self.filter(covered)
 
     def with_awaiting(self, user):
@@ -35,7 +40,7 @@ class YearlyReviewQuerySet(models.QuerySet):
         grants = RoleGrant.objects.active().filter(user=user)
         by_city = models.Q(tier=Tier.CITY_MODEL)
         Status = YearlyReview.Status
-        office_steps = [Status.CONCLUSION, Status.OBJECTIONS]
+        office_steps = [Status.ASSIGNMENT, Status.CONCLUSION, Status.OBJECTIONS]
         rules = [
             (Role.LEAD, [Status.DATA], models.Q()),
             (Role.DISTRICT_OFFICE, office_steps, ~by_city),
@@ -48,6 +53,10 @@ class YearlyReviewQuerySet(models.QuerySet):
             field = f"{grant_scope_field(role)}_id"
             holds = models.Exists(grants.filter(role=role, **{field: models.OuterRef(ROLE_APPLICATION_PATH[role])}))
             awaits |= models.Q(holds) & models.Q(status__in=statuses) & tiers
+        opinion_due = ReviewAssignment.objects.filter(
+            review=models.OuterRef("pk"), evaluator=user, given__isnull=True
+        ).filter(models.Exists(grants.filter(role=Role.EVALUATOR)))
+        awaits |= models.Q(status=Status.PANEL) & models.Q(models.Exists(opinion_due))
         return self.annotate(awaits_user=models.ExpressionWrapper(awaits, output_field=models.BooleanField()))
 
     def with_row_data(self):
@@ -60,6 +69,8 @@ class YearlyReviewQuerySet(models.QuerySet):
 class YearlyReview(models.Model):
     class Status(models.TextChoices):
         DATA = "data", _("Waiting for the cluster's data")
+        ASSIGNMENT = "assignment", _("Waiting for the office to assign evaluators")
+        PANEL = "panel", _("Waiting for the evaluators' opinions")
         CONCLUSION = "conclusion", _("Waiting for the office's conclusion")
         RECTIFYING = "rectifying", _("Rectifying by the deadline")
         APPROVAL = "approval", _("Awaiting the leader's decision")
@@ -173,6 +184,38 @@ class YearlyReview(models.Model):
     def sanction(self):
         """Whether the conclusion takes the tier away (downgrade or revocation), which the leader must approve."""
         return self.conclusion in (self.Conclusion.DOWNGRADE, self.Conclusion.REVOKE)
+
+
+class ReviewAssignment(models.Model):
+    """An evaluator on the panel of a yearly review (when the held standard asks for evaluators,
+    `Standard.yearly_evaluators`), and the opinion they give: a proposed conclusion and its reason."""
+
+    review = models.ForeignKey(
+        YearlyReview, verbose_name=_("yearly review"), on_delete=models.CASCADE, related_name="panel"
+    )
+    evaluator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("evaluator"), on_delete=models.PROTECT, related_name="+"
+    )
+    assigned = models.DateTimeField(_("assigned"), auto_now_add=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("assigned by"), on_delete=models.PROTECT, related_name="+"
+    )
+    opinion = models.CharField(
+        _("proposed conclusion"), max_length=20, choices=YearlyReview.Conclusion.choices, blank=True
+    )
+    opinion_reason = models.TextField(_("reason for the opinion"), blank=True)
+    given = models.DateTimeField(_("opinion given"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("yearly review evaluator")
+        verbose_name_plural = _("yearly review evaluators")
+        ordering = ["review", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "evaluator"], name="review_assignment_one_per_evaluator")
+        ]
+
+    def __str__(self):
+        return f"{self.review} · {self.evaluator}"
 
 
 class ReviewEvidence(models.Model):

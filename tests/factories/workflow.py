@@ -71,12 +71,15 @@ class World:
         }
 
 
-def build_world(tier=Tier.CLOSE_KNIT, *, evaluators=4, city=None, due_working_days=None):
+def build_world(tier=Tier.CLOSE_KNIT, *, evaluators=4, city=None, due_working_days=None, yearly_evaluators=0):
+    """`yearly_evaluators`: the standard's panel size for the yearly review (0: the office concludes alone)."""
     city = city or CityFactory()
     district = DistrictFactory(parent=city)
     cluster = ClusterFactory(district=district, current_tier=HELD_BEFORE[Tier(tier)])
     member = MembershipFactory(cluster=cluster)
-    standard = certification_standard(tier, due_working_days=due_working_days or {})
+    standard = certification_standard(
+        tier, due_working_days=due_working_days or {}, yearly_evaluators=yearly_evaluators
+    )
     world = World(
         tier=tier,
         city=city,

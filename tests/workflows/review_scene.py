@@ -51,6 +51,22 @@ def rectifying_review(world, year=2025):
     return review
 
 
+def panel_review(world, evaluators, year=2025):
+    """The world's cluster certified (its standard asking for a panel), its `year` review submitted and the
+    `evaluators` assigned: the review waits for their opinions."""
+    certified(world)
+    (review,), _skipped = start_yearly_reviews(world.district, year, by=world.office)
+    evidence = [("年度工作总结", SimpleUploadedFile("总结.pdf", pdf_bytes("y"), content_type="application/pdf"))]
+    run_review_step(
+        review,
+        R.submit_data,
+        lambda: yearly_review.submit(review, by=world.lead, data_note="学年概述", evidence=evidence),
+    )
+    run_review_step(review, R.assign_panel, lambda: yearly_review.assign_panel(review, evaluators, by=world.office))
+    review.refresh_from_db()
+    return review
+
+
 def two_districts():
     mine = build_world(Tier.CLOSE_KNIT, evaluators=1)
     other = build_world(Tier.CLOSE_KNIT, evaluators=1, city=mine.city)

@@ -8,13 +8,15 @@ from viewflow.workflow.models import Task
 from certification.models import (
     AuditEvent,
     RectificationItem,
+    ReviewAssignment,
     ReviewObjection,
     Role,
+    Tier,
     YearlyReview,
 )
-from tests.factories.workflow import person
+from tests.factories.workflow import build_world, person
 from tests.workflows.driver import client_for
-from tests.workflows.review_scene import certified, rectifying_review, two_districts
+from tests.workflows.review_scene import certified, panel_review, rectifying_review, two_districts
 
 ACTORS = [
     "lead",
@@ -49,6 +51,66 @@ def scene(db):
     return {"review": review, "item": review.rectifications.get().items.get(), "actors": actors, "mine": mine}
 
 
+PANEL_ACTORS = [
+    "panel_evaluator",
+    "other_panel_evaluator",
+    "idle_evaluator",
+    "lead",
+    "office",
+    "leader",
+    "other_office",
+]
+
+
+@pytest.fixture
+def panel_scene(db):
+    """Two districts' reviews waiting for their panels' opinions; an evaluator on neither panel."""
+    mine = build_world(Tier.DISTRICT_MODEL, evaluators=2, yearly_evaluators=1)
+    other = build_world(Tier.DISTRICT_MODEL, evaluators=1, yearly_evaluators=1, city=mine.city)
+    review = panel_review(mine, mine.evaluators[:1])
+    panel_review(other, other.evaluators[:1])
+    actors = {
+        "panel_evaluator": mine.evaluators[0],
+        "other_panel_evaluator": other.evaluators[0],
+        "idle_evaluator": mine.evaluators[1],
+        "lead": mine.lead,
+        "office": mine.office,
+        "leader": mine.leader,
+        "other_office": other.office,
+    }
+    return {"review": review, "actors": actors}
+
+
+@pytest.mark.parametrize("actor", PANEL_ACTORS)
+def test_yearly_review_panel_urls_authorization_matrix(panel_scene, actor):
+    """The panel's URLs on a review waiting for opinions: only its own evaluator gives one (the HTTP walk,
+    tests/workflows/test_yearly_review_panel.py); an evaluator of another review's panel does not even see it."""
+    review = panel_scene["review"]
+    client = client_for(panel_scene["actors"][actor])
+    inside = actor in {"panel_evaluator", "lead", "office", "leader"}
+    assert client.get(reverse("work:yearly_review_detail", args=[review.pk])).status_code == (200 if inside else 404)
+    listing = client.get(reverse("work:yearly_reviews")).content.decode()
+    assert (review.cluster.name in listing) == inside
+    before = _snapshot()
+    evaluator = panel_scene["actors"]["idle_evaluator"]
+    got = {
+        "panel": client.post(reverse("work:yearly_review_panel", args=[review.pk]), {"evaluators": [evaluator.pk]}),
+        "conclude": client.post(reverse("work:yearly_review_conclude", args=[review.pk]), {"conclusion": "maintained"}),
+    }
+    if actor != "panel_evaluator":
+        got["opinion"] = client.post(
+            reverse("work:yearly_review_opinion", args=[review.pk]), {"opinion": "revoke", "reason": "越权意见"}
+        )
+    got = {name: response.status_code for name, response in got.items()}
+    # The panel is assigned already and the opinions are not in: the office's steps are not open (409).
+    expected = (
+        {"panel": 409, "conclude": 409, "opinion": 403} if inside else {"panel": 404, "conclude": 404, "opinion": 404}
+    )
+    expected = {name: code for name, code in expected.items() if name in got}
+    assert got == expected
+    assert _snapshot() == before
+
+
 def _snapshot():
     return {
         "reviews": sorted(YearlyReview.objects.values_list("pk", "status", "conclusion", "school_year")),
@@ -56,6 +118,7 @@ def _snapshot():
         "objections": ReviewObjection.objects.count(),
         "tasks": sorted(Task.objects.values_list("pk", "status")),
         "audit": AuditEvent.objects.count(),
+        "panel": sorted(ReviewAssignment.objects.values_list("pk", "evaluator_id", "opinion", "given")),
     }
 
 
@@ -79,6 +142,8 @@ def test_yearly_review_authorization_matrix(scene, actor):
         "start": ("yearly_reviews_start", None, {"region": mine.district.pk, "school_year": 2026}),
         "submit": ("yearly_review_submit", review.pk, {"data_note": "越权"}),
         "conclude": ("yearly_review_conclude", review.pk, {"conclusion": "maintained"}),
+        "panel": ("yearly_review_panel", review.pk, {"evaluators": [scene["actors"]["evaluator"].pk]}),
+        "opinion": ("yearly_review_opinion", review.pk, {"opinion": "maintained", "reason": "越权意见"}),
         "decide": ("yearly_review_decide", review.pk, {"decision": "approve"}),
         "objection": ("yearly_review_objection", review.pk, {"text": "越权异议"}),
         "resolve": ("yearly_review_resolve", review.pk, {"action": "finish"}),
@@ -98,6 +163,9 @@ def test_yearly_review_authorization_matrix(scene, actor):
         "start": 403,
         "submit": refused,
         "conclude": refused,
+        # The review waits for its 整改 items: no panel to assign now (409); nobody here sits on its panel (403).
+        "panel": refused,
+        "opinion": 403 if inside else 404,
         "decide": refused,
         "objection": refused,
         "resolve": refused,

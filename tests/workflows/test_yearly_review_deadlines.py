@@ -8,19 +8,22 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
 
 from certification.domain import yearly_review
 from certification.domain.roles import ensure_groups
 from certification.domain.workdays import add_working_days
-from certification.models import Notification, SentReminder
+from certification.models import Notification, SentReminder, Tier
 from tests.factories.evidence import pdf_bytes
+from tests.factories.workflow import build_world
 from tests.workflows.driver import client_for
 from tests.workflows.review_driver import open_task_of
-from tests.workflows.review_scene import certified, two_districts
+from tests.workflows.review_scene import certified, panel_review, two_districts
 from tests.workflows.work_pages.helpers import page_text
 from workflows.engine import run_review_step, send_task_deadline_notices, start_yearly_reviews
 from workflows.flows import YearlyReviewFlow as R
-from workflows.models import TaskDeadline
+from workflows.models import TaskDeadline, review_process_for
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +127,23 @@ def test_a_done_step_sends_nothing():
     TaskDeadline.objects.filter(pk=conclude.pk).update(due=date(2030, 1, 1))
 
     assert send_task_deadline_notices(today=date(2026, 3, 13)) == 0
+
+
+def test_an_overdue_opinion_is_noticed_to_its_evaluator_alone_then_escalated_to_the_office():
+    world = build_world(Tier.DISTRICT_MODEL, evaluators=2, yearly_evaluators=2)
+    late, on_time = world.evaluators
+    review = panel_review(world, [late, on_time])
+    tasks = list(Task.objects.filter(process=review_process_for(review), flow_task=R.give_opinion, status=STATUS.NEW))
+    assert {TaskDeadline.objects.get(task=task).working_days for task in tasks} == {10}
+    late_task = next(task for task in tasks if task.owner_id == late.pk)
+    TaskDeadline.objects.filter(task=late_task).update(due=date(2026, 3, 12))  # a Thursday
+    TaskDeadline.objects.exclude(task=late_task).update(due=date(2030, 1, 1))
+
+    overdue = [send_task_deadline_notices(today=date(2026, 3, 13)) for _ in range(2)]
+    escalated = [send_task_deadline_notices(today=date(2026, 3, 18)) for _ in range(2)]
+
+    assert (overdue, escalated) == ([1, 0], [1, 0])
+    assert Notification.objects.filter(recipient=late, subject__contains="已逾期").count() == 1
+    assert not Notification.objects.filter(recipient=on_time, subject__contains="逾期").exists()
+    office_notices = Notification.objects.filter(recipient=world.office, subject__contains="督办")
+    assert office_notices.count() == 1

@@ -438,3 +438,17 @@ def test_import_of_a_workbook_made_before_the_periods_sheet(close_knit):
     draft = import_standard(io.BytesIO(workbook_bytes(workbook)))
 
     assert (draft.version, draft.status, draft.due_working_days) == (2, "draft", {})
+
+
+def test_import_of_a_workbook_without_the_yearly_panel_row_asks_for_no_evaluators(shipped):
+    """A workbook exported before the yearly review's panel existed has no 年度评估专家人数 row: the draft asks for
+    none (the office concludes alone) instead of being refused."""
+    workbook = editable_workbook(shipped[Tier.DISTRICT_MODEL])
+    sheet = workbook[STANDARD]
+    (row,) = [cell.row for cell in sheet["A"] if cell.value == "年度评估专家人数"]
+    assert sheet[f"B{row}"].value == 2
+    sheet.delete_rows(row)
+
+    draft = import_standard(io.BytesIO(workbook_bytes(workbook)))
+
+    assert (draft.status, draft.yearly_evaluators) == ("draft", 0)

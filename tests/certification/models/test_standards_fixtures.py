@@ -108,6 +108,16 @@ def test_shipped_standards_published_with_pass_scores_rising_by_tier(shipped):
     }
 
 
+def test_shipped_standards_ask_for_yearly_review_evaluators_from_the_district_tier_up(shipped):
+    """Seed 002: "区级每年组织评估" by "第三方专业教育评估机构": the model tiers' yearly reviews have a panel (the
+    city's of three, as an application panel); 紧密型's is the office's alone."""
+    assert {tier: s.yearly_evaluators for tier, s in shipped.items()} == {
+        Tier.CLOSE_KNIT: 0,
+        Tier.DISTRICT_MODEL: 2,
+        Tier.CITY_MODEL: 3,
+    }
+
+
 # Seed 002 §12 states every condition with a number as a must ("不低于……，且……低于0.15……；涉及初中学段的，……；
 # ……不低于90%"): each is a veto. "相对薄弱学校进步明显" has no number, so its computed floor is scored, not a veto.
 SECTION_12_VETOES = {
