@@ -1,7 +1,10 @@
+import operator
+from functools import reduce
+
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, ExpressionWrapper, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from .review import EvaluatorAssignment
@@ -107,23 +110,39 @@ class RoleGrantQuerySet(models.QuerySet):
             return grants
         return grants.filter(**{f"{grant_scope_field(role)}_id": scope_object_id(role, application)})
 
-    def holders(self, role, application):
-        """The active users holding `role` over `application`, in id order.
+    def holding(self, role, application):
+        """The condition, on a user (`User.objects.filter(...)`), of holding `role` over `application`.
 
         Evaluators hold it over the applications of their active assignments only, while their role is granted.
         """
-        users = User.objects.filter(is_active=True).filter(
-            Exists(self.covering(role, application).filter(user=OuterRef("pk")))
-        )
+        held = Exists(self.covering(role, application).filter(user=OuterRef("pk")))
         if Role(role) == Role.EVALUATOR:
-            users = users.filter(
-                Exists(
-                    EvaluatorAssignment.objects.filter(
-                        application=application, evaluator=OuterRef("pk"), status=EvaluatorAssignment.Status.ACTIVE
-                    )
+            held &= Exists(
+                EvaluatorAssignment.objects.filter(
+                    application=application, evaluator=OuterRef("pk"), status=EvaluatorAssignment.Status.ACTIVE
                 )
             )
-        return users.order_by("pk")
+        return held
+
+    def holders(self, role, application):
+        """The active users holding `role` over `application`, in id order."""
+        return User.objects.filter(is_active=True).filter(self.holding(role, application)).order_by("pk")
+
+    def holders_of(self, roles, application):
+        """The active holders of each of `roles` over `application`, in one query: a list per role, in id order."""
+        if not roles:
+            return []
+        flags = {
+            f"holds_{number}": ExpressionWrapper(self.holding(role, application), output_field=models.BooleanField())
+            for number, role in enumerate(roles)
+        }
+        people = list(
+            User.objects.filter(is_active=True)
+            .annotate(**flags)
+            .filter(reduce(operator.or_, (Q(**{flag: True}) for flag in flags)))
+            .order_by("pk")
+        )
+        return [[person for person in people if getattr(person, flag)] for flag in flags]
 
 
 class RoleGrant(models.Model):
