@@ -4,7 +4,7 @@ from functools import reduce
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, ExpressionWrapper, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from .review import EvaluatorAssignment
@@ -129,20 +129,20 @@ class RoleGrantQuerySet(models.QuerySet):
         return User.objects.filter(is_active=True).filter(self.holding(role, application)).order_by("pk")
 
     def holders_of(self, roles, application):
-        """The active holders of each of `roles` over `application`, in one query: a list per role, in id order."""
-        if not roles:
-            return []
-        flags = {
-            f"holds_{number}": ExpressionWrapper(self.holding(role, application), output_field=models.BooleanField())
-            for number, role in enumerate(roles)
-        }
-        people = list(
-            User.objects.filter(is_active=True)
-            .annotate(**flags)
-            .filter(reduce(operator.or_, (Q(**{flag: True}) for flag in flags)))
-            .order_by("pk")
-        )
-        return [[person for person in people if getattr(person, flag)] for flag in flags]
+        """The active holders of each of `roles` over `application`: a list per role, in id order, as `holders`.
+
+        One plain query over the grants covering the application (with their users) for the roles granted on a
+        cluster or region; evaluators, who hold the role per assignment, are read as `holders` reads them.
+        """
+        scoped = [role for role in roles if Role(role) in ROLE_APPLICATION_PATH]
+        by_role = {role: {} for role in scoped}
+        if scoped:
+            grants = reduce(operator.or_, (self.covering(role, application) for role in scoped))
+            for grant in grants.filter(user__is_active=True).select_related("user").order_by("user_id"):
+                by_role[Role(grant.role)].setdefault(grant.user_id, grant.user)
+        return [
+            list(by_role[role].values()) if role in by_role else list(self.holders(role, application)) for role in roles
+        ]
 
 
 class RoleGrant(models.Model):
