@@ -14,8 +14,9 @@ under its row. `run_case` may return a list of such dicts (bench/server.py measu
 import os
 
 # Add a module here to have `make bench` run it.
-# Import and export alternate with their openpyxl anchors in `python -m bench.abab` (make bench runs both).
-BENCHMARKS = ["bench.server", "bench.queues", "bench.tiers"]
+# Import and export alternate with their openpyxl anchors in `python -m bench.abab` (make bench runs both); a task
+# transition with a bare viewflow View task in `python -m bench.abab bench.transition`.
+BENCHMARKS = ["bench.server", "bench.queues", "bench.tiers", "bench.transition"]
 
 
 def setup_database():

@@ -16,7 +16,7 @@ import tracemalloc
 from bench.__main__ import _spawn
 
 REPETITIONS = 3
-MODULES = ["bench.import_roster", "bench.export"]
+MODULES = ["bench.import_roster", "bench.export", "bench.transition"]
 
 
 def timed(function, *args):

@@ -13,14 +13,14 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock
 
-from certification.domain import approval, certificate, panel, queries, scoring, yearly_review
-from certification.models import Application, EvaluatorAssignment, EvidenceStage, ReviewAssignment, Role
+from certification.domain import approval, certificate, locking, panel, queries, scoring, yearly_review
+from certification.models import EvaluatorAssignment, EvidenceStage, ReviewAssignment, Role
 from certification.permissions import can_view_application
 from certification.scope import deciding_office_permission, perm
 
 from . import views
 from .models import CertificationProcess, YearlyReviewProcess
-from .nodes import DueHandle, ForEach, TaskView
+from .nodes import DueHandle, ForEach, If, Switch, TaskView
 from .outcomes import Outcome
 
 
@@ -28,11 +28,8 @@ def application_of(process):
     """The object a task's permission is checked on: the process's application, loaded once with what the task
     pages and the domain step read of it (its cluster, district, city and standard)."""
     if not CertificationProcess.artifact.is_cached(process) and process.artifact_object_id is not None:
-        application = (
-            Application.objects.select_related("cluster__district__parent", "standard")
-            .filter(pk=process.artifact_object_id)
-            .first()
-        )
+        # In a task's POST, read under lock and kept for the step the task runs (certification.domain.locking).
+        application = locking.application_for_step(process.artifact_object_id)
         if application is not None:
             process.artifact = application
     return process.artifact
@@ -107,7 +104,7 @@ class CertificationFlow(flow.Flow):
         .Next(this.check_formal_review, task_data=this.outcome)
     )
     check_formal_review = (
-        flow.If(this.is_returned)
+        If(this.is_returned)
         .Annotation(title=_("Returned for correction?"))
         .Then(this.correct)
         .Else(this.assign_evaluators)
@@ -137,7 +134,7 @@ class CertificationFlow(flow.Flow):
         .Next(this.check_recusal, task_data=this.same_assignment)
     )
     check_recusal = (
-        flow.If(this.is_recused)
+        If(this.is_recused)
         .Annotation(title=_("Recused?"))
         .Then(this.replace_evaluator, task_data=this.same_assignment)
         .Else(this.panel_done)
@@ -152,10 +149,7 @@ class CertificationFlow(flow.Flow):
 
     aggregate = flow.Function(this.combine_scores).Annotation(title=_("Combine the scores")).Next(this.check_agreement)
     check_agreement = (
-        flow.If(this.needs_reconciliation)
-        .Annotation(title=_("Disagreement?"))
-        .Then(this.reconcile)
-        .Else(this.check_passed)
+        If(this.needs_reconciliation).Annotation(title=_("Disagreement?")).Then(this.reconcile).Else(this.check_passed)
     )
     reconcile = (
         TaskView(views.ReconcileView.as_view())
@@ -164,7 +158,7 @@ class CertificationFlow(flow.Flow):
         .Permission(EVALUATOR, obj=application_of)
         .Next(this.check_passed)
     )
-    check_passed = flow.If(this.has_passed).Annotation(title=_("Passed?")).Then(this.to_approval).Else(this.fail)
+    check_passed = If(this.has_passed).Annotation(title=_("Passed?")).Then(this.to_approval).Else(this.fail)
 
     to_approval = flow.Function(this.start_approval).Annotation(title=_("To the leaders")).Next(this.district_decision)
     district_decision = (
@@ -175,7 +169,7 @@ class CertificationFlow(flow.Flow):
         .Next(this.after_district_decision, task_data=this.outcome)
     )
     after_district_decision = (
-        flow.Switch()
+        Switch()
         .Annotation(title=_("Route the district's decision"))
         .Case(this.reconcile, this.was_sent_back)
         .Case(this.city_review, this.city_decides)
@@ -189,7 +183,7 @@ class CertificationFlow(flow.Flow):
         .Next(this.after_city_review, task_data=this.outcome)
     )
     after_city_review = (
-        flow.Switch()
+        Switch()
         .Annotation(title=_("Route the city office's review"))
         .Case(this.district_decision, this.was_sent_back)
         .Default(this.city_decision)
@@ -202,7 +196,7 @@ class CertificationFlow(flow.Flow):
         .Next(this.after_city_decision, task_data=this.outcome)
     )
     after_city_decision = (
-        flow.Switch()
+        Switch()
         .Annotation(title=_("Route the city's decision"))
         .Case(this.city_review, this.was_sent_back)
         .Default(this.publicity)
@@ -210,7 +204,7 @@ class CertificationFlow(flow.Flow):
 
     publicity = flow.Timer(this.publicity_period).Annotation(title=_("Publicity period")).Next(this.check_objections)
     check_objections = (
-        flow.Switch()
+        Switch()
         .Annotation(title=_("Objections?"))
         .Case(this.resolve_objections, this.has_open_objections)
         .Case(this.fail, this.has_upheld_objection)
@@ -369,7 +363,7 @@ class YearlyReviewFlow(flow.Flow):
         .Next(this.route_conclusion)
     )
     route_conclusion = (
-        flow.Switch()
+        Switch()
         .Annotation(title=_("Route the conclusion"))
         .Case(this.keep_tier, this.is_maintained)
         .Case(this.rectification_due, this.is_rectify)
@@ -380,10 +374,7 @@ class YearlyReviewFlow(flow.Flow):
         flow.Timer(this.rectify_deadline).Annotation(title=_("Rectification deadline")).Next(this.check_rectification)
     )
     check_rectification = (
-        flow.If(this.rectification_closed)
-        .Annotation(title=_("Every item verified?"))
-        .Then(this.keep_tier)
-        .Else(this.lapse)
+        If(this.rectification_closed).Annotation(title=_("Every item verified?")).Then(this.keep_tier).Else(this.lapse)
     )
     lapse = (
         flow.Function(this.lapse_to_downgrade)
@@ -397,11 +388,11 @@ class YearlyReviewFlow(flow.Flow):
         .Annotation(title=_("Leader's decision"))
         .Next(this.route_decision)
     )
-    route_decision = flow.If(this.was_approved).Annotation(title=_("Approved?")).Then(this.notice).Else(this.conclude)
+    route_decision = If(this.was_approved).Annotation(title=_("Approved?")).Then(this.notice).Else(this.conclude)
     notice = flow.Timer(this.notice_ends).Annotation(title=_("Notice period")).Next(this.end_notice)
     end_notice = flow.Function(this.close_notice).Annotation(title=_("Notice period over")).Next(this.check_objections)
     check_objections = (
-        flow.Switch()
+        Switch()
         .Annotation(title=_("Objections?"))
         .Case(this.resolve_objections, this.has_open_objections)
         .Case(this.reopen, this.has_upheld_objection)

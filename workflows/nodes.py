@@ -6,6 +6,8 @@
   TaskView gets its due date as it is created (`workflows.deadlines.open_deadline`).
 * `DueHandle`: a person's step run by a page of its own (`flow.Handle`: the yearly review), with a due date as the
   task is created, from the period named `.Due(period)` in `settings.TASK_DUE_WORKING_DAYS`.
+* `If`, `Switch`: viewflow's gates, without the savepoint around their condition where it guards nothing (see
+  `condition_guard`).
 * `ForEach`: a multi-instance split. Viewflow's open-source Split is static (one branch per declared node);
   ForEach opens one instance of its next node per item of a list computed when the split runs — here, one
   scoring task per evaluator on the panel, each with the item as its ``task.data``. Each instance gets its own
@@ -13,27 +15,33 @@
   replacement keep the branch's token until the replacement has scored).
 """
 
+from contextlib import contextmanager, nullcontext
 from functools import update_wrapper
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import OuterRef
+from django.http import Http404
 from django.urls import path
 from django.utils.translation import gettext as _
 from viewflow import this
+from viewflow.fsm import TransitionNotAllowed
 from viewflow.workflow import flow
 from viewflow.workflow.activation import Activation
 from viewflow.workflow.base import Node
+from viewflow.workflow.context import context
 from viewflow.workflow.exceptions import FlowLockFailed, FlowRuntimeError
 from viewflow.workflow.flow import mixins as flow_mixins
-from viewflow.workflow.flow import utils as flow_utils
 from viewflow.workflow.flow import views as flow_views
 from viewflow.workflow.nodes import mixins as node_mixins
 from viewflow.workflow.nodes.handle import HandleActivation
+from viewflow.workflow.nodes.if_gate import IfActivation
+from viewflow.workflow.nodes.switch import SwitchActivation
 from viewflow.workflow.nodes.view import ViewActivation
 from viewflow.workflow.status import STATUS
 from viewflow.workflow.token import Token
 
-from certification.domain import cover, handover
+from certification.domain import cover, handover, locking
 from certification.errors import IllegalTransition, NotAllowed
 from certification.models import Role
 
@@ -235,11 +243,49 @@ class TaskView(flow.View):
     def can_assign(self, user, task):
         return super().can_assign(user, task) and self.holds_permission(user, task) and not self.exclusion(user, task)
 
+    def _task_view(self, view, permission, *, start=False):
+        """Viewflow's task-view wrapper (`flow.utils.wrap_view`, `wrap_task_view`) with the same checks in fewer
+        queries: the task is read with its process (and whether it was ever delegated) in one query, a POST runs
+        in the process lock's transaction alone, and a task's POST reads its application under lock once for the
+        permission check and the domain step (`certification.domain.locking`). Viewflow opens a second transaction inside the lock's, a
+        savepoint with nothing between the two that could catch an error: whatever fails rolls the lock's
+        transaction back all the same.
+        """
+        flow_class = self.flow_class
+
+        def call(request, process_pk, task_pk, **kwargs):
+            task = (
+                flow_class.task_class._default_manager.select_related("process")
+                .annotate(was_delegated=handover.delegated(OuterRef("pk")))
+                .filter(pk=task_pk)
+                .first()
+            )
+            if task is None or task.process_id != process_pk or task.process.flow_class != flow_class:
+                raise Http404
+            request.activation = self.activation_class(task)
+            if not permission(request.user, task=task):
+                raise PermissionDenied
+            if start:
+                request.activation.start(request)
+            return view(request, process_pk=process_pk, task_pk=task_pk, **kwargs)
+
+        def wrapped(request, process_pk, task_pk, **kwargs):
+            try:
+                if request.method != "POST":
+                    return call(request, process_pk, task_pk, **kwargs)
+                with flow_class.lock(process_pk), locking.steps_in_request() if start else nullcontext():
+                    return call(request, process_pk, task_pk, **kwargs)
+            except TransitionNotAllowed as refusal:
+                raise PermissionDenied(",".join(refusal.args)) from None
+
+        update_wrapper(wrapped, view)
+        return wrapped
+
     @property
     def view_path(self):
         return path(
             f"<int:process_pk>/{self.name}/<int:task_pk>/execute/",
-            explain_refusals(flow_utils.wrap_view(self, self.view), self),
+            explain_refusals(self._task_view(self.view, self.can_execute, start=True), self),
             name="execute",
         )
 
@@ -247,7 +293,7 @@ class TaskView(flow.View):
     def assign_path(self):
         return path(
             f"<int:process_pk>/{self.name}/<int:task_pk>/assign/",
-            explain_refusals(flow_utils.wrap_task_view(self, self.assign_view, permission=self.can_assign), self),
+            explain_refusals(self._task_view(self.assign_view, self.can_assign), self),
             name="assign",
         )
 
@@ -255,7 +301,7 @@ class TaskView(flow.View):
     def unassign_path(self):
         return path(
             f"<int:process_pk>/{self.name}/<int:task_pk>/unassign/",
-            explain_refusals(flow_utils.wrap_task_view(self, self.unassign_view, permission=self.can_unassign), self),
+            explain_refusals(self._task_view(self.unassign_view, self.can_unassign), self),
             name="unassign",
         )
 
@@ -314,3 +360,49 @@ class ForEach(flow_mixins.NodeDetailMixin, node_mixins.NextNodeMixin, Node):
         # The chart and the BPMN export mark the repeated task as multi-instance.
         if self._next is not None:
             self._next._multi_instance = True
+
+
+@contextmanager
+def condition_guard(activation):
+    """Viewflow's guard around a gate's condition, with a savepoint only where it protects something.
+
+    Where a failing condition is recorded on the gate's task and the run goes on (``propagate_exception`` off:
+    timers, jobs), the savepoint takes back what the condition wrote. Everywhere else (a task's POST) the error
+    propagates and rolls back the transaction around it, savepoint or not: there it costs two statements per gate
+    for nothing.
+    """
+    with activation.exception_guard(), transaction.atomic(savepoint=not context.propagate_exception):
+        yield
+
+
+class GateIfActivation(IfActivation):
+    @Activation.status.super()
+    def activate(self):
+        with condition_guard(self):
+            self._condition_result = self.flow_task._condition(self)
+
+
+class GateSwitchActivation(SwitchActivation):
+    @Activation.status.super()
+    def activate(self):
+        with condition_guard(self):
+            for node, cond in self.flow_task._branches:
+                if cond is None:
+                    self.next_task = node  # the default, unless a case after it holds
+                elif cond(self):
+                    self.next_task = node
+                    break
+            if self.next_task is None:
+                raise FlowRuntimeError(f"{self.flow_task.name}: no branch to take")
+
+
+class If(flow.If):
+    """Viewflow's If gate (see `condition_guard`)."""
+
+    activation_class = GateIfActivation
+
+
+class Switch(flow.Switch):
+    """Viewflow's Switch gate: the first case whose condition holds, else the default (see `condition_guard`)."""
+
+    activation_class = GateSwitchActivation

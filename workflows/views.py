@@ -67,6 +67,9 @@ class TaskPage(flow_view_mixins.TaskSuccessUrlMixin, generic.FormView):
 
     @cached_property
     def _latest_delegation(self):
+        # TaskView's read of the task says whether it was ever delegated: most tasks were not, and cost no query.
+        if getattr(self.activation.task, "was_delegated", True) is False:
+            return None
         return handover.latest_delegation(self.activation.task.pk)
 
     @cached_property

@@ -11,16 +11,13 @@ from certification.errors import IllegalTransition, NotAllowed
 from certification.models import Application
 
 from . import audit
+from .locking import lock_application
 from .notify import notify
 
 
 def _lock(application):
-    # Lock the application row only: the district's city is a nullable (outer) join PostgreSQL cannot lock.
-    return (
-        Application.objects.select_for_update(of=("self",))
-        .select_related("cluster__district__parent", "standard")
-        .get(pk=application.pk)
-    )
+    # A task's POST may already hold the row, read under lock when it began (see `locking`).
+    return lock_application(application.pk)
 
 
 def _require_status(application, *statuses):

@@ -6,6 +6,7 @@ these, in the same transaction, so a refusal leaves the task, the records and th
 """
 
 from django.db import transaction
+from django.db.models import Exists
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -139,6 +140,12 @@ def delegate(application, *, task_id, task_title, role, holder, receiver, reason
             application=application,
         )
     return handover
+
+
+def delegated(task_id):
+    """Whether the task (an id, or an OuterRef to one) was ever delegated: an EXISTS to annotate a task read with,
+    so a task page reads `latest_delegation` only for the few tasks that have one."""
+    return Exists(TaskHandover.objects.filter(task_id=task_id, kind=TaskHandover.Kind.DELEGATION))
 
 
 def latest_delegation(task_id):

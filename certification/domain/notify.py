@@ -25,7 +25,7 @@ from certification.models import (
     SentReminder,
     User,
 )
-from certification.scope import holders, supervising_role
+from certification.scope import holders, holders_of, supervising_role
 
 from . import queue
 
@@ -191,7 +191,8 @@ def _send_correction_reminder(correction, kind):
     key = f"correction:{correction.pk}:{kind}:{correction.deadline.isoformat()}"
     values = {"cluster": cluster.name, "deadline": correction.deadline.isoformat()}
     if kind == SentReminder.Kind.OVERDUE:
-        recipients = holders(Role.LEAD, application) + holders(Role.DISTRICT_OFFICE, application)
+        leads, office = holders_of([Role.LEAD, Role.DISTRICT_OFFICE], application)
+        recipients = leads + office
         subject = _("Correction overdue: %(cluster)s, deadline %(deadline)s") % values
         body = (
             _(

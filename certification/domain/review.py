@@ -11,7 +11,7 @@ from certification.models import (
     Indicator,
     Role,
 )
-from certification.scope import deciding_office, holders
+from certification.scope import deciding_office_role, holders, holders_of
 
 from ._steps import _lock, _move, _name, _require_permission, _require_status, _tell
 from .queries import indicators_without_new_file
@@ -29,8 +29,9 @@ def pass_formal_review(application, *, by, comment=""):
         )
         _require_status(application, Application.Status.FORMAL_REVIEW)
         _move(application, Application.Status.ASSIGNMENT, by=by, action="formal_review.passed", reason=comment)
+        leads, office = holders_of([Role.LEAD, deciding_office_role(application)], application)
         _tell(
-            holders(Role.LEAD, application) + deciding_office(application),
+            leads + office,
             _("Formal review passed: %(name)s") % {"name": _name(application)},
             _("The dossier is complete; evaluators will be assigned next."),
             application=application,

@@ -1,3 +1,6 @@
+import operator
+from functools import reduce
+
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -107,23 +110,39 @@ class RoleGrantQuerySet(models.QuerySet):
             return grants
         return grants.filter(**{f"{grant_scope_field(role)}_id": scope_object_id(role, application)})
 
-    def holders(self, role, application):
-        """The active users holding `role` over `application`, in id order.
+    def holding(self, role, application):
+        """The condition, on a user (`User.objects.filter(...)`), of holding `role` over `application`.
 
         Evaluators hold it over the applications of their active assignments only, while their role is granted.
         """
-        users = User.objects.filter(is_active=True).filter(
-            Exists(self.covering(role, application).filter(user=OuterRef("pk")))
-        )
+        held = Exists(self.covering(role, application).filter(user=OuterRef("pk")))
         if Role(role) == Role.EVALUATOR:
-            users = users.filter(
-                Exists(
-                    EvaluatorAssignment.objects.filter(
-                        application=application, evaluator=OuterRef("pk"), status=EvaluatorAssignment.Status.ACTIVE
-                    )
+            held &= Exists(
+                EvaluatorAssignment.objects.filter(
+                    application=application, evaluator=OuterRef("pk"), status=EvaluatorAssignment.Status.ACTIVE
                 )
             )
-        return users.order_by("pk")
+        return held
+
+    def holders(self, role, application):
+        """The active users holding `role` over `application`, in id order."""
+        return User.objects.filter(is_active=True).filter(self.holding(role, application)).order_by("pk")
+
+    def holders_of(self, roles, application):
+        """The active holders of each of `roles` over `application`: a list per role, in id order, as `holders`.
+
+        One plain query over the grants covering the application (with their users) for the roles granted on a
+        cluster or region; evaluators, who hold the role per assignment, are read as `holders` reads them.
+        """
+        scoped = [role for role in roles if Role(role) in ROLE_APPLICATION_PATH]
+        by_role = {role: {} for role in scoped}
+        if scoped:
+            grants = reduce(operator.or_, (self.covering(role, application) for role in scoped))
+            for grant in grants.filter(user__is_active=True).select_related("user").order_by("user_id"):
+                by_role[Role(grant.role)].setdefault(grant.user_id, grant.user)
+        return [
+            list(by_role[role].values()) if role in by_role else list(self.holders(role, application)) for role in roles
+        ]
 
 
 class RoleGrant(models.Model):

@@ -9,7 +9,8 @@ from viewflow.workflow.status import STATUS
 
 from certification.models import Application, EvaluatorAssignment, Tier
 from tests.factories.workflow import build_world, upload_all_evidence
-from tests.workflows.driver import do, open_tasks, scores, start
+from tests.workflows.driver import client_for, do, open_tasks, scores, start
+from tests.workflows.work_pages.helpers import another_cluster
 from workflows.flows import CertificationFlow as F
 from workflows.nodes import ForEach
 
@@ -137,3 +138,19 @@ def test_office_takes_a_revoked_evaluator_off_the_panel_and_the_branch_asks_for_
 
 def _task_of_status(process, evaluator):
     return Task.objects.get(process=process, flow_task=F.score, owner=evaluator).status
+
+
+def test_a_task_addressed_under_another_process_is_not_found_and_stays_open():
+    world = build_world(Tier.CLOSE_KNIT)
+    _application, process = start(world.lead, world.cluster, Tier.CLOSE_KNIT)
+    cluster, lead = another_cluster(world)
+    _other_application, other_process = start(lead, cluster, Tier.CLOSE_KNIT)
+    task = open_tasks(process, F.submit_basic)[0]
+    client = client_for(world.lead)
+
+    # The lock is taken on the process the URL names: the task must belong to it.
+    response = client.post(F.submit_basic.reverse("execute", args=[other_process.pk, task.pk]))
+
+    assert response.status_code == 404
+    task.refresh_from_db()
+    assert task.status in (STATUS.NEW, STATUS.ASSIGNED)
