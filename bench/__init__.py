@@ -14,7 +14,7 @@ under its row. `run_case` may return a list of such dicts (bench/server.py measu
 import os
 
 # Add a module here to have `make bench` run it.
-# Import and export alternate with their openpyxl anchors in `python -m bench.abab` (make bench runs both).
+# Import, export and the computed indicators alternate with their anchors in `python -m bench.abab` (make bench runs them).
 BENCHMARKS = ["bench.server", "bench.queues", "bench.tiers"]
 
 
