@@ -188,17 +188,16 @@ class ClusterData:
             )
         schools = [column for column in dataset.columns if column.kind == "school"]
         renamed = {column.model_field: f"{column.key}_pk" for column in schools}
-        keys = ("row", *(renamed.get(name, name) for name in dataset.fields))
+        keys = ("row", *(renamed.get(name, name) for name in dataset.fields), "dataset", "import_id")
+        tail = (dataset.code, version.pk)
         named = [(f"{column.key}_pk", column.key) for column in schools]
         listed = [(column.model_field, column.key) for column in dataset.columns if column.kind == "schools"]
-        common = {"dataset": dataset.code, "import_id": version.pk}
         name = self.names.get  # a school's name is never empty; a school outside the cluster shows its id
         joined = {}  # the same participants recur on many rows: their names are joined once
         rows = []
         append = rows.append
         for record in records:
-            row = dict(zip(keys, record, strict=True))
-            row |= common
+            row = dict(zip(keys, (*record, *tail), strict=True))
             for pk_key, key in named:
                 row[key] = name(row[pk_key]) or str(row[pk_key])
             for field_name, key in listed:
