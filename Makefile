@@ -59,9 +59,9 @@ format: $(VENV)/.dev ## Apply ruff's formatting and safe fixes
 ci: ## What CI runs: the tests on SQLite, then again on PostgreSQL and Redis
 	bash .ci/run
 
-bench: $(VENV)/.dev ## Benchmarks: import and export ABAB against openpyxl alone; server memory and load (PostgreSQL)
+bench: $(VENV)/.dev ## Benchmarks: import, export (ABAB against openpyxl alone) computed indicators (against a bare load) and a task transition (against a bare viewflow task); server memory and load (PostgreSQL)
 	$(PY) manage.py compile_catalogue
-	$(PY) -m bench.abab $(BENCH_REPETITIONS) bench.import_roster bench.export
+	$(PY) -m bench.abab $(BENCH_REPETITIONS) bench.import_roster bench.export bench.computed bench.transition
 	$(PY) -m bench
 
 clean: ## Remove the virtualenv, the SQLite database, uploads and its audit anchor files

@@ -14,9 +14,9 @@ under its row. `run_case` may return a list of such dicts (bench/server.py measu
 import os
 
 # Add a module here to have `make bench` run it.
-# Import and export alternate with their openpyxl anchors in `python -m bench.abab` (make bench runs both); a task
-# transition with a bare viewflow View task in `python -m bench.abab bench.transition`.
-BENCHMARKS = ["bench.server", "bench.queues", "bench.tiers", "bench.transition"]
+# Import, export, the computed indicators and a task transition alternate with their anchors in
+# `python -m bench.abab` (make bench runs them).
+BENCHMARKS = ["bench.server", "bench.queues", "bench.tiers"]
 
 
 def setup_database():

@@ -1,7 +1,7 @@
 """``python -m bench.abab [module …]``: each case and its anchor alternated (ABAB…) in fresh processes, several times.
 
 A shared machine's load drifts over minutes; alternating the case with its anchor puts both under the same drift,
-and the median of several pairs with its min–max says how far to trust the ratio. Every run is a child process of
+and the median of several pairs with its p95 and min–max says how far to trust the ratio. Every run is a child process of
 its own (``python -m bench <module> <case>``), so its peak RSS (``ru_maxrss``) is that case's alone. A module taking
 part lists ``CASES`` (ours first, the anchor last), ``GOAL`` (the ratio to meet, ours ÷ anchor) and returns ``cpu``
 (process time of the measured run) beside ``seconds`` from ``run_case``.
@@ -16,7 +16,7 @@ import tracemalloc
 from bench.__main__ import _spawn
 
 REPETITIONS = 3
-MODULES = ["bench.import_roster", "bench.export", "bench.transition"]
+MODULES = ["bench.import_roster", "bench.export", "bench.computed", "bench.transition"]
 
 
 def timed(function, *args):
@@ -39,9 +39,20 @@ def timed(function, *args):
     return wall, cpu, peak
 
 
+def p95(values):
+    """The 95th percentile, interpolated between the runs (with few runs it lies close to the largest)."""
+    if len(values) < 2:
+        return values[0]
+    return statistics.quantiles(values, n=20, method="inclusive")[-1]
+
+
 def _spread(values, unit=1.0, digits=2):
+    """ "median, p95 (min–max)" of `values` in `unit`."""
     values = [value / unit for value in values]
-    return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}–{max(values):.{digits}f})"
+    return (
+        f"{statistics.median(values):.{digits}f}, p95 {p95(values):.{digits}f} "
+        f"({min(values):.{digits}f}–{max(values):.{digits}f})"
+    )
 
 
 def alternate(module_name, repetitions=REPETITIONS):

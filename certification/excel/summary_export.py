@@ -107,11 +107,20 @@ class _RowWriter:
             cell.font = self.bold
         return cell
 
-    def row(self, values, *, bold=False):
+    def row(self, values, *, bold=False, typed=None):
+        """Append `values`. `typed` names the positions that may hold text someone typed (names, titles, reasons):
+        only those are checked; the rest are numbers or our own labels, passed as they are. None checks all."""
         if bold:
             self.ws.append([self._cell(value, True) for value in values])
             return
         needs_cell = _NEEDS_CELL
+        if typed is not None:
+            for index in typed:
+                value = values[index]
+                if isinstance(value, str) and value and (value[0] in needs_cell or not value.isprintable()):
+                    values[index] = self._cell(value, False)
+            self.ws.append(values)
+            return
         self.ws.append(
             [
                 self._cell(value, False)
@@ -132,7 +141,7 @@ class _CsvSection:
     def __init__(self, writer):
         self.writer = writer
 
-    def row(self, values, *, bold=False):
+    def row(self, values, *, bold=False, typed=None):
         self.writer.writerow(
             ["" if value is None else safe_text(value) if isinstance(value, str) else value for value in values]
         )
@@ -320,6 +329,12 @@ def _raw_rows(queryset, size=2000):
             yield from rows
 
 
+# The columns of the summary's rows that hold typed text (cluster name, standard; indicator code, title, reason):
+# the others are numbers and translated labels, which never start with a formula trigger.
+SUMMARY_TYPED = (0, 4)
+DETAIL_TYPED = (0, 2, 3, 9)
+
+
 def _write_district(output, district, report):
     heading = _("District summary of applications: %(district)s") % {"district": district}
     _write_summary(output, Application.objects.filter(cluster__district=district), heading, report)
@@ -399,7 +414,8 @@ def _write_summary(output, chosen, heading, report):
                 yes_no[vetoes_met],
                 verdicts[(decided, bool(passed) if decided else total_score is not None)],
                 tiers[held[cluster]],
-            ]
+            ],
+            typed=SUMMARY_TYPED,
         )
         done += 1
         report(done, total)
@@ -448,7 +464,8 @@ def _write_summary(output, chosen, heading, report):
                 reconciled,
                 reason,
                 yes_no[veto],
-            ]
+            ],
+            typed=DETAIL_TYPED,
         )
         done += 1
         report(done, total)

@@ -110,7 +110,7 @@ class ClusterData:
     `imports` is {data set code: DatasetImport}: an application's pinned versions, or the latest versions of a
     cluster's school year (the self-check). `on` is the day tier durations are measured to. A list page computing
     many clusters at once passes what it has loaded in bulk: `memberships` (with schools), `tier_changes` (ordered
-    by effective date) and `records` ({import id: [row dicts as `.values()` gives them]}).
+    by effective date) and `records` ({import id: [row tuples]}, as `load_records` gives them).
     """
 
     application = None
@@ -129,6 +129,8 @@ class ClusterData:
         self._tier_changes = tier_changes
         self._records = records
         self._cache = {}
+        self._years = {}
+        self.memo = {}  # what computations over the same rows share (certification.domain.computed.rotation)
         self.read = set()  # the data sets read so far: a computation reads only those its metric declares
 
     @property
@@ -145,7 +147,8 @@ class ClusterData:
         return {school.pk for school in self.members if school.is_relatively_weak}
 
     def name(self, school_id):
-        return self.names.get(school_id, str(school_id))
+        name = self.names.get(school_id)
+        return str(school_id) if name is None else name
 
     def rows(self, dataset):
         """The current rows of `dataset` as dicts (shared between results), [] when nothing is imported."""
@@ -154,8 +157,26 @@ class ClusterData:
             self._cache[dataset] = self._load(DATASETS[dataset]) if dataset in self.imports else []
         return self._cache[dataset]
 
+    def by_year(self, dataset):
+        """{school year: its rows of `dataset`, in sheet order}, sorted once for every metric that reads a year."""
+        years = self._years.get(dataset)
+        if years is None:
+            years = self._years[dataset] = {}
+            for row in self.rows(dataset):
+                year = row["year"]
+                if year in years:
+                    years[year].append(row)
+                else:
+                    years[year] = [row]
+        return years
+
     def _load(self, dataset):
-        """The rows with the fields the data set declares; a school column gives its name and `<key>_pk`."""
+        """The rows with the fields the data set declares; a school column gives its name and `<key>_pk`.
+
+        One dict per row, built straight from the database's tuples: the sheet's row number (`row`) is all a row
+        carries of where it came from; a label such as "sheet, row N" is made only for the few rows shown
+        (`source_label`), never for each of 50,000 (bench/computed.py).
+        """
         version = self.imports[dataset.code]
         if self._records is not None:
             records = self._records.get(version.pk, [])
@@ -163,25 +184,35 @@ class ClusterData:
             records = (
                 dataset.model.objects.filter(dataset_import=version)
                 .order_by("row_number")
-                .values("dataset_import_id", "row_number", *dataset.fields)
+                .values_list("row_number", *dataset.fields)
             )
+        schools = [column for column in dataset.columns if column.kind == "school"]
+        renamed = {column.model_field: f"{column.key}_pk" for column in schools}
+        keys = ("row", *(renamed.get(name, name) for name in dataset.fields), "dataset", "import_id")
+        tail = (dataset.code, version.pk)
+        named = [(f"{column.key}_pk", column.key) for column in schools]
+        listed = [(column.model_field, column.key) for column in dataset.columns if column.kind == "schools"]
+        name = self.names.get  # a school's name is never empty; a school outside the cluster shows its id
+        joined = {}  # the same participants recur on many rows: their names are joined once
         rows = []
+        append = rows.append
         for record in records:
-            row = {name: record[name] for name in dataset.fields}
-            row |= {
-                "dataset": dataset.code,
-                "import_id": record["dataset_import_id"],
-                "row": record["row_number"],
-                "source": _("%(sheet)s, row %(row)s") % {"sheet": dataset.title, "row": record["row_number"]},
-            }
-            for column in dataset.columns:
-                if column.kind == "school":
-                    row[f"{column.key}_pk"] = row.pop(column.model_field)
-                    row[column.key] = self.name(row[f"{column.key}_pk"])
-                elif column.kind == "schools":
-                    row[column.key] = "、".join(self.name(pk) for pk in row[column.model_field])
-            rows.append(row)
+            row = dict(zip(keys, (*record, *tail), strict=True))
+            for pk_key, key in named:
+                row[key] = name(row[pk_key]) or str(row[pk_key])
+            for field_name, key in listed:
+                pks = tuple(row[field_name])
+                text = joined.get(pks)
+                if text is None:
+                    text = joined[pks] = "、".join(self.name(pk) for pk in pks)
+                row[key] = text
+            append(row)
         return rows
+
+
+def source_label(row):
+    """Where a data set row comes from, as a person reads it: "<sheet>, row N"."""
+    return _("%(sheet)s, row %(row)s") % {"sheet": DATASETS[row["dataset"]].title, "row": row["row"]}
 
 
 class ApplicationData(ClusterData):
@@ -194,7 +225,8 @@ class ApplicationData(ClusterData):
 
 
 def load_records(imports):
-    """{import id: [row dicts]} for every version in `imports` (DatasetImport objects), one query per data set."""
+    """{import id: [(row number, *the data set's fields)]} for every version in `imports` (DatasetImport objects),
+    one query per data set."""
     by_dataset = {}
     for item in imports:
         by_dataset.setdefault(item.dataset, []).append(item.pk)
@@ -204,10 +236,10 @@ def load_records(imports):
         rows = (
             dataset.model.objects.filter(dataset_import_id__in=ids)
             .order_by("dataset_import_id", "row_number")
-            .values("dataset_import_id", "row_number", *dataset.fields)
+            .values_list("dataset_import_id", "row_number", *dataset.fields)
         )
-        for row in rows:
-            records.setdefault(row["dataset_import_id"], []).append(row)
+        for import_id, *row in rows:
+            records.setdefault(import_id, []).append(row)
     return records
 
 
@@ -225,13 +257,10 @@ def imported(data, dataset):
 
 def latest_year(data, dataset):
     """(the latest school year in `dataset`, its rows of that year); raises Unmeasured when nothing is imported."""
-    rows = imported(data, dataset)
-    year = _latest_year(rows)
-    return year, [row for row in rows if row["year"] == year]
-
-
-def _latest_year(rows):
-    return max((row["year"] for row in rows), default=None)
+    imported(data, dataset)
+    years = data.by_year(dataset)
+    year = max(years, default=None)
+    return year, years.get(year, [])
 
 
 def _missing_schools(data, rows, dataset, year, schools=None):

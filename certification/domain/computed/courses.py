@@ -34,7 +34,7 @@ def shared_course_count(data):
 @computes
 def shared_course_growth(data):
     year, rows = _courses_base(data)
-    last = [row for row in data.rows("shared_courses") if row["year"] == year - 1]
+    last = data.by_year("shared_courses").get(year - 1, [])
     if not last:
         return Measure(
             rows=rows,

@@ -13,31 +13,52 @@ from .base import (
     SCHOOL_STAGES,
     Measure,
     Unmeasured,
-    _latest_year,
     _missing_schools,
     _ratio_detail,
     computes,
     imported,
+    source_label,
 )
 
 
-def _by_teacher(rows):
+def _by_teacher(data, rows):
     """One row per teacher (rule: people, not rows): a teacher's rotations merged; a cell that differs between them
-    holds the tuple of its values, in row order, and "row" the rows' numbers."""
+    holds the tuple of its values, in row order, and "row" the rows' numbers.
+
+    A teacher's merged row depends only on which of their rotations are merged, so it is made once per `data` and
+    shared by every figure that shows the same rotations (nine figures read the same roster).
+    """
     teachers = {}
     for row in rows:
-        teachers.setdefault(row["teacher"], []).append(row)
+        own = teachers.get(row["teacher"])
+        if own is None:
+            teachers[row["teacher"]] = [row]
+        else:
+            own.append(row)
+    made = data.memo.setdefault("rotation_by_teacher", {})
     merged = []
     for own in teachers.values():
-        row = dict(own[0])
-        for key in row:
-            values = tuple(other[key] for other in own)
-            if len(set(values)) > 1:
-                row[key] = values
-        row["row"] = "、".join(str(other["row"]) for other in own)
-        row["rotations"] = len(own)
+        key = own[0]["row"] if len(own) == 1 else tuple(other["row"] for other in own)
+        row = made.get(key)
+        if row is None:
+            row = made[key] = _merge(own)
         merged.append(row)
     return merged
+
+
+def _merge(own):
+    if len(own) == 1:  # most teachers rotate once: nothing to compare
+        return {**own[0], "row": str(own[0]["row"]), "rotations": 1}
+    first, others = own[0], own[1:]
+    row = dict(first)
+    for key, value in first.items():
+        for other in others:
+            if other[key] != value:
+                row[key] = tuple(other[key] for other in own)
+                break
+    row["row"] = "、".join(str(other["row"]) for other in own)
+    row["rotations"] = len(own)
+    return row
 
 
 def _year_missing(dataset, year):
@@ -50,11 +71,17 @@ def _rotation_base(data, *, eligible_schools=None, need_eligible=True):
     The year is the latest one in the roster and, for a rate, in the eligible teachers too: when the two are for
     different school years the figure names the year that is missing rather than dividing by the wrong year.
     """
-    rotations = imported(data, "rotation")
-    eligible = imported(data, "eligible_teachers") if need_eligible else []
-    year = max(_latest_year(rotations) or 0, _latest_year(eligible) or 0) if need_eligible else _latest_year(rotations)
-    year_rotations = [row for row in rotations if row["year"] == year]
-    year_eligible = [row for row in eligible if row["year"] == year]
+    imported(data, "rotation")
+    rotations = data.by_year("rotation")
+    if need_eligible:
+        eligible = imported(data, "eligible_teachers")
+        eligible_years = data.by_year("eligible_teachers")
+        year = max(max(rotations, default=0), max(eligible_years, default=0))
+    else:
+        eligible, eligible_years = [], {}
+        year = max(rotations, default=None)
+    year_rotations = rotations.get(year, [])
+    year_eligible = eligible_years.get(year, [])
     if eligible_schools is not None:
         ids = {school.pk for school in eligible_schools}
         year_eligible = [row for row in year_eligible if row["school_pk"] in ids]
@@ -97,10 +124,10 @@ def _rotation_rate(data, selected, *, eligible_schools=None, label):
         return Measure(rows=eligible, missing=_("The eligible teachers add up to 0 in %(year)s.") % {"year": year})
     too_many = _over_eligible(data, counted, eligible)
     if too_many:
-        return Measure(rows=_by_teacher(counted) + eligible, missing=too_many)
+        return Measure(rows=_by_teacher(data, counted) + eligible, missing=too_many)
     return Measure(
         value=Fraction(teachers, denominator),
-        rows=_by_teacher(counted) + eligible,
+        rows=_by_teacher(data, counted) + eligible,
         detail=_ratio_detail(year, teachers, denominator, counted=label),
     )
 
@@ -193,7 +220,7 @@ def _backbone_share(data, selected, label):
     backbone = {row["teacher"] for row in rotated if row["backbone"]}
     return Measure(
         value=Fraction(len(backbone), len(teachers)),
-        rows=_by_teacher(rotated),
+        rows=_by_teacher(data, rotated),
         detail=_ratio_detail(year, len(backbone), len(teachers), counted=_("backbone teachers")),
     )
 
@@ -232,7 +259,7 @@ def rotation_term_min_years(data):
     return Measure(
         value=Fraction(shortest["term_years"]),
         rows=sorted(rotations, key=lambda row: row["term_years"]),
-        detail={"year": year, "rotations": len(rotations), "shortest": shortest["source"]},
+        detail={"year": year, "rotations": len(rotations), "shortest": source_label(shortest)},
     )
 
 
@@ -248,6 +275,6 @@ def weak_school_inflow_min(data):
     value = min((size for size in teams.values() if size), default=0)
     return Measure(
         value=Fraction(value),
-        rows=_by_teacher([row for rows in inflow.values() for row in rows]),
+        rows=_by_teacher(data, [row for rows in inflow.values() for row in rows]),
         detail={"year": year, "breakdown": breakdown},
     )
