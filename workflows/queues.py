@@ -25,7 +25,7 @@ from certification.models import Application, ClusterMembership, CorrectionReque
 from certification.scope import ROLE_OBJECT_PERMISSION, perm, roles_of
 
 from .flows import CertificationFlow
-from .models import TaskDeadline
+from .models import QueueEntry, TaskDeadline
 
 # Rows per page on every work list.
 PAGE_SIZE = 25
@@ -147,26 +147,34 @@ def open_tasks_of(user, flow_class=CertificationFlow, *, per_row=False):
     return flow_class.task_class._default_manager.filter(condition)
 
 
-# From an application (`WorkApplication`) to its processes and their tasks.
-PROCESSES = "processes__"
-TASKS = "processes__task__"
+# From an application to the queue entries of its open tasks (`models.QueueEntry`).
+ENTRIES = "queue_entries__"
+
+
+def entry_condition(user, prefix="", nodes=None):
+    """`open_task_condition` on queue entries (`prefix`: the path from the rows to the entry): the entry's task is
+    an open task of `user` (of `nodes`, if given). Every entry is a human task of the certification flow."""
+    p = prefix
+    condition = Q(**{f"{p}owner": user, f"{p}status": STATUS.ASSIGNED}) | (
+        Q(**{f"{p}status": STATUS.NEW}) & may_take(user, p)
+    )
+    if nodes is not None:
+        condition &= Q(**{f"{p}flow_task__in": list(nodes)})
+    return condition
 
 
 def with_open_tasks(applications, user, nodes=None, *, due=True):
     """Only the applications with an open task of `user` (of `nodes`, if given), each with `waiting_since`: when the
     oldest was created, and (`due`) `due`: the earliest due date among those tasks. Without `due`, the rows have
-    none: a list sorted otherwise takes its page's due dates from the page's tasks (`page_due`), which spares the
-    join of every task in scope to its deadline.
+    none: a list sorted otherwise takes its page's due dates from the page's tasks (`page_due`).
 
-    Read from the open tasks: one join from the tasks to their applications, grouped by application, so the
-    database finds the user's tasks once (hashing the permission tables once), sorts by `waiting_since` and stops
-    at the page; a correlated subquery per application did this work once per application in scope (3 s at 5,000).
-    `applications` must be a queryset of `WorkApplication` (`work.applications()`), whose `processes` is the join.
+    Read from the tasks' queue entries (`models.QueueEntry`): one join from the entries to their applications,
+    grouped by application, so the database finds the user's tasks once (hashing the permission tables once),
+    sorts by `waiting_since` and stops at the page. The entry holds the application's id and the due date: read
+    from viewflow's tables the same rows joined every task in scope to its process and its deadline.
     """
-    rows = applications.filter(open_task_condition(user, TASKS, nodes, process_prefix=PROCESSES)).annotate(
-        waiting_since=Min(f"{TASKS}created")
-    )
-    return rows.annotate(due=Min(f"{TASKS}deadline__due")) if due else rows
+    rows = applications.filter(entry_condition(user, ENTRIES, nodes)).annotate(waiting_since=Min(f"{ENTRIES}created"))
+    return rows.annotate(due=Min(f"{ENTRIES}due")) if due else rows
 
 
 def page_due(tasks, nodes=None):
@@ -187,12 +195,14 @@ OPEN_STATUSES = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
 
 def due_of(user, application_ref="pk"):
     """A subquery: the earliest due date of the open human tasks on the row's application (`application_ref`, the
-    outer row's field holding the application id): `user`'s open tasks, or every open task with `user` None."""
-    tasks = human_tasks().filter(status__in=OPEN_STATUSES) if user is None else open_tasks_of(user)
-    dues = TaskDeadline.objects.filter(
-        task__in=tasks.filter(process__artifact_object_id=OuterRef(OuterRef(application_ref))).values("pk")
-    )
-    return Subquery(dues.order_by("due").values("due")[:1])
+    outer row's field holding the application id): `user`'s open tasks, or every open task with `user` None.
+
+    Read from the tasks' queue entries, by application (an index): from viewflow's tables it was the user's every
+    open task joined to its process and deadline, once per row (5 s to sort 5,000 assignments by due date)."""
+    entries = QueueEntry.objects.filter(application_id=OuterRef(application_ref))
+    if user is not None:
+        entries = entries.filter(entry_condition(user))
+    return Subquery(entries.order_by("due").values("due")[:1])
 
 
 def late_tasks(application_ref):
