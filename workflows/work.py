@@ -574,13 +574,18 @@ class OfficeView(WorkListView):
 
 
 class BulkExportView(LoginRequiredMixin, View):
-    """The office exports the applications it ticked on its desk in one workbook (the export job of
-    `certification.domain.exports`, which checks each against the office's scope: one outside refuses them all)."""
+    """The office exports applications of its desk in one workbook (the export job of
+    `certification.domain.exports`, which checks them against the office's scope in one query: one outside refuses
+    them all): those it ticked, or (`scope=filtered`) every one its desk lists under the filters in the query
+    string, up to `EXPORT_SELECTION_MAX`."""
 
     def post(self, request):
         if not is_office(request.user):
             raise PermissionDenied(_("This page is for the district and city offices."))
-        ids = sorted({int(value) for value in request.POST.getlist("application") if value.isdigit()})
+        if request.POST.get("scope") == "filtered":
+            ids = self._filtered(request)
+        else:
+            ids = sorted({int(value) for value in request.POST.getlist("application") if value.isdigit()})
         if not ids:
             messages.error(request, _("Select at least one application to export."))
             return redirect("work:office")
@@ -594,6 +599,24 @@ class BulkExportView(LoginRequiredMixin, View):
             raise NotAllowed(_("You may not export this summary."))
         job = request_export(by=request.user, applications=chosen, file_format=request.POST.get("format") or "xlsx")
         return redirect("export_job", pk=job.pk)
+
+    def _filtered(self, request):
+        """The ids of every application the desk lists under the request's filters (its query string), read in one
+        query as the desk reads them; more than the cap refuses, saying how many matched."""
+        desk = OfficeView()
+        desk.setup(request)
+        rows = desk.get_queryset().values_list("pk", flat=True)
+        cap = settings.EXPORT_SELECTION_MAX
+        ids = list(rows[: cap + 1])
+        if len(ids) > cap:
+            raise InvalidInput(
+                _(
+                    "The filters match %(count)s applications, more than the %(max)s one export may hold; narrow the "
+                    "filters (district, tier, step) and export again."
+                )
+                % {"count": rows.count(), "max": cap}
+            )
+        return sorted(ids)
 
 
 class FireTimersView(LoginRequiredMixin, View):
