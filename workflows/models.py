@@ -1,7 +1,6 @@
 """The certification process: viewflow's Process, one per Application, which it holds as its artifact."""
 
 from django.conf import settings
-from django.contrib.contenttypes.fields import GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -25,16 +24,11 @@ class CertificationProcess(Process):
 
 
 class WorkApplication(Application):
-    """An application seen from the work pages: with `processes`, the join from an application to the processes
-    that hold it as their artifact (and on to their tasks), so a queue reads the user's open tasks and their
-    applications in one statement (`queues.with_open_tasks`).
+    """An application seen from the work pages (`work.WorkQuerySet`); a queue joins it to its tasks' queue entries
+    (`queues.with_open_tasks`), the user's open tasks and their applications in one statement.
 
-    A proxy: no table, and deleting an application does not go through this relation.
+    A proxy: no table.
     """
-
-    processes = GenericRelation(
-        "viewflow.Process", content_type_field="artifact_content_type", object_id_field="artifact_object_id"
-    )
 
     class Meta:
         proxy = True

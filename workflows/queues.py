@@ -5,6 +5,8 @@ permission of the user into Python and sends them back as an `IN` list (one stri
 840,000-character statement at 10,000 applications); `may_take` below is the same rule as an `EXISTS` on guardian's
 permission tables, correlated with each task. Every page that shows tasks (the work pages, viewflow's inbox, queue
 and archive and its menu counts) reads tasks through `open_tasks_of`, so none needs viewflow's per-request cache.
+The work lists group, sort, count and filter applications by their tasks' queue entries (`models.QueueEntry`, one
+row per open human task, kept in step by `queue_entries`) under the same rule (`entry_condition`).
 
 The lists filter with django-filter: `application_filters(prefix)` builds one FilterSet for rows that are
 applications (prefix "") or that point at one (prefix "application__").
@@ -25,7 +27,7 @@ from certification.models import Application, ClusterMembership, CorrectionReque
 from certification.scope import ROLE_OBJECT_PERMISSION, perm, roles_of
 
 from .flows import CertificationFlow
-from .models import QueueEntry, TaskDeadline
+from .models import QueueEntry
 
 # Rows per page on every work list.
 PAGE_SIZE = 25
@@ -151,12 +153,12 @@ def open_tasks_of(user, flow_class=CertificationFlow, *, per_row=False):
 ENTRIES = "queue_entries__"
 
 
-def entry_condition(user, prefix="", nodes=None):
+def entry_condition(user, prefix="", nodes=None, *, per_row=False):
     """`open_task_condition` on queue entries (`prefix`: the path from the rows to the entry): the entry's task is
     an open task of `user` (of `nodes`, if given). Every entry is a human task of the certification flow."""
     p = prefix
     condition = Q(**{f"{p}owner": user, f"{p}status": STATUS.ASSIGNED}) | (
-        Q(**{f"{p}status": STATUS.NEW}) & may_take(user, p)
+        Q(**{f"{p}status": STATUS.NEW}) & may_take(user, p, per_row=per_row)
     )
     if nodes is not None:
         condition &= Q(**{f"{p}flow_task__in": list(nodes)})
@@ -190,9 +192,6 @@ def sorts_by(request, field, parameter="order"):
     return any(value.strip().lstrip("-") == field for value in request.GET.get(parameter, "").split(","))
 
 
-OPEN_STATUSES = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
-
-
 def due_of(user, application_ref="pk"):
     """A subquery: the earliest due date of the open human tasks on the row's application (`application_ref`, the
     outer row's field holding the application id): `user`'s open tasks, or every open task with `user` None.
@@ -206,13 +205,9 @@ def due_of(user, application_ref="pk"):
 
 
 def late_tasks(application_ref):
-    """Open human tasks on the outer row's application past their due date (for `Exists`)."""
-    return TaskDeadline.objects.filter(
-        task__process__artifact_object_id=OuterRef(application_ref),
-        task__flow_task_type="HUMAN",
-        task__status__in=OPEN_STATUSES,
-        due__lt=timezone.localdate(),
-    )
+    """Open human tasks on the outer row's application past their due date (for `Exists`), read from their queue
+    entries (by application, an index)."""
+    return QueueEntry.objects.filter(application_id=OuterRef(application_ref), due__lt=timezone.localdate())
 
 
 def human_nodes(flow_class=CertificationFlow):
@@ -308,8 +303,8 @@ class ApplicationFilterBase(django_filters.FilterSet):
         if node is None:
             return queryset
         # Built only when the step filter is used: the user's task condition is costly to build.
-        tasks = open_tasks_of(self.stage_user).filter(process__artifact_object_id=OuterRef(self._path("pk")))
-        return queryset.filter(Exists(tasks.filter(flow_task=node)))
+        entries = QueueEntry.objects.filter(application_id=OuterRef(self._path("pk")), flow_task=node)
+        return queryset.filter(Exists(entries.filter(entry_condition(self.stage_user))))
 
 
 def application_filters(prefix="", *, orderings=(), stages=False, user=None):

@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Func, IntegerField, OuterRef, Prefetch, Subquery, Value, Window
 from django.db.models.functions import Coalesce
@@ -87,7 +86,7 @@ from .engine import (
 )
 from .flows import CertificationFlow
 from .forms import RecuseForm, WithdrawForm
-from .models import WorkApplication, process_for
+from .models import QueueEntry, WorkApplication, process_for
 
 # ---------------------------------------------------------------------------------------------------------------
 # Reads
@@ -156,27 +155,35 @@ def open_tasks(user, application_ids=None):
     and `countdown` its deadline (`workflows.deadlines`; the holiday calendar comes from its cache).
     """
     if application_ids is not None:
-        # A page's applications: their few tasks checked one by one (`queues.may_take`, per_row).
-        tasks = queues.open_tasks_of(user, per_row=True).filter(
-            process__artifact_content_type=ContentType.objects.get_for_model(Application),
-            process__artifact_object_id__in=list(application_ids),
+        # A page's applications: their tasks' queue entries found by application id (an index), each checked one
+        # by one (`queues.may_take`, per_row); the entry holds the application and the due date.
+        entries = (
+            QueueEntry.objects.filter(application_id__in=list(application_ids))
+            .filter(queues.entry_condition(user, per_row=True))
+            .select_related("task")
+            .order_by("created", "task_id")
         )
+        found = []
+        for entry in entries:
+            entry.task.due = entry.due
+            found.append((entry.application_id, entry.task))
     else:
-        tasks = queues.open_tasks_of(user)
-    tasks = tasks.select_related("process", "deadline")
+        tasks = queues.open_tasks_of(user).select_related("process", "deadline").order_by("created", "pk")
+        found = []
+        for task in tasks:
+            if task.process.artifact_object_id:
+                task.due = due_of_task(task)
+                found.append((int(task.process.artifact_object_id), task))
     by_application = defaultdict(list)
     url = _TaskUrls()
-    for task in tasks.order_by("created", "pk"):
-        if not task.process.artifact_object_id:
-            continue
+    for application_id, task in found:
         task.is_assigned = task.owner_id == user.pk
-        task.due = due_of_task(task)
         task.url = url(task, "execute" if task.is_assigned else "index")
         if not task.is_assigned:
             # Taking a task from the queue is one POST; viewflow then follows ?back= to the task's form.
             execute = url(task, "execute")
             task.take_url = f"{url(task, 'assign')}?{urlencode({'back': execute})}"
-        by_application[int(task.process.artifact_object_id)].append(task)
+        by_application[application_id].append(task)
     attach_countdowns([task for items in by_application.values() for task in items])
     return by_application
 
