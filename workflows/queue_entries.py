@@ -1,17 +1,19 @@
 """The queues' copy of the open human tasks (`models.QueueEntry`), kept in step with viewflow's tasks.
 
-A task changes in many places: viewflow's activations create, assign, start, finish and cancel it (each a
+A task changes in many places: viewflow's activations create, assign, unassign, finish and cancel it (each a
 `task.save()`), the hand-overs move its owner with an UPDATE (`handover._set_owner`), its due date is written
-beside it (`deadlines`). Every one of them ends in `refresh(task ids)`, which rewrites the tasks' entries from the
-tasks themselves, so an entry is never computed any other way than `rebuild()` computes all of them:
+beside it (`deadlines`). Each write is followed here:
 
-- `Task` saved (any activation step): a `post_save` receiver (`apps.WorkflowsConfig.ready`). A receiver, not a
-  call in each activation: viewflow saves tasks in its own code, and an entry missed once would hide a task from
-  every queue. It holds no business rule; it copies.
-- `TaskDeadline` saved: the same receiver on its model; `bulk_create` (`deadlines.ensure_deadlines`) and the
-  owner UPDATE call `refresh` themselves.
+- a `Task` saved (any activation step): the `post_save` receiver `on_task_saved` (`apps.WorkflowsConfig.ready`)
+  copies the task's fields onto its entry in one statement (INSERT, UPDATE or DELETE). A receiver, not a call in
+  each activation: viewflow saves tasks in its own code, and an entry missed once would hide a task from every
+  queue. It holds no business rule; it copies.
+- a `TaskDeadline` saved or deleted: the receivers copy the date onto the task's entry.
+- an UPDATE or a `bulk_create` (the hand-overs, `deadlines.ensure_deadlines`, bulk-made test data) sends no
+  signal: those call `refresh(task ids)`, which rewrites the entries from the tasks as `rebuild()` does.
 
-`mismatches()` lists the differences between the entries and the tasks (`manage.py check_queue_entries`).
+`mismatches()` lists the differences between the entries and the tasks (`manage.py check_queue_entries`, and the
+tests of every step in tests/workflows/test_queue_entries.py).
 """
 
 from django.contrib.contenttypes.models import ContentType
