@@ -1,9 +1,10 @@
 """The certification process: viewflow's Process, one per Application, which it holds as its artifact."""
 
-from django.contrib.contenttypes.fields import GenericRelation
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from viewflow.workflow.fields import TaskReferenceField
 from viewflow.workflow.models import Process, Task
 
 from certification.models import Application, YearlyReview
@@ -34,16 +35,11 @@ class CertificationProcess(Process):
 
 
 class WorkApplication(Application):
-    """An application seen from the work pages: with `processes`, the join from an application to the processes
-    that hold it as their artifact (and on to their tasks), so a queue reads the user's open tasks and their
-    applications in one statement (`queues.with_open_tasks`).
+    """An application seen from the work pages (`work.WorkQuerySet`); a queue joins it to its tasks' queue entries
+    (`queues.with_open_tasks`), the user's open tasks and their applications in one statement.
 
-    A proxy: no table, and deleting an application does not go through this relation.
+    A proxy: no table.
     """
-
-    processes = GenericRelation(
-        "viewflow.Process", content_type_field="artifact_content_type", object_id_field="artifact_object_id"
-    )
 
     class Meta:
         proxy = True
@@ -122,3 +118,48 @@ class TaskDeadline(models.Model):
 
     def __str__(self):
         return f"{self.task_id}: {self.due:%Y-%m-%d}"
+
+
+class QueueEntry(models.Model):
+    """One open human task of the certification flow as the queues read it: a copy of the task's fields the work
+    lists filter and sort by, beside the application it is on and its due date (`workflows.queue_entries`).
+
+    The work lists group the user's open tasks by application and sort them by when each waits since. Read from
+    viewflow's tables this joins every task in scope to its process, then to the application (a generic relation:
+    the planner cannot estimate it, and chose nested loops over the 5,000 tasks of a district leader); this row
+    holds the application's id, so a queue joins its applications directly. It is written on every change of its
+    task (`queue_entries.refresh`), never by hand; `check_queue_entries` compares it with the tasks.
+    """
+
+    task = models.OneToOneField(
+        Task, verbose_name=_("task"), primary_key=True, on_delete=models.CASCADE, related_name="queue_entry"
+    )
+    application = models.ForeignKey(
+        Application, verbose_name=_("application"), on_delete=models.CASCADE, related_name="queue_entries"
+    )
+    flow_task = TaskReferenceField(_("step"))
+    status = models.CharField(_("status"), max_length=50)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("holder"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    # The permission a person needs to take the task, as viewflow names it, and on which application: NULL as in
+    # viewflow's task (a task with no permission is anyone's), so `queues.may_take` reads both tables alike.
+    owner_permission = models.CharField(_("permission"), max_length=255, null=True, blank=True)  # noqa: DJ001
+    owner_permission_obj_pk = models.CharField(  # noqa: DJ001
+        _("permission object"), max_length=255, null=True, blank=True
+    )
+    created = models.DateTimeField(_("created"))
+    due = models.DateField(_("due"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("queue entry")
+        verbose_name_plural = _("queue entries")
+        indexes = [models.Index(fields=["flow_task", "created"], name="queue_entry_step_created")]
+
+    def __str__(self):
+        return f"{self.task_id}: {self.flow_task}"

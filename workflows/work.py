@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Func, IntegerField, OuterRef, Prefetch, Subquery, Value, Window
 from django.db.models.functions import Coalesce
@@ -87,7 +86,7 @@ from .engine import (
 )
 from .flows import CertificationFlow
 from .forms import RecuseForm, WithdrawForm
-from .models import WorkApplication, process_for
+from .models import QueueEntry, WorkApplication, process_for
 
 # ---------------------------------------------------------------------------------------------------------------
 # Reads
@@ -156,28 +155,36 @@ def open_tasks(user, application_ids=None):
     and `countdown` its deadline (`workflows.deadlines`; the holiday calendar comes from its cache).
     """
     if application_ids is not None:
-        # A page's applications: their few tasks checked one by one (`queues.may_take`, per_row).
-        tasks = queues.open_tasks_of(user, per_row=True).filter(
-            process__artifact_content_type=ContentType.objects.get_for_model(Application),
-            process__artifact_object_id__in=list(application_ids),
+        # A page's applications: their tasks' queue entries found by application id (an index), each checked one
+        # by one (`queues.may_take`, per_row); the entry holds the application and the due date.
+        entries = (
+            QueueEntry.objects.filter(application_id__in=list(application_ids))
+            .filter(queues.entry_condition(user, per_row=True))
+            .select_related("task", "task__deadline")
+            .order_by("created", "task_id")
         )
+        found = []
+        for entry in entries:
+            entry.task.due = entry.due
+            found.append((entry.application_id, entry.task))
     else:
-        tasks = queues.open_tasks_of(user)
-    tasks = tasks.select_related("process", "deadline")
+        tasks = queues.open_tasks_of(user).select_related("process", "deadline").order_by("created", "pk")
+        found = []
+        for task in tasks:
+            if task.process.artifact_object_id:
+                task.due = due_of_task(task)
+                found.append((int(task.process.artifact_object_id), task))
     by_application = defaultdict(list)
     url = _TaskUrls()
-    for task in tasks.order_by("created", "pk"):
-        if not task.process.artifact_object_id:
-            continue
+    for application_id, task in found:
         task.is_assigned = task.owner_id == user.pk
-        task.due = due_of_task(task)
         task.due_source = due_source_of_task(task)
         task.url = url(task, "execute" if task.is_assigned else "index")
         if not task.is_assigned:
             # Taking a task from the queue is one POST; viewflow then follows ?back= to the task's form.
             execute = url(task, "execute")
             task.take_url = f"{url(task, 'assign')}?{urlencode({'back': execute})}"
-        by_application[int(task.process.artifact_object_id)].append(task)
+        by_application[application_id].append(task)
     attach_countdowns([task for items in by_application.values() for task in items])
     return by_application
 
@@ -579,13 +586,18 @@ class OfficeView(WorkListView):
 
 
 class BulkExportView(LoginRequiredMixin, View):
-    """The office exports the applications it ticked on its desk in one workbook (the export job of
-    `certification.domain.exports`, which checks each against the office's scope: one outside refuses them all)."""
+    """The office exports applications of its desk in one workbook (the export job of
+    `certification.domain.exports`, which checks them against the office's scope in one query: one outside refuses
+    them all): those it ticked, or (`scope=filtered`) every one its desk lists under the filters in the query
+    string, up to `EXPORT_SELECTION_MAX`."""
 
     def post(self, request):
         if not is_office(request.user):
             raise PermissionDenied(_("This page is for the district and city offices."))
-        ids = sorted({int(value) for value in request.POST.getlist("application") if value.isdigit()})
+        if request.POST.get("scope") == "filtered":
+            ids = self._filtered(request)
+        else:
+            ids = sorted({int(value) for value in request.POST.getlist("application") if value.isdigit()})
         if not ids:
             messages.error(request, _("Select at least one application to export."))
             return redirect("work:office")
@@ -599,6 +611,24 @@ class BulkExportView(LoginRequiredMixin, View):
             raise NotAllowed(_("You may not export this summary."))
         job = request_export(by=request.user, applications=chosen, file_format=request.POST.get("format") or "xlsx")
         return redirect("export_job", pk=job.pk)
+
+    def _filtered(self, request):
+        """The ids of every application the desk lists under the request's filters (its query string), read in one
+        query as the desk reads them; more than the cap refuses, saying how many matched."""
+        desk = OfficeView()
+        desk.setup(request)
+        rows = desk.get_queryset().values_list("pk", flat=True)
+        cap = settings.EXPORT_SELECTION_MAX
+        ids = list(rows[: cap + 1])
+        if len(ids) > cap:
+            raise InvalidInput(
+                _(
+                    "The filters match %(count)s applications, more than the %(max)s one export may hold; narrow the "
+                    "filters (district, tier, step) and export again."
+                )
+                % {"count": rows.count(), "max": cap}
+            )
+        return sorted(ids)
 
 
 class FireTimersView(LoginRequiredMixin, View):

@@ -8,7 +8,7 @@ from certification.errors import InvalidInput, NotAllowed
 from certification.models import (
     ExportJob,
 )
-from certification.scope import may_export
+from certification.scope import may_export, may_export_all
 
 from . import audit, queue
 
@@ -31,7 +31,7 @@ def request_export(*, by, application=None, district=None, applications=None, fi
                 _("At most %(max)s applications can be exported at once; you selected %(count)s.")
                 % {"max": settings.EXPORT_SELECTION_MAX, "count": len(applications)}
             )
-        if not all(may_export(by, application=each) for each in applications):
+        if not may_export_all(by, applications):
             raise NotAllowed(_("You may not export this summary."))
     elif not may_export(by, application=application, district=district):
         raise NotAllowed(_("You may not export this summary."))

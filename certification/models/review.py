@@ -113,6 +113,9 @@ class EvaluatorAssignment(models.Model):
         verbose_name = _("evaluator assignment")
         verbose_name_plural = _("evaluator assignments")
         ordering = ["application", "id"]
+        # 评审任务 lists an evaluator's assignments newest first: read in that order, the page's 25 rows are the
+        # first 25 of the index, not a sort of all of them after joining each to its application and cluster.
+        indexes = [models.Index(fields=["evaluator", "-created", "-id"], name="assignment_evaluator_newest")]
         constraints = [
             models.UniqueConstraint(
                 fields=["application", "evaluator"],

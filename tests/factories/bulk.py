@@ -3,7 +3,8 @@
 `clone_applications(template, count)` copies the template application's cluster (with its member schools), the
 application, its process, its open human tasks and its evaluator assignments `count` times, then grants the object
 permissions of the copies through `sync_object_permissions`, as a role grant would. A few dozen statements whatever
-`count` is, so the query-count tests can compare 1 and 200 rows and the bench can seed 10,000.
+`count` is (bulk_create sends no post_save: the copies' queue entries are written here, as the tasks' saves would),
+so the query-count tests can compare 1 and 200 rows and the bench can seed 10,000.
 """
 
 import copy
@@ -13,6 +14,7 @@ from viewflow.workflow.status import STATUS
 
 from certification.domain.roles import sync_object_permissions
 from certification.models import Application, Cluster, ClusterMembership, EvaluatorAssignment
+from workflows import queue_entries
 from workflows.deadlines import due_of_task
 from workflows.flows import CertificationFlow
 from workflows.models import TaskDeadline, process_for
@@ -102,6 +104,9 @@ def clone_applications(template, count, *, finished_tasks=False):
         ],
         batch_size=BATCH,
     )
+    open_clones = [clone.pk for clone in clones if clone.status in queue_entries.OPEN]
+    for start in range(0, len(open_clones), BATCH):
+        queue_entries.refresh(open_clones[start : start + BATCH])
     assignments = list(EvaluatorAssignment.objects.filter(application=template))
     EvaluatorAssignment.objects.bulk_create(
         [

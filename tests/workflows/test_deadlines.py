@@ -34,7 +34,10 @@ def role_groups(db):
 
 
 def set_due(task, due):
-    TaskDeadline.objects.filter(task=task).update(due=due)
+    # Saved, not UPDATEd: the queues read the due date from the task's queue entry, which follows each save.
+    deadline = TaskDeadline.objects.get(task=task)
+    deadline.due = due
+    deadline.save(update_fields=["due"])
 
 
 def notices(user, kind_word=""):
@@ -325,3 +328,17 @@ def test_office_desk_unsorted_shows_the_due_dates_of_the_sorted_list():
         }
     )
     assert "已逾期 3 天" in default
+
+
+def test_office_desk_shows_each_due_date_once():
+    # The row's due-date column shows the date; the task's button beside it does not repeat it.
+    world, first, second = _two_reviews()
+    today = timezone.localdate()
+
+    text = page_text(client_for(world.office).get(reverse("work:office")))
+
+    rows = dict(re.findall(r'<tr data-application="(\d+)">(.*?)</tr>', text, flags=re.DOTALL))
+    for application, due in ((first, today + timedelta(days=20)), (second, today - timedelta(days=3))):
+        row = rows[str(application.pk)]
+        assert row.count(f"{due:%Y-%m-%d}") == 1
+        assert 'data-test="due"' in row and 'data-test="task-due"' not in row
