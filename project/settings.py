@@ -365,7 +365,14 @@ IMPORT_WORKBOOK_RETENTION_DAYS = _env_int("IMPORT_WORKBOOK_RETENTION_DAYS", 30, 
 ORPHAN_GRACE_HOURS = _env_int("ORPHAN_GRACE_HOURS", 24, minimum=1)
 STORAGES = {
     "default": storage_from_url(STORAGE_URL),
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Production serves the files `collectstatic` wrote (make serve runs it) under names holding a hash of their
+    # content, pre-compressed: WhiteNoise then lets browsers cache them for good, and a changed file gets a new URL.
+    # Development and the tests read the apps' folders directly, with no collectstatic.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "project.static_storage.HashedStaticFilesStorage"
+    },
 }
 
 # Deadlines of the workflow's human tasks, in working days after the task is created (holiday calendar:
