@@ -1,8 +1,16 @@
 """gunicorn settings for 学区认证: `make serve`, or `gunicorn -c project/gunicorn.conf.py project.wsgi`.
 
-Threaded workers (gthread): the pages wait on PostgreSQL more than they compute, so a few processes (one or two a
-core, for the GIL) each with a few threads keep both cores busy without a process per connection. Every value can
-be set from the environment; the defaults suit the 2-core machine this runs on (bench/server.py measures them).
+Sync workers, four a core, behind the reverse proxy (README: Production). A page is mostly CPU (tens of ms of
+Python, a few queries), so the two cores, not the number of threads, bound throughput; what the worker model decides
+is who waits. A gthread worker keeps each client's kept-alive connection for good once it has accepted it, however
+many it already holds, so some workers serve more users than others and their users wait longer: with 20 signed-in
+users on 4 workers × 4 threads the slowest twentieth of requests took 5.7× the median (bench/server.py, 2026-11-30
+morning: p50 589 ms, p95 3,374 ms). A sync worker takes one request, answers it and closes the connection, so every request
+queues once, in arrival order, on the shared listening socket; the next free worker takes the oldest. Four a core
+(gunicorn's advice is 2-4) keep both cores busy while some workers wait on the database; measured on this 2-core
+machine, 8 sync workers had the lowest p95 and the highest throughput of gthread 4×4 and sync ×4/×8. The proxy
+keeps browsers' connections alive and buffers slow clients, which a sync worker must not wait for. Every value can
+be set from the environment.
 """
 
 import os
@@ -13,15 +21,21 @@ def _int(name, default):
 
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-workers = _int("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1))
-threads = _int("GUNICORN_THREADS", 4)
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+workers = _int("WEB_CONCURRENCY", 4 * (os.cpu_count() or 1))
+# Used only if GUNICORN_WORKER_CLASS=gthread is chosen.
+threads = _int("GUNICORN_THREADS", 1)
+# Each worker keeps its PostgreSQL connection between requests (one per sync worker) rather than PostgreSQL starting
+# a backend for every page. Set here, not in settings.py, because runserver's thread per request could never reuse
+# one; the settings read it when the app is loaded, after this file.
+os.environ.setdefault("DB_CONN_MAX_AGE", "60")
 # Import Django once in the master: workers fork from it, start at once and share the imported code's memory.
 preload_app = True
 # A request that runs this long is a bug or an attack; the worker is replaced (exports and imports run in Celery).
 timeout = _int("GUNICORN_TIMEOUT", 60)
 graceful_timeout = 30
-keepalive = 5
+# Only for gthread: sync workers close every connection after its answer.
+keepalive = 2
 # Recycle workers now and then so a slow leak cannot grow without bound.
 max_requests = 2000
 max_requests_jitter = 200

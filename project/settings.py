@@ -128,7 +128,9 @@ def database_from_url(url):
             "HOST": parsed.hostname or "",
             "PORT": str(port or ""),
             "OPTIONS": options,
+            # gunicorn.conf.py sets 60: each worker keeps its connection, checked before it is reused.
             "CONN_MAX_AGE": _env_int("DB_CONN_MAX_AGE", 0, minimum=0),
+            "CONN_HEALTH_CHECKS": True,
         }
     raise ImproperlyConfigured(f"DATABASE_URL must start with sqlite:// or postgres://, got {parsed.scheme or url!r}")
 
