@@ -1,16 +1,13 @@
 """gunicorn settings for 学区认证: `make serve`, or `gunicorn -c project/gunicorn.conf.py project.wsgi`.
 
-Sync workers, four a core, behind the reverse proxy (README: Production). A page is mostly CPU (tens of ms of
-Python, a few queries), so the two cores, not the number of threads, bound throughput; what the worker model decides
-is who waits. A gthread worker keeps each client's kept-alive connection for good once it has accepted it, however
-many it already holds, so some workers serve more users than others and their users wait longer: with 20 signed-in
-users on 4 workers × 4 threads the slowest twentieth of requests took 5.7× the median (bench/server.py, 2026-11-30
-morning: p50 589 ms, p95 3,374 ms). A sync worker takes one request, answers it and closes the connection, so every request
-queues once, in arrival order, on the shared listening socket; the next free worker takes the oldest. Four a core
-(gunicorn's advice is 2-4) keep both cores busy while some workers wait on the database; measured on this 2-core
-machine, 8 sync workers had the lowest p95 and the highest throughput of gthread 4×4 and sync ×4/×8. The proxy
-keeps browsers' connections alive and buffers slow clients, which a sync worker must not wait for. Every value can
-be set from the environment.
+Threaded workers (gthread), two processes a core with four threads each, each thread keeping its PostgreSQL
+connection. Measured with bench/server.py on this 2-core machine (20 signed-in users, 2026-11-30, load average ~6):
+gthread 4×4 served 12.5 req/s, p50 1,443 ms, p95 2,798 ms; sync workers ×8 (one request per process, connections
+closed, taken in arrival order from the shared socket) were fairer (p95 1.2× their p50 against 1.9×) but served
+7.6 req/s with p95 3,088 ms. gthread keeps a kept-alive client in the worker that accepted it, so workers can be
+unevenly loaded; its higher throughput still gave every user the shorter wait. Under heavy load from other
+programs (load average 10-16) sync ×8 did better (p95 1.1-1.2× its p50), so WEB_CONCURRENCY and
+GUNICORN_WORKER_CLASS=sync remain the knobs to try. Every value can be set from the environment.
 """
 
 import os
@@ -21,11 +18,10 @@ def _int(name, default):
 
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
-workers = _int("WEB_CONCURRENCY", 4 * (os.cpu_count() or 1))
-# Used only if GUNICORN_WORKER_CLASS=gthread is chosen.
-threads = _int("GUNICORN_THREADS", 1)
-# Each worker keeps its PostgreSQL connection between requests (one per sync worker) rather than PostgreSQL starting
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+workers = _int("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1))
+threads = _int("GUNICORN_THREADS", 4)
+# Each worker thread keeps its PostgreSQL connection between requests rather than PostgreSQL starting
 # a backend for every page. Set here, not in settings.py, because runserver's thread per request could never reuse
 # one; the settings read it when the app is loaded, after this file.
 os.environ.setdefault("DB_CONN_MAX_AGE", "60")
@@ -34,7 +30,6 @@ preload_app = True
 # A request that runs this long is a bug or an attack; the worker is replaced (exports and imports run in Celery).
 timeout = _int("GUNICORN_TIMEOUT", 60)
 graceful_timeout = 30
-# Only for gthread: sync workers close every connection after its answer.
 keepalive = 2
 # Recycle workers now and then so a slow leak cannot grow without bound.
 max_requests = 2000
