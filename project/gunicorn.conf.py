@@ -1,8 +1,13 @@
 """gunicorn settings for 学区认证: `make serve`, or `gunicorn -c project/gunicorn.conf.py project.wsgi`.
 
-Threaded workers (gthread): the pages wait on PostgreSQL more than they compute, so a few processes (one or two a
-core, for the GIL) each with a few threads keep both cores busy without a process per connection. Every value can
-be set from the environment; the defaults suit the 2-core machine this runs on (bench/server.py measures them).
+Threaded workers (gthread), two processes a core with four threads each, each thread keeping its PostgreSQL
+connection. Measured with bench/server.py on this 2-core machine (20 signed-in users, 2026-11-30, load average ~6):
+gthread 4×4 served 12.5 req/s, p50 1,443 ms, p95 2,798 ms; sync workers ×8 (one request per process, connections
+closed, taken in arrival order from the shared socket) were fairer (p95 1.2× their p50 against 1.9×) but served
+7.6 req/s with p95 3,088 ms. gthread keeps a kept-alive client in the worker that accepted it, so workers can be
+unevenly loaded; its higher throughput still gave every user the shorter wait. Under heavy load from other
+programs (load average 10-16) sync ×8 did better (p95 1.1-1.2× its p50), so WEB_CONCURRENCY and
+GUNICORN_WORKER_CLASS=sync remain the knobs to try. Every value can be set from the environment.
 """
 
 import os
@@ -16,12 +21,16 @@ bind = os.environ.get("BIND", "127.0.0.1:8000")
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 workers = _int("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1))
 threads = _int("GUNICORN_THREADS", 4)
+# Each worker thread keeps its PostgreSQL connection between requests rather than PostgreSQL starting
+# a backend for every page. Set here, not in settings.py, because runserver's thread per request could never reuse
+# one; the settings read it when the app is loaded, after this file.
+os.environ.setdefault("DB_CONN_MAX_AGE", "60")
 # Import Django once in the master: workers fork from it, start at once and share the imported code's memory.
 preload_app = True
 # A request that runs this long is a bug or an attack; the worker is replaced (exports and imports run in Celery).
 timeout = _int("GUNICORN_TIMEOUT", 60)
 graceful_timeout = 30
-keepalive = 5
+keepalive = 2
 # Recycle workers now and then so a slow leak cannot grow without bound.
 max_requests = 2000
 max_requests_jitter = 200

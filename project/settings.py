@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
-from csp.constants import NONE, SELF, UNSAFE_INLINE
+from csp.constants import NONE, SELF, UNSAFE_HASHES
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -128,7 +128,9 @@ def database_from_url(url):
             "HOST": parsed.hostname or "",
             "PORT": str(port or ""),
             "OPTIONS": options,
+            # gunicorn.conf.py sets 60: each worker keeps its connection, checked before it is reused.
             "CONN_MAX_AGE": _env_int("DB_CONN_MAX_AGE", 0, minimum=0),
+            "CONN_HEALTH_CHECKS": True,
         }
     raise ImproperlyConfigured(f"DATABASE_URL must start with sqlite:// or postgres://, got {parsed.scheme or url!r}")
 
@@ -365,7 +367,14 @@ IMPORT_WORKBOOK_RETENTION_DAYS = _env_int("IMPORT_WORKBOOK_RETENTION_DAYS", 30, 
 ORPHAN_GRACE_HOURS = _env_int("ORPHAN_GRACE_HOURS", 24, minimum=1)
 STORAGES = {
     "default": storage_from_url(STORAGE_URL),
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Production serves the files `collectstatic` wrote (make serve runs it) under names holding a hash of their
+    # content, pre-compressed: WhiteNoise then lets browsers cache them for good, and a changed file gets a new URL.
+    # Development and the tests read the apps' folders directly, with no collectstatic.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "project.static_storage.HashedStaticFilesStorage"
+    },
 }
 
 # Deadlines of the workflow's human tasks, in working days after the task is created (holiday calendar:
@@ -480,15 +489,29 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # No page may be framed, except the evidence preview the scoring sheet embeds (@xframe_options_sameorigin).
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-# Content-Security-Policy (django-csp): scripts, fonts, images and requests come from this site only, and no
-# inline script runs (page behaviour is in certification/static/certification/js/pages.js). Styles may be inline:
-# viewflow's Material templates set style attributes throughout. The evidence preview sends its own, stricter policy
-# (certification/views/evidence.py: PREVIEW_CSP), which the middleware leaves as it is.
+# Content-Security-Policy (django-csp): scripts, styles, fonts, images and requests come from this site only, and no
+# inline script runs (page behaviour is in certification/static/certification/js/pages.js). No inline style either: our
+# templates use style sheets, except for a few inline styles of viewflow's and Turbo's, each allowed by the SHA-256
+# of its exact text below ('unsafe-hashes' lets a hash allow a style attribute too). A nonce would not do: Turbo
+# swaps the next page's body in under the first page's policy. tests/browser/test_content_security_policy.py walks
+# the pages and fails on any refused style; tests/project/test_content_security_policy.py recomputes the hashes. The
+# evidence preview sends its own, stricter policy (certification/views/evidence.py: PREVIEW_CSP), which the
+# middleware leaves as it is.
+STYLE_HASHES = {
+    # viewflow/base_page.html: the sign-out button in the user menu, and its label.
+    "width:100%;border:none;background-color:inherit": "g44oxfqrpMH6gsnZYMdZemnvUexSEJFnH3tBd1DJJVw=",
+    "text-align:left": "De7agAeYqm6ANIVvRRW6HFWi52AJW8inhFE0gSdgXnI=",
+    # Turbo's progress bar (viewflow/js/turbo.es2017-umd.js, ProgressBar.defaultCSS), added to every page's head.
+    "turbo progress bar": "WAyOw4V+FqDc35lQPyRADLBWbuNK8ahvYEaQIYF1+Ps=",
+    # The process chart's colours by task status (project/templates/viewflow/workflow/graph.svg, our copy of
+    # viewflow's): drawn inline on an application's page and served alone as an image, so it carries its own rules.
+    "viewflow process chart": "kcaiRBIQrHbIWXsX/ZaNBXPxhFdr0ImkxXt64A63kGY=",
+}
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
-        "style-src": [SELF, UNSAFE_INLINE],
+        "style-src": [SELF, UNSAFE_HASHES, *(f"'sha256-{digest}'" for digest in STYLE_HASHES.values())],
         "img-src": [SELF, "data:"],
         "font-src": [SELF, "data:"],
         "connect-src": [SELF],

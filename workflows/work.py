@@ -312,12 +312,13 @@ class MyApplicationsView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         user = self.request.user
+        # A lead has a cluster or two: their tier is derived in Python from the prefetched certificates and tier
+        # history (`holding.tier_on`, the same rule as `with_tier()`), whose SQL alone took ~30 ms to compile.
         clusters = list(
             Cluster.objects.filter(
                 pk__in=RoleGrant.objects.active().filter(user=user, role=Role.LEAD).values("cluster")
             )
             .select_related("district__parent")
-            .with_tier()
             .with_tier_history()
         )
         rows = list(applications().filter(cluster__in=clusters).with_progress().order_by("-created", "-pk"))

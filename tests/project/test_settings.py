@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +38,7 @@ PRODUCTION_AUDIT_KEYS = (
 )
 SHOW_SETTINGS = """
 import json
+import re
 import django
 from django.conf import settings
 django.setup()
@@ -203,3 +205,61 @@ def test_settings_audit_keys_keep_their_order_the_first_is_current():
 
 def test_settings_without_audit_keys_in_debug_derive_one_development_key():
     assert settings_with()["audit_keys"] == {"dev": 32}
+
+
+# Collects the static files as `make serve` does, then renders the sign-in page and fetches its style sheet and
+# script as a browser would; prints what the test compares.
+STATIC_PAGE = """
+import json, re
+import django
+from django.conf import settings
+from django.core.management import call_command
+django.setup()
+call_command("collectstatic", "--noinput", verbosity=0)
+from django.test import Client
+client = Client()
+page = client.get("/accounts/login/", secure=True)
+urls = re.findall(r'(?:href|src)="(/static/[^"]+)"', page.content.decode())
+asset = client.get(urls[-1], secure=True)
+print(json.dumps({
+    "status": page.status_code, "urls": urls, "asset_status": asset.status_code,
+    "cache_control": asset.headers.get("Cache-Control", ""),
+}))
+"""
+
+
+def test_settings_in_production_mode_serve_static_files_under_hashed_names_cached_for_good(tmp_path):
+    result = run(
+        ["-c", STATIC_PAGE],
+        DEBUG="0",
+        SECRET_KEY=PRODUCTION_KEY,
+        ALLOWED_HOSTS="testserver",
+        SITE_URL="https://xuequ.example.cn",
+        AUDIT_KEYS=PRODUCTION_AUDIT_KEYS,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        STATIC_ROOT=str(tmp_path / "static"),
+    )
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout.strip().splitlines()[-1])
+
+    assert values["status"] == 200
+    assert values["urls"], "the sign-in page links no static file"
+    # Every static URL carries a hash of its content (name.0123456789ab.ext), so it may be cached for good.
+    unhashed = [url for url in values["urls"] if not re.search(r"\.[0-9a-f]{12}\.\w+$", url)]
+    assert unhashed == []
+    assert values["asset_status"] == 200
+    assert "immutable" in values["cache_control"]
+    assert "max-age=315360000" in values["cache_control"]
+
+
+def test_settings_in_development_serve_static_files_from_the_apps_without_collectstatic():
+    result = run(
+        [
+            "-c",
+            "import django; from django.templatetags.static import static; django.setup(); "
+            "print(static('certification/js/pages.js'))",
+        ]
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "/static/certification/js/pages.js"
