@@ -10,6 +10,7 @@ from django.utils import timezone
 from certification.domain.calendar import save_calendar_days
 from certification.domain.roles import ensure_groups
 from certification.models import CalendarDay, Tier
+from certification.models.standard_rules import DueStep
 from tests.browser.checks import check_page
 from tests.browser.test_certification_ui import PASSWORD, Person
 from tests.factories.standards import administrator
@@ -101,5 +102,6 @@ def test_standard_periods_and_their_source_read_in_chinese(browser, live_server,
     office.close()
 
     assert periods == ["形式审查（7 个工作日）", "年度评估：作出评估结论（12 个工作日）"]
-    assert settings_rows == 16
+    # One row per step of the two flows (the yearly review's panel steps included).
+    assert settings_rows == len(DueStep.values) == 18
     assert "期限依据：标准" in due
