@@ -47,17 +47,7 @@ def _open_tasks():
 
 def _entries(tasks):
     return [
-        QueueEntry(
-            task_id=task.pk,
-            application_id=task.process.artifact_object_id,
-            flow_task=task.flow_task,
-            status=task.status,
-            owner_id=task.owner_id,
-            owner_permission=task.owner_permission,
-            owner_permission_obj_pk=task.owner_permission_obj_pk,
-            created=task.created,
-            due=task.due,
-        )
+        QueueEntry(task_id=task.pk, application_id=task.process.artifact_object_id, due=task.due, **_copied(task))
         for task in tasks
     ]
 
