@@ -50,6 +50,15 @@ class RequestBodyLimitMiddleware:
         return self.get_response(request)
 
     @staticmethod
+    def smallest_limit():
+        return min(
+            settings.PUBLIC_UPLOAD_MAX_BODY_BYTES,
+            settings.ANONYMOUS_MAX_BODY_BYTES,
+            settings.UPLOAD_MAX_BODY_BYTES,
+            settings.REQUEST_MAX_BODY_BYTES,
+        )
+
+    @staticmethod
     def limit_for(request):
         try:
             match = resolve(request.path_info)
@@ -72,6 +81,10 @@ class RequestBodyLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return self._refuse(request, 400, _("The request's length (Content-Length) is not a number."))
+        # Most requests (every GET, every form) are under the smallest limit: no need to resolve their URL here,
+        # which the handler does again.
+        if length <= self.smallest_limit():
+            return None
         limit = self.limit_for(request)
         if length <= limit:
             return None

@@ -16,15 +16,6 @@ class WorkflowsConfig(AppConfig):
 
         label_viewflow_columns()
 
-        from django.db.models.signals import post_delete, post_save
-
-        from .queue_entries import on_deadline_deleted, on_task_saved
-
-        # Every task and due date written is copied to the queues' entries (see `queue_entries`); any sender, as
-        # viewflow's task class may be subclassed.
-        post_save.connect(on_task_saved, dispatch_uid="workflows.queue_entries")
-        post_delete.connect(on_deadline_deleted, sender="workflows.TaskDeadline", dispatch_uid="workflows.queue_due")
-
         if not any(isinstance(app, WorkApplication) for app in site.viewsets):
             site.viewsets.insert(0, WorkApplication())
         if not any(isinstance(app, CertificationFlowApp) for app in site.viewsets):

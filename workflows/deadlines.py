@@ -25,7 +25,6 @@ from certification.domain.workdays import WorkingCalendar, add_working_days, cou
 from certification.models import Application, SentReminder, YearlyReview
 from certification.scope import role_of_permission
 
-from . import queue_entries
 from .models import DueSource, TaskDeadline, YearlyReviewProcess
 
 OPEN = [STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED]
@@ -107,8 +106,6 @@ def ensure_deadlines(flow_class):
         created = timezone.localdate(task.created)
         rows.append(TaskDeadline(task=task, due=add_working_days(created, days), working_days=days, source=source))
     TaskDeadline.objects.bulk_create(rows, batch_size=100, ignore_conflicts=True)
-    # bulk_create sends no post_save: the queues' entries take the new due dates here.
-    queue_entries.refresh([row.task_id for row in rows])
     return len(rows)
 
 

@@ -16,7 +16,6 @@ from certification.domain import handover as domain
 from certification.errors import DomainError, IllegalTransition, NotAllowed
 from certification.models import Role
 
-from . import queue_entries
 from .nodes import TaskView
 
 # The approval nodes (by name; the flow imports the views, which import this module) and the step each decides:
@@ -67,8 +66,6 @@ def _check_node(task, receiver):
 
 def _set_owner(task, user):
     type(task)._default_manager.filter(pk=task.pk).update(owner=user)
-    # An UPDATE sends no post_save: the queues' entry follows the new owner here.
-    queue_entries.refresh([task.pk])
 
 
 def transfer_task(task, receiver, reason, *, by):

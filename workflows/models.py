@@ -127,8 +127,9 @@ class QueueEntry(models.Model):
     The work lists group the user's open tasks by application and sort them by when each waits since. Read from
     viewflow's tables this joins every task in scope to its process, then to the application (a generic relation:
     the planner cannot estimate it, and chose nested loops over the 5,000 tasks of a district leader); this row
-    holds the application's id, so a queue joins its applications directly. It is written on every change of its
-    task (`queue_entries.refresh`), never by hand; `check_queue_entries` compares it with the tasks.
+    holds the application's id, so a queue joins its applications directly. The database writes it on every change
+    of its task or due date (triggers, `queue_entries`), never Python; `check_queue_entries` compares it with the
+    tasks.
     """
 
     task = models.OneToOneField(

@@ -1,18 +1,13 @@
-"""The queues' copy of the open human tasks (`models.QueueEntry`), kept in step with viewflow's tasks.
+"""The queues' copy of the open human tasks (`models.QueueEntry`), kept in step with viewflow's tasks by the database.
 
-A task changes in many places: viewflow's activations create, assign, unassign, finish and cancel it (each a
-`task.save()`), the hand-overs move its owner with an UPDATE (`handover._set_owner`), its due date is written
-beside it (`deadlines`). Each write is followed here:
+A task changes in many places: viewflow's activations create, assign, unassign, finish and cancel it, the
+hand-overs move its owner with an UPDATE (`handover._set_owner`), its due date is written beside it (`deadlines`),
+test and bench data are bulk-made. Triggers on the task table and on the due dates (migration
+`0008_queue_entry_triggers`, one set for PostgreSQL and one for SQLite) copy each write onto the task's entry inside
+the statement that made it: no writer can forget, and a transition pays no statement of its own for the queues.
 
-- a `Task` saved (any activation step): the `post_save` receiver `on_task_saved` (`apps.WorkflowsConfig.ready`)
-  copies the task's fields onto its entry in one statement (INSERT, UPDATE or DELETE). A receiver, not a call in
-  each activation: viewflow saves tasks in its own code, and an entry missed once would hide a task from every
-  queue. It holds no business rule; it copies.
-- a `TaskDeadline` saved or deleted: the receivers copy the date onto the task's entry.
-- an UPDATE or a `bulk_create` (the hand-overs, `deadlines.ensure_deadlines`, bulk-made test data) sends no
-  signal: those call `refresh(task ids)`, which rewrites the entries from the tasks as `rebuild()` does.
-
-`mismatches()` lists the differences between the entries and the tasks (`manage.py check_queue_entries`, and the
+This module holds what Python still does with them: `rebuild()` rewrites every entry from the tasks
+(`manage.py check_queue_entries --repair`), `mismatches()` lists the differences (`check_queue_entries`, and the
 tests of every step in tests/workflows/test_queue_entries.py).
 """
 
@@ -22,9 +17,7 @@ from viewflow.workflow.status import STATUS
 
 from certification.models import Application
 
-# The module, not the class: the flow's nodes write due dates (`deadlines`), which refresh entries; the flow is
-# read when a task is saved, long after every module is loaded.
-from . import flows
+from .flows import CertificationFlow
 from .models import QueueEntry, TaskDeadline
 
 # The statuses of a task still to be done by a person (the queues then ask for NEW or ASSIGNED).
@@ -37,7 +30,7 @@ FIELDS += ("created", "due")
 def _open_tasks():
     """The tasks that have an entry: open human tasks of the certification flow on an application."""
     return Task.objects.filter(
-        process__flow_class=flows.CertificationFlow,
+        process__flow_class=CertificationFlow,
         process__artifact_content_type=ContentType.objects.get_for_model(Application),
         process__artifact_object_id__isnull=False,
         flow_task_type="HUMAN",
@@ -61,17 +54,6 @@ def _read(tasks):
         except TaskDeadline.DoesNotExist:
             task.due = None
     return rows
-
-
-def refresh(task_ids):
-    """Rewrite the entries of these tasks from the tasks: an open human task of the flow gets its entry, any other
-    loses it. Three queries, whatever the number of tasks."""
-    task_ids = list(task_ids)
-    if not task_ids:
-        return
-    entries = _entries(_read(_open_tasks().filter(pk__in=task_ids)))
-    QueueEntry.objects.filter(task_id__in=task_ids).delete()
-    QueueEntry.objects.bulk_create(entries)
 
 
 def rebuild():
@@ -101,14 +83,6 @@ def mismatches():
     return found
 
 
-def _is_entry_process(process):
-    return (
-        process.flow_class is flows.CertificationFlow
-        and process.artifact_object_id is not None
-        and process.artifact_content_type_id == ContentType.objects.get_for_model(Application).pk
-    )
-
-
 def _copied(task):
     """The fields an entry copies from its task itself (not its application, not its due date)."""
     return {
@@ -119,40 +93,3 @@ def _copied(task):
         "owner_permission_obj_pk": task.owner_permission_obj_pk,
         "created": task.created,
     }
-
-
-def on_task_saved(sender, instance, created=False, raw=False, **kwargs):
-    """`post_save` of a viewflow task (any subclass) or of a due date: one statement for each, as a transition
-    saves a task or two and a due date.
-
-    A task just inserted has no due date yet (its row points at the task): its entry is inserted with none. A task
-    updated has its entry updated, due date kept; one that has none (it was not open) is read whole (`refresh`).
-    A due date saved is copied onto its task's entry, if the task has one.
-    """
-    if raw:
-        return
-    if isinstance(instance, TaskDeadline):
-        QueueEntry.objects.filter(task_id=instance.task_id).update(due=instance.due)
-        return
-    # Only a human task has an entry, and a task's type never changes: the others cost no query.
-    if not isinstance(instance, Task) or instance.flow_task_type != "HUMAN":
-        return
-    if instance.status not in OPEN:
-        if not created:
-            QueueEntry.objects.filter(task_id=instance.pk).delete()
-        return
-    if created:
-        process = instance.process
-        if _is_entry_process(process):
-            QueueEntry.objects.create(
-                task_id=instance.pk, application_id=process.artifact_object_id, **_copied(instance)
-            )
-        return
-    if not QueueEntry.objects.filter(task_id=instance.pk).update(**_copied(instance)):
-        refresh([instance.pk])
-
-
-def on_deadline_deleted(sender, instance, **kwargs):
-    """`post_delete` of a due date: its task's entry has none any more."""
-    if isinstance(instance, TaskDeadline):
-        QueueEntry.objects.filter(task_id=instance.task_id).update(due=None)

@@ -14,7 +14,6 @@ from viewflow.workflow.status import STATUS
 
 from certification.domain.roles import sync_object_permissions
 from certification.models import Application, Cluster, ClusterMembership, EvaluatorAssignment
-from workflows import queue_entries
 from workflows.deadlines import due_of_task
 from workflows.flows import CertificationFlow
 from workflows.models import TaskDeadline, process_for
@@ -104,9 +103,6 @@ def clone_applications(template, count, *, finished_tasks=False):
         ],
         batch_size=BATCH,
     )
-    open_clones = [clone.pk for clone in clones if clone.status in queue_entries.OPEN]
-    for start in range(0, len(open_clones), BATCH):
-        queue_entries.refresh(open_clones[start : start + BATCH])
     assignments = list(EvaluatorAssignment.objects.filter(application=template))
     EvaluatorAssignment.objects.bulk_create(
         [

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from importlib import import_module
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
@@ -14,7 +15,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from certification.domain.roles import ensure_groups
-from certification.models import Absence, Role, Tier
+from certification.models import Absence, Application, Role, Tier
 from tests.factories.bulk import clone_applications
 from tests.factories.workflow import build_world, person
 from tests.workflows.driver import client_for, do, open_task, take
@@ -181,3 +182,67 @@ def test_check_command_reports_and_repairs_a_difference(capsys):
     call_command("check_queue_entries", "--repair")
     assert queue_entries.mismatches() == []
     assert QueueEntry.objects.get(task_id=review.pk).due == review.deadline.due
+
+
+def test_entry_follows_writes_that_send_no_signal():
+    """The database keeps the entries (triggers): a bare UPDATE of the task, as a console or a bulk fix would
+    write, moves its entry too — taken, closed, opened again."""
+    world = build_world(Tier.CLOSE_KNIT)
+    _application, process = to_formal_review(world)
+    review = open_task(process, F.formal_review)
+    tasks = Task.objects.filter(pk=review.pk)
+
+    tasks.update(owner=world.office, status=STATUS.ASSIGNED)
+    assert (entry_of(review).owner_id, entry_of(review).status) == (world.office.pk, STATUS.ASSIGNED)
+
+    tasks.update(status=STATUS.CANCELED)
+    assert entry_of(review) is None
+
+    tasks.update(status=STATUS.NEW, owner=None)
+    assert (entry_of(review).status, entry_of(review).owner_id, entry_of(review).due) == (
+        STATUS.NEW,
+        None,
+        review.deadline.due,
+    )
+
+
+def test_triggers_name_the_flow_and_the_content_type_the_product_stores():
+    """The migration's SQL names the flow and the application's content type as literals (a migration must not
+    import today's classes); they are the values viewflow and Django store."""
+    triggers = import_module("workflows.migrations.0008_queue_entry_triggers")
+    world = build_world(Tier.CLOSE_KNIT)
+    _application, process = to_formal_review(world)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT flow_class FROM viewflow_process WHERE id = %s", [process.pk])
+        (stored,) = cursor.fetchone()
+    content_type = ContentType.objects.get_for_model(Application)
+
+    assert f"process.flow_class = '{stored}'" in triggers.ENTRY_PROCESS
+    assert f"content_type.app_label = '{content_type.app_label}'" in triggers.ENTRY_PROCESS
+    assert f"content_type.model = '{content_type.model}'" in triggers.ENTRY_PROCESS
+
+
+def test_without_the_triggers_the_entries_fall_behind_and_the_check_says_so():
+    """The triggers are what keeps the entries: dropped (the migration's reverse), a task taken leaves its entry
+    stale, which the check finds; created again, the next write is followed."""
+    triggers = import_module("workflows.migrations.0008_queue_entry_triggers")
+    create, drop = triggers.STATEMENTS[connection.vendor]
+    world = build_world(Tier.CLOSE_KNIT)
+    _application, process = to_formal_review(world)
+    review = open_task(process, F.formal_review)
+    tasks = Task.objects.filter(pk=review.pk)
+
+    with connection.cursor() as cursor:
+        for statement in drop:
+            cursor.execute(statement)
+    tasks.update(owner=world.office, status=STATUS.ASSIGNED)
+    assert queue_entries.mismatches() == [
+        f"task {review.pk}: status is 'NEW', the task's is 'ASSIGNED'",
+        f"task {review.pk}: owner_id is None, the task's is {world.office.pk}",
+    ]
+
+    with connection.cursor() as cursor:
+        for statement in create:
+            cursor.execute(statement)
+    tasks.update(owner=world.office)
+    assert queue_entries.mismatches() == []
