@@ -97,6 +97,11 @@ def _tell(people, subject, body, review):
     return notify(people, subject, body, url=review_url(review))
 
 
+def _tell_holders(role, review, subject, body):
+    """Notify the holders of `role` over the review; `subject` names the review by its %(name)s."""
+    return _tell(holders(role, review), subject % {"name": _name(review)}, body, review)
+
+
 def _name(review):
     return _("%(cluster)s, yearly review %(year)s") % {"cluster": review.cluster.name, "year": review.school_year}
 
@@ -229,13 +234,13 @@ def submit(review, *, by, data_note, evidence):
             fields=["data_note", "submitted", "submitted_by"],
             payload={"evidence": len(evidence)},
         )
-        _tell(
-            holders(office_role(review), review),
-            _("Yearly review submitted: %(name)s") % {"name": _name(review)},
+        _tell_holders(
+            office_role(review),
+            review,
+            _("Yearly review submitted: %(name)s"),
             _("Assign %(count)s evaluators to the review.") % {"count": evaluators_needed(review)}
             if needs_panel
             else _("Read the monitoring indicators and conclude the review."),
-            review,
         )
     return review
 
@@ -454,21 +459,21 @@ def give_opinion(assignment, opinion, reason, *, by):
             payload={"assignment": assignment.pk, "opinion": opinion},
         )
         if last:
-            _tell(
-                holders(office_role(review), review),
-                _("Every opinion is in: %(name)s") % {"name": _name(review)},
-                _("Read the evaluators' opinions and conclude the review."),
+            _tell_holders(
+                office_role(review),
                 review,
+                _("Every opinion is in: %(name)s"),
+                _("Read the evaluators' opinions and conclude the review."),
             )
     return assignment
 
 
 def _ask_leader(review):
-    _tell(
-        holders(leader_role(review), review),
-        _("Awaiting your decision: %(name)s") % {"name": _name(review)},
-        f"{review.get_conclusion_display()}。{review.reason}",
+    _tell_holders(
+        leader_role(review),
         review,
+        _("Awaiting your decision: %(name)s"),
+        f"{review.get_conclusion_display()}。{review.reason}",
     )
 
 
@@ -570,11 +575,11 @@ def raise_objection(review, text, *, by):
             raise IllegalTransition(_("The notice period is over; objections are no longer taken."))
         objection = ReviewObjection.objects.create(review=review, raised_by=by, text=text)
         audit.record("yearly_review.objection_raised", actor=by, obj=review, reason=text)
-        _tell(
-            holders(office_role(review), review),
-            _("Objection raised: %(name)s") % {"name": _name(review)},
-            text,
+        _tell_holders(
+            office_role(review),
             review,
+            _("Objection raised: %(name)s"),
+            text,
         )
     return objection
 
@@ -648,11 +653,11 @@ def reopen(review):
         _require_status(review, Status.NOTICE, Status.OBJECTIONS)
         review.conclusion = ""
         _move(review, Status.CONCLUSION, by=None, action="yearly_review.reopened", fields=["conclusion"])
-        _tell(
-            holders(office_role(review), review),
-            _("Conclude again: %(name)s") % {"name": _name(review)},
-            _("An objection was upheld; the sanction is withdrawn."),
+        _tell_holders(
+            office_role(review),
             review,
+            _("Conclude again: %(name)s"),
+            _("An objection was upheld; the sanction is withdrawn."),
         )
     return review
 

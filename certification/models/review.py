@@ -45,7 +45,28 @@ class ApplicationStage(models.Model):
         return f"{self.application} · {self.get_stage_display()}"
 
 
-class CorrectionRequest(models.Model):
+class Resolvable(models.Model):
+    """When, and by whom, the office closed it (a 补正 answered, an 异议 decided); open while `resolved` is empty."""
+
+    resolved = models.DateTimeField(_("resolved"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_open(self):
+        return self.resolved is None
+
+
+class CorrectionRequest(Resolvable):
     """补正: the district office returns named indicators with a comment and a deadline."""
 
     application = models.ForeignKey(
@@ -58,15 +79,6 @@ class CorrectionRequest(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("returned by"), on_delete=models.PROTECT, related_name="+"
     )
-    resolved = models.DateTimeField(_("resolved"), null=True, blank=True)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("resolved by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
     response = models.TextField(_("lead's response"), blank=True)
 
     class Meta:
@@ -76,10 +88,6 @@ class CorrectionRequest(models.Model):
 
     def __str__(self):
         return f"{self.application} · {self.created:%Y-%m-%d}"
-
-    @property
-    def is_open(self):
-        return self.resolved is None
 
 
 class AssignmentStatus(models.TextChoices):
@@ -132,22 +140,13 @@ class EvaluatorAssignment(models.Model):
         return self.status == AssignmentStatus.ACTIVE
 
 
-class ObjectionBase(models.Model):
+class ObjectionBase(Resolvable):
     """What every 异议 holds: its text, when it was raised, and how the office resolved it. Each kind of objection
     declares its own `outcome`, whose choices say what upholding it means there."""
 
     text = models.TextField(_("objection"))
     raised = models.DateTimeField(_("raised"), auto_now_add=True)
     resolution = models.TextField(_("resolution"), blank=True)
-    resolved = models.DateTimeField(_("resolved"), null=True, blank=True)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("resolved by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
 
     class Meta:
         abstract = True

@@ -22,8 +22,8 @@ def certified(world):
     return application
 
 
-def rectifying_review(world, year=2025):
-    """The world's cluster certified, its `year` review submitted and concluded 限期整改 with one item."""
+def submitted_review(world, year=2025):
+    """The world's cluster certified and its `year` review started and submitted by the lead."""
     certified(world)
     (review,), _skipped = start_yearly_reviews(world.district, year, by=world.office)
     evidence = [("年度工作总结", SimpleUploadedFile("总结.pdf", pdf_bytes("y"), content_type="application/pdf"))]
@@ -32,6 +32,12 @@ def rectifying_review(world, year=2025):
         R.submit_data,
         lambda: yearly_review.submit(review, by=world.lead, data_note="学年概述", evidence=evidence),
     )
+    return review
+
+
+def rectifying_review(world, year=2025):
+    """The world's cluster certified, its `year` review submitted and concluded 限期整改 with one item."""
+    review = submitted_review(world, year)
     today = timezone.localdate()
     indicator = world.standard.indicators().order_by("code").first()
     item = {
@@ -54,14 +60,7 @@ def rectifying_review(world, year=2025):
 def panel_review(world, evaluators, year=2025):
     """The world's cluster certified (its standard asking for a panel), its `year` review submitted and the
     `evaluators` assigned: the review waits for their opinions."""
-    certified(world)
-    (review,), _skipped = start_yearly_reviews(world.district, year, by=world.office)
-    evidence = [("年度工作总结", SimpleUploadedFile("总结.pdf", pdf_bytes("y"), content_type="application/pdf"))]
-    run_review_step(
-        review,
-        R.submit_data,
-        lambda: yearly_review.submit(review, by=world.lead, data_note="学年概述", evidence=evidence),
-    )
+    review = submitted_review(world, year)
     run_review_step(review, R.assign_panel, lambda: yearly_review.assign_panel(review, evaluators, by=world.office))
     review.refresh_from_db()
     return review

@@ -28,33 +28,26 @@ def breadcrumbs(page):
     return [re.sub(r"\s+", " ", text).strip() for text in re.findall(r"<a[^>]*>(.*?)</a>", block, re.S)]
 
 
-def test_claim_message_names_application_and_task():
+@pytest.mark.parametrize(
+    ("steps", "said"),
+    [(["assign"], "已认领"), (["assign", "unassign"], "已放弃认领")],
+    ids=["claim", "release"],
+)
+def test_claim_and_release_messages_name_application_and_task(steps, said):
     world = build_world(Tier.CLOSE_KNIT)
     _application, process = to_formal_review(world)
     task = open_task(process, F.formal_review)
     client = client_for(world.office)
+    *before, last = steps
+    for step in before:
+        client.post(F.formal_review.reverse(step, args=[process.pk, task.pk]))
+        list(get_messages(client.get(reverse("work:office")).wsgi_request))  # that step's message, read
 
-    response = client.post(F.formal_review.reverse("assign", args=[process.pk, task.pk]))
-
-    assert response.status_code == 302
-    assert [str(message) for message in get_messages(response.wsgi_request)] == [
-        f"已认领：{world.cluster.name} 紧密型申报 · 形式审查"
-    ]
-
-
-def test_release_message_names_application_and_task():
-    world = build_world(Tier.CLOSE_KNIT)
-    _application, process = to_formal_review(world)
-    task = open_task(process, F.formal_review)
-    client = client_for(world.office)
-    client.post(F.formal_review.reverse("assign", args=[process.pk, task.pk]))
-    list(get_messages(client.get(reverse("work:office")).wsgi_request))  # the claim's message, read
-
-    response = client.post(F.formal_review.reverse("unassign", args=[process.pk, task.pk]))
+    response = client.post(F.formal_review.reverse(last, args=[process.pk, task.pk]))
 
     assert response.status_code == 302
     assert [str(message) for message in get_messages(response.wsgi_request)] == [
-        f"已放弃认领：{world.cluster.name} 紧密型申报 · 形式审查"
+        f"{said}：{world.cluster.name} 紧密型申报 · 形式审查"
     ]
 
 
