@@ -158,7 +158,8 @@ class ClusterData:
         return str(school_id) if name is None else name
 
     def rows(self, dataset):
-        """The current rows of `dataset` as dicts (shared between results), [] when nothing is imported."""
+        """The rows of `dataset` of the years metrics read (`YEARS_BEFORE_LATEST`) as dicts, shared between results;
+        [] when nothing is imported."""
         self.read.add(dataset)
         if dataset not in self._cache:
             self._cache[dataset] = self._load(DATASETS[dataset]) if dataset in self.imports else []
