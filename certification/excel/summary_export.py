@@ -42,6 +42,7 @@ from certification.models import (
     Cluster,
     EvaluatorAssignment,
     ExportJob,
+    Indicator,
     IndicatorResult,
     Score,
     ScoreSheet,
@@ -55,6 +56,8 @@ EXPORT_DIR = "exports"
 # A1's triggers, plus LF: a CR is stored as LF (XML turns a bare CR into LF when the file is read anyway).
 QUOTE_PREFIX_TRIGGERS = (*FORMULA_TRIGGERS, "\n")
 PROGRESS_STEP = 5
+# `report(done, total)` is called every this many rows (and at the end of each sheet), not on every row.
+PROGRESS_ROWS = 100
 HEARTBEAT_SECONDS = 5
 # An export whose workers died this many times fails instead of starting over.
 MAX_ATTEMPTS = 3
@@ -396,11 +399,27 @@ def _write_summary(output, chosen, heading, report):
         "vetoes_met",
         "passed",
         "cluster_id",
+        "pk",
     )
-    for name, kind, tier, year, standard, status, total_score, pass_score, vetoes_met, passed, cluster in _raw_rows(
-        rows
-    ):
+    # What every indicator row repeats of its application and indicator is read once per application (below) and
+    # per indicator, not decoded again on each of 20 rows an application has.
+    heads = {}
+    for (
+        name,
+        kind,
+        tier,
+        year,
+        standard,
+        status,
+        total_score,
+        pass_score,
+        vetoes_met,
+        passed,
+        cluster,
+        application,
+    ) in _raw_rows(rows):
         decided = passed is not None
+        heads[application] = (name, year)
         writer.row(
             [
                 name,
@@ -418,7 +437,15 @@ def _write_summary(output, chosen, heading, report):
             typed=SUMMARY_TYPED,
         )
         done += 1
-        report(done, total)
+        if done % PROGRESS_ROWS == 0:
+            report(done, total)
+    report(done, total)
+    indicators = {
+        pk: (code, title, maximum)
+        for pk, code, title, maximum in Indicator.objects.filter(dimension__standard__in=standards)
+        .annotate(maximum=Cast("max_score", FloatField()))
+        .values_list("pk", "code", "title", "maximum")
+    }
     writer = output.section(_("Indicator details"))
     yes_no = {value: _yes_no(value) for value in (True, False, None)}  # translated once, not per cell
     writer.row(
@@ -437,27 +464,22 @@ def _write_summary(output, chosen, heading, report):
         ],
         bold=True,
     )
-    for (
-        cluster,
-        year,
-        code,
-        title,
-        maximum,
-        value,
-        na,
-        spread,
-        disagreement,
-        reconciled,
-        reason,
-        veto,
-    ) in _raw_rows(details):
+    details = details.values_list(
+        "application_id",
+        "indicator_id",
+        "combined",
+        "not_applicable",
+        "spread_float",
+        "disagreement",
+        "reconciled",
+        "reconciled_reason",
+        "veto_met",
+    )
+    for application, indicator, value, na, spread, disagreement, reconciled, reason, veto in _raw_rows(details):
         writer.row(
             [
-                cluster,
-                year,
-                code,
-                title,
-                maximum,
+                *heads[application],
+                *indicators[indicator],
                 "N/A" if na else value,
                 spread,
                 yes_no[disagreement],
@@ -468,7 +490,9 @@ def _write_summary(output, chosen, heading, report):
             typed=DETAIL_TYPED,
         )
         done += 1
-        report(done, total)
+        if done % PROGRESS_ROWS == 0:
+            report(done, total)
+    report(done, total)
 
 
 def _write(output, job, report):

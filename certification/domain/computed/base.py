@@ -5,6 +5,7 @@ from fractions import Fraction
 from math import isqrt
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Max, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -95,6 +96,12 @@ def _percent(decimal_value):
 
 COMPUTATIONS = {}
 
+# The school years a metric reads: the latest one of its data set and, for the data sets below, as many years
+# before it (a growth or an improvement compares with last year). Earlier rows are never loaded: a version may hold
+# five years of a 40,000-row roster when the figures read one of them (bench/computed.py). `ClusterData.by_year`
+# refuses a year outside this window, so a metric that starts comparing further back says so here first.
+YEARS_BEFORE_LATEST = {"shared_courses": 1, "academic_results": 1}
+
 
 def computes(function):
     """Register `function` as the computation of the metric it is named after (one registry: `METRICS`)."""
@@ -151,23 +158,29 @@ class ClusterData:
         return str(school_id) if name is None else name
 
     def rows(self, dataset):
-        """The current rows of `dataset` as dicts (shared between results), [] when nothing is imported."""
+        """The rows of `dataset` of the years metrics read (`YEARS_BEFORE_LATEST`) as dicts, shared between results;
+        [] when nothing is imported."""
         self.read.add(dataset)
         if dataset not in self._cache:
             self._cache[dataset] = self._load(DATASETS[dataset]) if dataset in self.imports else []
         return self._cache[dataset]
 
     def by_year(self, dataset):
-        """{school year: its rows of `dataset`, in sheet order}, sorted once for every metric that reads a year."""
+        """{school year: its rows of `dataset`, in sheet order}, sorted once for every metric that reads a year.
+
+        Only the years metrics read are loaded (`YEARS_BEFORE_LATEST`); asking for an earlier one is a mistake in
+        the metric, never "no data", and raises ImproperlyConfigured.
+        """
         years = self._years.get(dataset)
         if years is None:
-            years = self._years[dataset] = {}
+            years = {}
             for row in self.rows(dataset):
                 year = row["year"]
                 if year in years:
                     years[year].append(row)
                 else:
                     years[year] = [row]
+            years = self._years[dataset] = _Years(years, dataset)
         return years
 
     def _load(self, dataset):
@@ -181,8 +194,12 @@ class ClusterData:
         if self._records is not None:
             records = self._records.get(version.pk, [])
         else:
+            # The years the metrics read, counted back from the version's latest (one query, the latest a subquery).
+            rows = dataset.model.objects.filter(dataset_import=version)
+            latest = rows.values("dataset_import").annotate(latest=Max("year")).values("latest")
+            back = YEARS_BEFORE_LATEST.get(dataset.code, 0)
             records = (
-                dataset.model.objects.filter(dataset_import=version)
+                rows.filter(year__gte=Subquery(latest) - back if back else Subquery(latest))
                 .order_by("row_number")
                 .values_list("row_number", *dataset.fields)
             )
@@ -210,6 +227,29 @@ class ClusterData:
         return rows
 
 
+class _Years(dict):
+    """{school year: rows} of the years loaded; a year before them was never loaded, so asking for it raises."""
+
+    def __init__(self, years, dataset):
+        super().__init__(years)
+        self.dataset = dataset
+        self.first = max(years, default=0) - YEARS_BEFORE_LATEST.get(dataset, 0)
+
+    def _check(self, year):
+        if year < self.first:
+            raise ImproperlyConfigured(
+                f"{self.dataset} rows of {year} are not loaded: add the years a metric reads to YEARS_BEFORE_LATEST"
+            )
+
+    def get(self, year, default=None):
+        self._check(year)
+        return super().get(year, default)
+
+    def __getitem__(self, year):
+        self._check(year)
+        return super().__getitem__(year)
+
+
 def source_label(row):
     """Where a data set row comes from, as a person reads it: "<sheet>, row N"."""
     return _("%(sheet)s, row %(row)s") % {"sheet": DATASETS[row["dataset"]].title, "row": row["row"]}
@@ -226,15 +266,28 @@ class ApplicationData(ClusterData):
 
 def load_records(imports):
     """{import id: [(row number, *the data set's fields)]} for every version in `imports` (DatasetImport objects),
-    one query per data set."""
+    two queries per data set: each version's latest year, then its rows of the years metrics read
+    (`YEARS_BEFORE_LATEST`)."""
     by_dataset = {}
     for item in imports:
         by_dataset.setdefault(item.dataset, []).append(item.pk)
     records = {}
     for code, ids in by_dataset.items():
         dataset = DATASETS[code]
+        back = YEARS_BEFORE_LATEST.get(code, 0)
+        chosen = dataset.model.objects.filter(dataset_import_id__in=ids)
+        firsts = {}
+        for import_id, latest in (
+            chosen.values("dataset_import_id").annotate(latest=Max("year")).values_list("dataset_import_id", "latest")
+        ):
+            firsts.setdefault(latest - back, []).append(import_id)
+        if not firsts:
+            continue
+        read = Q()
+        for first, first_ids in firsts.items():
+            read |= Q(dataset_import_id__in=first_ids, year__gte=first)
         rows = (
-            dataset.model.objects.filter(dataset_import_id__in=ids)
+            chosen.filter(read)
             .order_by("dataset_import_id", "row_number")
             .values_list("dataset_import_id", "row_number", *dataset.fields)
         )

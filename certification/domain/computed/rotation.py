@@ -37,13 +37,60 @@ def _by_teacher(data, rows):
             own.append(row)
     made = data.memo.setdefault("rotation_by_teacher", {})
     merged = []
+    append = merged.append
     for own in teachers.values():
         key = own[0]["row"] if len(own) == 1 else tuple(other["row"] for other in own)
         row = made.get(key)
         if row is None:
             row = made[key] = _merge(own)
-        merged.append(row)
+        append(row)
     return merged
+
+
+class _Kind:
+    """The rotations of one kind that start in the year, and the same one row per teacher (`_by_teacher`).
+
+    Worked out once per `data`: a rate, a backbone share and the shortest term read the same rotations.
+    """
+
+    def __init__(self, data, rows):
+        self.data = data
+        self.rows = rows
+        self._teachers = None
+
+    @property
+    def teachers(self):
+        if self._teachers is None:
+            self._teachers = _by_teacher(self.data, self.rows)
+        return self._teachers
+
+
+def _kinds(data, year, rotations):
+    """{kind: _Kind} of the year's rotations, sorted in one pass over the roster: same-stage or cross-stage
+    (from stage = to stage or not), between a core and a member school (one side a lead or core school), and out
+    of the kindergarten stage."""
+    key = ("rotation_kinds", year)
+    kinds = data.memo.get(key)
+    if kinds is None:
+        leads = data.lead_ids
+        same, cross, core_member, kindergarten = [], [], [], []
+        for row in rotations:
+            from_stage = row["from_stage"]
+            if from_stage == row["to_stage"]:
+                same.append(row)
+            else:
+                cross.append(row)
+            if (row["from_school_pk"] in leads) != (row["to_school_pk"] in leads):
+                core_member.append(row)
+            if from_stage == KINDERGARTEN:
+                kindergarten.append(row)
+        kinds = data.memo[key] = {
+            SAME_STAGE: _Kind(data, same),
+            CROSS_STAGE: _Kind(data, cross),
+            CORE_MEMBER: _Kind(data, core_member),
+            FROM_KINDERGARTEN: _Kind(data, kindergarten),
+        }
+    return kinds
 
 
 def _merge(own):
@@ -59,6 +106,9 @@ def _merge(own):
     row["row"] = "、".join(str(other["row"]) for other in own)
     row["rotations"] = len(own)
     return row
+
+
+SAME_STAGE, CROSS_STAGE, CORE_MEMBER, FROM_KINDERGARTEN = "same_stage", "cross_stage", "core_member", "kindergarten"
 
 
 def _year_missing(dataset, year):
@@ -115,42 +165,21 @@ def _over_eligible(data, counted, eligible):
     return _("More teachers rotated than were eligible (%(schools)s); correct the data.") % {"schools": "；".join(over)}
 
 
-def _rotation_rate(data, selected, *, eligible_schools=None, label):
+def _rotation_rate(data, kind, *, eligible_schools=None, label):
     year, rotations, eligible = _rotation_base(data, eligible_schools=eligible_schools)
-    counted = [row for row in rotations if selected(row)]
-    teachers = len({row["teacher"] for row in counted})
+    chosen = _kinds(data, year, rotations)[kind]
     denominator = sum(row["teachers"] for row in eligible)
     if denominator == 0:
         return Measure(rows=eligible, missing=_("The eligible teachers add up to 0 in %(year)s.") % {"year": year})
-    too_many = _over_eligible(data, counted, eligible)
+    too_many = _over_eligible(data, chosen.rows, eligible)
     if too_many:
-        return Measure(rows=_by_teacher(data, counted) + eligible, missing=too_many)
+        return Measure(rows=chosen.teachers + eligible, missing=too_many)
+    teachers = len(chosen.teachers)
     return Measure(
         value=Fraction(teachers, denominator),
-        rows=_by_teacher(data, counted) + eligible,
+        rows=chosen.teachers + eligible,
         detail=_ratio_detail(year, teachers, denominator, counted=label),
     )
-
-
-def _same_stage(row):
-    return row["from_stage"] == row["to_stage"]
-
-
-def _cross_stage(row):
-    return row["from_stage"] != row["to_stage"]
-
-
-def _core_member(data):
-    leads = data.lead_ids
-
-    def between_core_and_member(row):
-        return (row["from_school_pk"] in leads) != (row["to_school_pk"] in leads)
-
-    return between_core_and_member
-
-
-def _from_kindergarten(row):
-    return row["from_stage"] == KINDERGARTEN
 
 
 def _spans_stages(data):
@@ -171,18 +200,18 @@ def _has_kindergarten(data):
 
 @computes
 def rotation_same_stage_rate(data):
-    return _rotation_rate(data, _same_stage, label=_("same-stage rotations"))
+    return _rotation_rate(data, SAME_STAGE, label=_("same-stage rotations"))
 
 
 @computes
 def rotation_cross_stage_rate(data):
     _spans_stages(data)
-    return _rotation_rate(data, _cross_stage, label=_("cross-stage rotations"))
+    return _rotation_rate(data, CROSS_STAGE, label=_("cross-stage rotations"))
 
 
 @computes
 def rotation_core_member_rate(data):
-    measure = _rotation_rate(data, _core_member(data), label=_("rotations between a core and a member school"))
+    measure = _rotation_rate(data, CORE_MEMBER, label=_("rotations between a core and a member school"))
     if not data.lead_ids:
         measure.note = no_core_school_note()
     return measure
@@ -206,52 +235,52 @@ def metric_notes(cluster):
 def kindergarten_rotation_rate(data):
     _has_kindergarten(data)
     return _rotation_rate(
-        data, _from_kindergarten, eligible_schools=data.teaching(KINDERGARTEN), label=_("kindergarten rotations")
+        data, FROM_KINDERGARTEN, eligible_schools=data.teaching(KINDERGARTEN), label=_("kindergarten rotations")
     )
 
 
-def _backbone_share(data, selected, label):
-    """Backbone teachers ÷ rotated teachers, over the rotations `selected` (each teacher counted once)."""
+def _backbone_share(data, kind, label):
+    """Backbone teachers ÷ rotated teachers, over the rotations of `kind` (each teacher counted once)."""
     year, rotations, _eligible = _rotation_base(data, need_eligible=False)
-    rotated = [row for row in rotations if selected(row)]
-    if not rotated:
+    chosen = _kinds(data, year, rotations)[kind]
+    if not chosen.rows:
         return Measure(missing=_("No %(what)s start in %(year)s.") % {"what": label, "year": year})
-    teachers = {row["teacher"] for row in rotated}
-    backbone = {row["teacher"] for row in rotated if row["backbone"]}
+    teachers = chosen.teachers
+    backbone = {row["teacher"] for row in chosen.rows if row["backbone"]}
     return Measure(
         value=Fraction(len(backbone), len(teachers)),
-        rows=_by_teacher(data, rotated),
+        rows=list(teachers),
         detail=_ratio_detail(year, len(backbone), len(teachers), counted=_("backbone teachers")),
     )
 
 
 @computes
 def backbone_share_same_stage(data):
-    return _backbone_share(data, _same_stage, _("same-stage rotations"))
+    return _backbone_share(data, SAME_STAGE, _("same-stage rotations"))
 
 
 @computes
 def backbone_share_cross_stage(data):
     _spans_stages(data)
-    return _backbone_share(data, _cross_stage, _("cross-stage rotations"))
+    return _backbone_share(data, CROSS_STAGE, _("cross-stage rotations"))
 
 
 @computes
 def backbone_share_core_member(data):
-    return _backbone_share(data, _core_member(data), _("rotations between a core and a member school"))
+    return _backbone_share(data, CORE_MEMBER, _("rotations between a core and a member school"))
 
 
 @computes
 def kindergarten_backbone_share(data):
     _has_kindergarten(data)
-    return _backbone_share(data, _from_kindergarten, _("kindergarten rotations"))
+    return _backbone_share(data, FROM_KINDERGARTEN, _("kindergarten rotations"))
 
 
 @computes
 def rotation_term_min_years(data):
     """The shortest term among the rotations between core and member schools (seed 002 sets the term of that flow)."""
     year, rotations, _eligible = _rotation_base(data, need_eligible=False)
-    rotations = [row for row in rotations if _core_member(data)(row)]
+    rotations = _kinds(data, year, rotations)[CORE_MEMBER].rows
     if not rotations:
         label = _("rotations between a core and a member school")
         return Measure(missing=_("No %(what)s start in %(year)s.") % {"what": label, "year": year})
@@ -269,7 +298,11 @@ def weak_school_inflow_min(data):
     if not weak:
         return Measure(nothing_to_measure=_("The cluster has no relatively weak school."))
     year, rotations, _eligible = _rotation_base(data, need_eligible=False)
-    inflow = {school.pk: [row for row in rotations if row["to_school_pk"] == school.pk] for school in weak}
+    inflow = {school.pk: [] for school in weak}
+    for row in rotations:
+        into = inflow.get(row["to_school_pk"])
+        if into is not None:
+            into.append(row)
     teams = {pk: len({row["teacher"] for row in rows}) for pk, rows in inflow.items()}
     breakdown = [{"label": data.name(school.pk), "value": teams[school.pk]} for school in weak]
     value = min((size for size in teams.values() if size), default=0)

@@ -16,6 +16,7 @@ from certification.domain.aggregation import aggregate
 from certification.domain.exports import request_export
 from certification.domain.scoring import get_or_create_sheet, save_scores, submit_sheet
 from certification.errors import InvalidInput, NotAllowed
+from certification.excel import summary_export
 from certification.excel.summary_export import text_cell
 from certification.models import ExportJob, Role
 from tests.factories import ClusterFactory, DistrictFactory, UserFactory
@@ -315,3 +316,18 @@ def test_export_in_an_unknown_format_is_refused(scored_application):
     with pytest.raises(InvalidInput):
         request_export(by=office, application=scored_application, file_format="pdf")
     assert not ExportJob.objects.exists()
+
+
+def test_summary_progress_is_reported_every_progress_rows_and_at_each_sheet_end(
+    scored_application, tmp_path, monkeypatch
+):
+    district = scored_application.cluster.district
+    scoring_application(scored_application.standard, cluster=ClusterFactory(district=district, name="另一学区"))
+    monkeypatch.setattr(summary_export, "PROGRESS_ROWS", 3)
+    calls = []
+
+    job = ExportJob(kind=ExportJob.Kind.DISTRICT, district=district)
+    summary_export.write_export(job, tmp_path / "summary.xlsx", lambda done, total: calls.append((done, total)))
+
+    # Two application rows, then the first application's two indicator rows: row 3 is reported, each sheet's end too.
+    assert calls == [(2, 4), (3, 4), (4, 4)]
