@@ -3,8 +3,9 @@
 "ours" is `compute_indicators(application)` as the computed-indicators page runs it on a cache miss: one indicator
 per metric of `certification.metrics` (all 27), reading the data versions the application pins — 40,000 rotation
 records over five school years, 9,900-odd shared courses and the small per-school sheets, 50,000 rows in all.
-"load" is the floor under it: the same rows read from the same database with `values_list` (the fields the
-computation reads, in sheet order), into lists and nothing more. The issue's goal: at most 1.5× that load.
+"load" is the floor under it: the rows the computation reads (the school years its metrics measure, about 12,000 of
+the 50,000) from the same database with `values_list` (the fields it reads, in sheet order), into lists and nothing
+more. The issue's goal: at most 1.5× that load.
 
 The cluster has a lead nine-year school, two primary schools (one relatively weak), a junior school and a
 kindergarten, so that no metric is N/A and every one computes over its rows. ``python -m bench.abab bench.computed``
@@ -140,20 +141,32 @@ def _compute(application):
 
 
 def _load(application):
-    """The rows the computation reads, loaded and nothing else: the floor under any computation over them."""
+    """The rows the computation reads, loaded and nothing else: the floor under any computation over them.
+
+    The computation reads only the school years its metrics measure (the latest, and the year before for shared
+    courses and academic results: `YEARS_BEFORE_LATEST`), so the floor loads those rows, not the version's older
+    years: a ratio against rows it never reads would flatter it. The label gives both counts."""
+    from django.db.models import Max
+
     from certification.datasets import DATASETS
+    from certification.domain.computed.base import YEARS_BEFORE_LATEST
 
     loaded = []
     for version in application.data_versions.order_by("dataset", "id"):
         dataset = DATASETS[version.dataset]
+        rows = dataset.model.objects.filter(dataset_import=version)
+        latest = rows.aggregate(latest=Max("year"))["latest"]
         loaded += list(
-            dataset.model.objects.filter(dataset_import=version)
+            rows.filter(year__gte=latest - YEARS_BEFORE_LATEST.get(dataset.code, 0))
             .order_by("row_number")
             .values_list("dataset_import_id", "row_number", *dataset.fields)
         )
-    if len(loaded) != ROWS:
-        raise SystemExit(f"loaded {len(loaded)} rows, not {ROWS}")
     return loaded
+
+
+def _read_rows(application):
+    """How many rows the computation reads of the version's ROWS."""
+    return len(_load(application))
 
 
 def run_case(case):
@@ -164,10 +177,11 @@ def run_case(case):
     setup_database()
     application = _application()
     with translation.override("zh-hans"):
+        read = _read_rows(application)
         if case == "ours":
             seconds, cpu, peak = timed(_compute, application)
-            label = f"compute every indicator (one per metric) over {ROWS:,} rows"
+            label = f"compute every indicator (one per metric): {read:,} rows read of {ROWS:,}"
         else:
             seconds, cpu, peak = timed(_load, application)
-            label = f"bare load (values_list) of the same {ROWS:,} rows"
+            label = f"bare load (values_list) of the same {read:,} rows"
     return {"label": label, "seconds": seconds, "cpu": cpu, "peak": peak, "rows": ROWS}
