@@ -6,10 +6,12 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 BENCH_REPETITIONS ?= 3
+# pytest-xdist: one worker per CPU, whole test files to one worker (README: Tests). `make test PYTEST_WORKERS=` runs serially.
+PYTEST_WORKERS ?= -n auto --dist loadfile
 
 .DEFAULT_GOAL := help
 
-.PHONY: help demo setup-demo serve test lint format ci bench clean
+.PHONY: help demo setup-demo serve test pytest-workers lint format ci bench clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -45,7 +47,10 @@ test: $(VENV)/.dev ## Set up and run every check: manage.py check, migrations, r
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+pytest-workers: # what .ci/run passes to its PostgreSQL pass too
+	@printf '%s\n' '$(PYTEST_WORKERS)'
 
 lint: $(VENV)/.dev ## ruff lint and format check, import-linter's layer contracts
 	$(VENV)/bin/ruff check .
