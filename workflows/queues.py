@@ -15,7 +15,7 @@ applications (prefix "") or that point at one (prefix "application__").
 import django_filters
 import django_filters.fields
 from django import forms
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, F, Min, OuterRef, Q, Subquery
 from django.utils import timezone
@@ -41,18 +41,18 @@ from .models import QueueEntry, TaskDeadline
 PAGE_SIZE = 25
 
 
-def _object_permissions():
-    """{"app_label.codename": permission id} of the object permissions a task of the flow names on its application:
-    the roles' `act_as_*` permissions (`certification.scope.ROLE_OBJECT_PERMISSION`; the flow's nodes name only
-    those). Listing only these keeps the condition short: listing every permission of the model (add, change, …)
-    made the statement costly enough for PostgreSQL to JIT-compile it, 30 s at 10,000 applications."""
-    content_type = ContentType.objects.get_for_model(Application)
-    codenames = ROLE_OBJECT_PERMISSION.values()
+def _object_permissions(user):
+    """{"app_label.codename": codename} of the object permissions a task of the flow names on its application that
+    `user` may hold: the `act_as_*` permissions of the roles they hold (`certification.scope.ROLE_OBJECT_PERMISSION`;
+    the flow's nodes name only those; guardian's rows are granted from the roles, `certification.domain.roles`).
+    Listing only these keeps the condition short: listing every permission of the model (add, change, …) made the
+    statement costly enough for PostgreSQL to JIT-compile it, 30 s at 10,000 applications. The permissions are
+    named by codename inside the statement (a join to the permission table), not read first by a query of their own.
+    """
     return {
-        f"{content_type.app_label}.{codename}": pk
-        for pk, codename in Permission.objects.filter(content_type=content_type, codename__in=codenames).values_list(
-            "pk", "codename"
-        )
+        perm(ROLE_OBJECT_PERMISSION[role]): ROLE_OBJECT_PERMISSION[role]
+        for role in roles_of(user)
+        if role in ROLE_OBJECT_PERMISSION
     }
 
 
@@ -63,21 +63,16 @@ def may_take(user, prefix="", *, per_row=False):
     A task with no permission is anyone's; one owned by the user is theirs; a model-wide permission is checked
     against the user's (a short set, cached on the user); an object permission is an `IN (SELECT …)` on guardian's
     tables by (user, permission), a subquery the database hashes once per statement, whatever the number of
-    applications in scope. (The permission ids are read once per request, cached on the user.)
+    applications in scope. (The permissions are named by codename in the statement: no query reads their ids first.)
 
     `per_row`: for a few tasks (one page's), an `EXISTS` per task on guardian's unique (user, permission, object)
     index instead: hashing every permission of a district's leader costs more than looking up 25.
     """
     if user.is_superuser:
         return Q()
-    permissions = getattr(user, "_queue_object_permissions", None)
-    if permissions is None:
-        # Only the permissions of the roles the user holds: guardian's rows are granted from the roles
-        # (`certification.domain.roles`), and each one left out is two subqueries less to build and to run.
-        held_names = {perm(ROLE_OBJECT_PERMISSION[role]) for role in roles_of(user) if role in ROLE_OBJECT_PERMISSION}
-        permissions = user._queue_object_permissions = {
-            name: pk for name, pk in _object_permissions().items() if name in held_names
-        }
+    # Only the permissions of the roles the user holds: each one left out is two subqueries less to build and run.
+    permissions = _object_permissions(user)
+    content_type = ContentType.objects.get_for_model(Application)  # Django's cache: no query after the first
     p = prefix
     groups = Group.objects.filter(user=user)
     condition = (
@@ -85,15 +80,14 @@ def may_take(user, prefix="", *, per_row=False):
         | Q(**{f"{p}owner": user})
         | Q(**{f"{p}owner_permission__in": user.get_all_permissions()})
     )
-    for name, permission_id in permissions.items():
+    for name, codename in permissions.items():
+        permission = {"permission__content_type": content_type, "permission__codename": codename}
         if per_row:
             task_object = OuterRef(f"{p}owner_permission_obj_pk")
             held = Exists(
-                UserObjectPermission.objects.filter(user=user, permission_id=permission_id, object_pk=task_object)
+                UserObjectPermission.objects.filter(user=user, object_pk=task_object, **permission)
             ) | Exists(
-                GroupObjectPermission.objects.filter(
-                    group__in=groups, permission_id=permission_id, object_pk=task_object
-                )
+                GroupObjectPermission.objects.filter(group__in=groups, object_pk=task_object, **permission)
             )
             condition |= Q(**{f"{p}owner_permission": name}) & held
             continue
@@ -102,13 +96,13 @@ def may_take(user, prefix="", *, per_row=False):
         held = Q(
             **{
                 f"{p}owner_permission_obj_pk__in": UserObjectPermission.objects.filter(
-                    user=user, permission_id=permission_id
+                    user=user, **permission
                 ).values("object_pk")
             }
         ) | Q(
             **{
                 f"{p}owner_permission_obj_pk__in": GroupObjectPermission.objects.filter(
-                    group__in=groups, permission_id=permission_id
+                    group__in=groups, **permission
                 ).values("object_pk")
             }
         )
