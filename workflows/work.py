@@ -218,6 +218,17 @@ def add_figures(rows):
             setattr(row, name, value)
 
 
+def add_labels(rows):
+    """Each application's tier and status as the page shows them (`tier_label`, `status_label`): what
+    `get_target_tier_display()` and `get_status_display()` answer, each label translated once for the page rather
+    than looked up through the field's choices for every row."""
+    tiers = {value: str(label) for value, label in Tier.choices}
+    statuses = {value: str(label) for value, label in Application.Status.choices}
+    for row in rows:
+        row.tier_label = tiers.get(row.target_tier, row.target_tier)
+        row.status_label = statuses.get(row.status, row.status)
+
+
 def agreement(application):
     """The evaluators' agreement as one line: no disagreement, reconciled, or how many are still open."""
     if not application.disagreement_count:
@@ -526,6 +537,7 @@ class ApprovalQueueView(WorkListView):
     def decorate(self, rows):
         tasks = open_tasks(self.request.user, [application.pk for application in rows])
         add_figures(rows)
+        add_labels(rows)
         for application in rows:
             application.open_tasks = tasks.get(application.pk, [])
             if not hasattr(application, "due"):
@@ -555,6 +567,7 @@ class OfficeView(WorkListView):
     def decorate(self, rows):
         tasks = open_tasks(self.request.user, [application.pk for application in rows])
         add_figures(rows)
+        add_labels(rows)
         for application in rows:
             application.open_tasks = tasks.get(application.pk, [])
             if not hasattr(application, "due"):
@@ -573,6 +586,7 @@ class OfficeView(WorkListView):
                 )
             ).order_by("status_changed", "pk")[: queues.PAGE_SIZE]
         )
+        add_labels(publicity)
         for application in publicity:
             # The demo shortcut is the deciding office's (the city's for 市级示范性); the domain checks the scope.
             application.may_end_publicity = settings.DEMO_MODE and may_end_publicity_for_demo(user, application)
