@@ -141,6 +141,12 @@ def queue_of(user, flow_class=CertificationFlow):
     return human_tasks(flow_class).filter(status=STATUS.NEW).filter(may_take(user))
 
 
+def queue_entries_of(user):
+    """The queue entries (`models.QueueEntry`) of `queue_of(user)`'s tasks: every entry is an open human task of the
+    certification flow, so the same rule on one narrow table, without joining each task to its process."""
+    return QueueEntry.objects.filter(status=STATUS.NEW).filter(may_take(user))
+
+
 def archive_of(user, flow_class=CertificationFlow):
     return human_tasks(flow_class).filter(owner=user, finished__isnull=False)
 
