@@ -221,12 +221,15 @@ def add_figures(rows):
 def add_labels(rows):
     """Each application's tier and status as the page shows them (`tier_label`, `status_label`): what
     `get_target_tier_display()` and `get_status_display()` answer, each label translated once for the page rather
-    than looked up through the field's choices for every row."""
+    than looked up through the field's choices for every row; and its dossier's address (`detail_url`), the URL
+    pattern reversed once for the page."""
     tiers = {value: str(label) for value, label in Tier.choices}
     statuses = {value: str(label) for value, label in Application.Status.choices}
+    detail = reverse("work:application_detail", args=[_TaskUrls.PROCESS]).replace(str(_TaskUrls.PROCESS), "{pk}")
     for row in rows:
         row.tier_label = tiers.get(row.target_tier, row.target_tier)
         row.status_label = statuses.get(row.status, row.status)
+        row.detail_url = detail.format(pk=row.pk)
 
 
 def agreement(application):
