@@ -407,6 +407,7 @@ def application_filters(prefix="", *, orderings=(), stages=False, user=None):
             fields=[(field, field.replace("__", "_")) for field, _label in orderings],
             field_labels=dict(orderings),
             empty_label=_("Default"),
+            widget=PlainSelect,
         ),
     }
     if stages:
