@@ -7,7 +7,7 @@ a process is refused outside it. Registered on `certification.views.site.site` b
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Count, Exists, F, OuterRef
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -88,15 +88,39 @@ class TaskListFilter(vf_filters.FlowUserTaskListFilter):
         fields = ("flow_task", "created")
 
 
+class _Steps(list):
+    """Steps already read, answering viewflow's `get_queryset_flow_task_choices` as a queryset of them would."""
+
+    def order_by(self, *fields):
+        return self
+
+    def values_list(self, *fields, flat=False):
+        return self
+
+    def distinct(self):
+        return self
+
+
 class QueueTaskListFilter(TaskListFilter):
     """The queue's filters: the step drop-down lists the steps of the user's queue, read from the tasks' queue
     entries (`queues.queue_entries_of`) rather than by a DISTINCT over viewflow's tasks joined to their processes,
-    as viewflow's own filter (`FlowUserTaskListFilter.__init__`, skipped here) reads them."""
+    as viewflow's own filter (`FlowUserTaskListFilter.__init__`, skipped here) reads them. The same query counts
+    the entries of each step: `queue_total`, the number of tasks in the queue (`QueueView.get_paginator`)."""
 
     def __init__(self, *args, **kwargs):
         super(vf_filters.FlowUserTaskListFilter, self).__init__(*args, **kwargs)
-        entries = queues.queue_entries_of(self.request.user)
-        self.filters["flow_task"].field.choices = vf_filters.get_queryset_flow_task_choices(entries)
+        rows = (
+            queues.queue_entries_of(self.request.user)
+            .values_list("flow_task")
+            .annotate(count=Count("pk"))
+            .order_by("flow_task")
+        )
+        steps = _Steps()
+        self.queue_total = 0
+        for step, count in rows:
+            steps.append(step)
+            self.queue_total += count
+        self.filters["flow_task"].field.choices = vf_filters.get_queryset_flow_task_choices(steps)
 
 
 class MenuCount:
@@ -117,9 +141,12 @@ class MenuCountedMixin:
 
     menu_count = ""
 
+    def lists_every_task(self):
+        return set(self.request.GET) <= {"page"}
+
     def paginate_queryset(self, queryset, page_size):
         paginator, page, rows, is_paginated = super().paginate_queryset(queryset, page_size)
-        if set(self.request.GET) <= {"page"}:
+        if self.lists_every_task():
             memo(menu_count_key(self.menu_count, self.request.user), lambda: paginator.count)
         return paginator, page, rows, is_paginated
 
@@ -147,6 +174,13 @@ class QueueView(DueColumnMixin, MenuCountedMixin, LastPageMixin, flow_views.Flow
 
     filterset_class = QueueTaskListFilter
     menu_count = "queue"
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        """Listing every task of the queue, the filter has counted them already (`QueueTaskListFilter`)."""
+        paginator = super().get_paginator(queryset, per_page, **kwargs)
+        if self.lists_every_task():
+            paginator.__dict__["count"] = self.filterset.queue_total  # Paginator.count, known now
+        return paginator
 
     # viewflow's "brief" repeats the title under an English header
     columns = ("task_id", "task_title", "due", "created")
