@@ -18,6 +18,7 @@ from django.db.models import Count, F, Func, IntegerField, OuterRef, Prefetch, S
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -571,10 +572,13 @@ class OfficeView(WorkListView):
         tasks = open_tasks(self.request.user, [application.pk for application in rows])
         add_figures(rows)
         add_labels(rows)
+        select = _("Select %(cluster)s for export")  # the export box's label, translated once for the page
         for application in rows:
             application.open_tasks = tasks.get(application.pk, [])
             if not hasattr(application, "due"):
                 application.due = queues.page_due(application.open_tasks)
+            # The cluster's name escaped, as the template's {% blocktrans %} escaped it.
+            application.export_label = mark_safe(select % {"cluster": conditional_escape(application.cluster.name)})
 
     def get_context_data(self, **kwargs):
         user = self.request.user
