@@ -255,4 +255,8 @@ def due_source_of_task(task):
     deadline = deadline_of_task(task)
     if deadline is None or deadline.working_days is None:
         return None
-    return deadline.get_source_display()
+    # `get_source_display()` without walking the field's choices for every task of a page.
+    return str(DUE_SOURCE_LABELS.get(deadline.source, deadline.source))
+
+
+DUE_SOURCE_LABELS = dict(DueSource.choices)

@@ -15,10 +15,12 @@ applications (prefix "") or that point at one (prefix "application__").
 import django_filters
 import django_filters.fields
 from django import forms
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, F, Min, OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from viewflow.workflow.status import STATUS
@@ -41,18 +43,18 @@ from .models import QueueEntry, TaskDeadline
 PAGE_SIZE = 25
 
 
-def _object_permissions():
-    """{"app_label.codename": permission id} of the object permissions a task of the flow names on its application:
-    the roles' `act_as_*` permissions (`certification.scope.ROLE_OBJECT_PERMISSION`; the flow's nodes name only
-    those). Listing only these keeps the condition short: listing every permission of the model (add, change, …)
-    made the statement costly enough for PostgreSQL to JIT-compile it, 30 s at 10,000 applications."""
-    content_type = ContentType.objects.get_for_model(Application)
-    codenames = ROLE_OBJECT_PERMISSION.values()
+def _object_permissions(user):
+    """{"app_label.codename": codename} of the object permissions a task of the flow names on its application that
+    `user` may hold: the `act_as_*` permissions of the roles they hold (`certification.scope.ROLE_OBJECT_PERMISSION`;
+    the flow's nodes name only those; guardian's rows are granted from the roles, `certification.domain.roles`).
+    Listing only these keeps the condition short: listing every permission of the model (add, change, …) made the
+    statement costly enough for PostgreSQL to JIT-compile it, 30 s at 10,000 applications. The permissions are
+    named by codename inside the statement (a join to the permission table), not read first by a query of their own.
+    """
     return {
-        f"{content_type.app_label}.{codename}": pk
-        for pk, codename in Permission.objects.filter(content_type=content_type, codename__in=codenames).values_list(
-            "pk", "codename"
-        )
+        perm(ROLE_OBJECT_PERMISSION[role]): ROLE_OBJECT_PERMISSION[role]
+        for role in roles_of(user)
+        if role in ROLE_OBJECT_PERMISSION
     }
 
 
@@ -63,21 +65,16 @@ def may_take(user, prefix="", *, per_row=False):
     A task with no permission is anyone's; one owned by the user is theirs; a model-wide permission is checked
     against the user's (a short set, cached on the user); an object permission is an `IN (SELECT …)` on guardian's
     tables by (user, permission), a subquery the database hashes once per statement, whatever the number of
-    applications in scope. (The permission ids are read once per request, cached on the user.)
+    applications in scope. (The permissions are named by codename in the statement: no query reads their ids first.)
 
     `per_row`: for a few tasks (one page's), an `EXISTS` per task on guardian's unique (user, permission, object)
     index instead: hashing every permission of a district's leader costs more than looking up 25.
     """
     if user.is_superuser:
         return Q()
-    permissions = getattr(user, "_queue_object_permissions", None)
-    if permissions is None:
-        # Only the permissions of the roles the user holds: guardian's rows are granted from the roles
-        # (`certification.domain.roles`), and each one left out is two subqueries less to build and to run.
-        held_names = {perm(ROLE_OBJECT_PERMISSION[role]) for role in roles_of(user) if role in ROLE_OBJECT_PERMISSION}
-        permissions = user._queue_object_permissions = {
-            name: pk for name, pk in _object_permissions().items() if name in held_names
-        }
+    # Only the permissions of the roles the user holds: each one left out is two subqueries less to build and run.
+    permissions = _object_permissions(user)
+    content_type = ContentType.objects.get_for_model(Application)  # Django's cache: no query after the first
     p = prefix
     groups = Group.objects.filter(user=user)
     condition = (
@@ -85,15 +82,12 @@ def may_take(user, prefix="", *, per_row=False):
         | Q(**{f"{p}owner": user})
         | Q(**{f"{p}owner_permission__in": user.get_all_permissions()})
     )
-    for name, permission_id in permissions.items():
+    for name, codename in permissions.items():
+        permission = {"permission__content_type": content_type, "permission__codename": codename}
         if per_row:
             task_object = OuterRef(f"{p}owner_permission_obj_pk")
-            held = Exists(
-                UserObjectPermission.objects.filter(user=user, permission_id=permission_id, object_pk=task_object)
-            ) | Exists(
-                GroupObjectPermission.objects.filter(
-                    group__in=groups, permission_id=permission_id, object_pk=task_object
-                )
+            held = Exists(UserObjectPermission.objects.filter(user=user, object_pk=task_object, **permission)) | Exists(
+                GroupObjectPermission.objects.filter(group__in=groups, object_pk=task_object, **permission)
             )
             condition |= Q(**{f"{p}owner_permission": name}) & held
             continue
@@ -101,14 +95,14 @@ def may_take(user, prefix="", *, per_row=False):
         # EXISTS here took 10 s over 10,000 open tasks, this 40 ms. No id is listed in the statement.
         held = Q(
             **{
-                f"{p}owner_permission_obj_pk__in": UserObjectPermission.objects.filter(
-                    user=user, permission_id=permission_id
-                ).values("object_pk")
+                f"{p}owner_permission_obj_pk__in": UserObjectPermission.objects.filter(user=user, **permission).values(
+                    "object_pk"
+                )
             }
         ) | Q(
             **{
                 f"{p}owner_permission_obj_pk__in": GroupObjectPermission.objects.filter(
-                    group__in=groups, permission_id=permission_id
+                    group__in=groups, **permission
                 ).values("object_pk")
             }
         )
@@ -145,6 +139,12 @@ def inbox_of(user, flow_class=CertificationFlow):
 def queue_of(user, flow_class=CertificationFlow):
     """Open tasks nobody holds that `user` may take."""
     return human_tasks(flow_class).filter(status=STATUS.NEW).filter(may_take(user))
+
+
+def queue_entries_of(user):
+    """The queue entries (`models.QueueEntry`) of `queue_of(user)`'s tasks: every entry is an open human task of the
+    certification flow, so the same rule on one narrow table, without joining each task to its process."""
+    return QueueEntry.objects.filter(status=STATUS.NEW).filter(may_take(user))
 
 
 def archive_of(user, flow_class=CertificationFlow):
@@ -245,6 +245,36 @@ def human_nodes(flow_class=CertificationFlow):
 
 
 # ------------------------------------------------------------------------------------------------------ filters
+
+
+class PlainSelect(forms.Select):
+    """Django's `Select`, its markup built in Python: the same HTML as Django's select templates
+    (django/forms/widgets/select.html, select_option.html and attrs.html), without rendering a template per option.
+    Every list renders its filter form on each view: five drop-downs of up to twenty options took a third of the
+    office desk's rendering time as templates."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        context = self.get_context(name, value, attrs)["widget"]
+        parts = [format_html('<select name="{}"', context["name"]), _attrs_html(context["attrs"]), ">"]
+        for group_name, options, _index in context["optgroups"]:
+            if group_name:
+                parts.append(format_html('\n  <optgroup label="{}">', group_name))
+            for option in options:
+                parts.append(format_html('\n  <option value="{}"', option["value"]))
+                parts.extend((_attrs_html(option["attrs"]), format_html(">{}</option>\n", option["label"])))
+            if group_name:
+                parts.append("\n  </optgroup>")
+        parts.append("\n</select>")
+        return mark_safe("".join(parts))  # every value above went through format_html (escaped)
+
+
+def _attrs_html(attrs):
+    """django/forms/widgets/attrs.html: ` name="value"` per attribute, ` name` for True, nothing for False."""
+    return "".join(
+        format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value)
+        for name, value in attrs.items()
+        if value is not False
+    )
 
 
 class CheckboxFilter(django_filters.BooleanFilter):
@@ -350,12 +380,21 @@ def application_filters(prefix="", *, orderings=(), stages=False, user=None):
             # A district's name includes its city's (`Region.__str__`): read with it, not one query per district.
             queryset=Region.objects.districts().select_related("parent").order_by("name"),
             empty_label=_("All"),
+            widget=PlainSelect,
         ),
         "tier": django_filters.ChoiceFilter(
-            label=_("Tier"), field_name=f"{p}target_tier", choices=Tier.choices, empty_label=_("All")
+            label=_("Tier"),
+            field_name=f"{p}target_tier",
+            choices=Tier.choices,
+            empty_label=_("All"),
+            widget=PlainSelect,
         ),
         "status": django_filters.ChoiceFilter(
-            label=_("Status"), field_name=f"{p}status", choices=Application.Status.choices, empty_label=_("All")
+            label=_("Status"),
+            field_name=f"{p}status",
+            choices=Application.Status.choices,
+            empty_label=_("All"),
+            widget=PlainSelect,
         ),
         "overdue": CheckboxFilter(label=_("Overdue"), method="overdue"),
         "waiting_before": django_filters.DateFilter(
@@ -368,6 +407,7 @@ def application_filters(prefix="", *, orderings=(), stages=False, user=None):
             fields=[(field, field.replace("__", "_")) for field, _label in orderings],
             field_labels=dict(orderings),
             empty_label=_("Default"),
+            widget=PlainSelect,
         ),
     }
     if stages:
@@ -376,6 +416,7 @@ def application_filters(prefix="", *, orderings=(), stages=False, user=None):
             method="stage",
             choices=[(str(node), title) for node, title in human_nodes()],
             empty_label=_("All"),
+            widget=PlainSelect,
         )
         attrs["stage_user"] = user
     attrs["Meta"] = type("Meta", (), {"fields": []})

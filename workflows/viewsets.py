@@ -7,7 +7,7 @@ a process is refused outside it. Registered on `certification.views.site.site` b
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Count, Exists, F, OuterRef
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +19,7 @@ from viewflow.workflow.flow.viewset import FlowAppViewset
 
 from certification.domain.workdays import WorkingCalendar, countdown
 from certification.models import Application
+from certification.permission_cache import memo
 
 from . import queues, views, work
 from .deadlines import due_of_task
@@ -87,10 +88,78 @@ class TaskListFilter(vf_filters.FlowUserTaskListFilter):
         fields = ("flow_task", "created")
 
 
-class InboxView(DueColumnMixin, LastPageMixin, flow_views.FlowInboxListView):
+class _Steps(list):
+    """Steps already read, answering viewflow's `get_queryset_flow_task_choices` as a queryset of them would."""
+
+    def order_by(self, *fields):
+        return self
+
+    def values_list(self, *fields, flat=False):
+        return self
+
+    def distinct(self):
+        return self
+
+
+class QueueTaskListFilter(TaskListFilter):
+    """The queue's filters: the step drop-down lists the steps of the user's queue, read from the tasks' queue
+    entries (`queues.queue_entries_of`) rather than by a DISTINCT over viewflow's tasks joined to their processes,
+    as viewflow's own filter (`FlowUserTaskListFilter.__init__`, skipped here) reads them. The same query counts
+    the entries of each step: `queue_total`, the number of tasks in the queue (`QueueView.get_paginator`)."""
+
+    def __init__(self, *args, **kwargs):
+        super(vf_filters.FlowUserTaskListFilter, self).__init__(*args, **kwargs)
+        rows = (
+            queues.queue_entries_of(self.request.user)
+            .values_list("flow_task")
+            .annotate(count=Count("pk"))
+            .order_by("flow_task")
+        )
+        steps = _Steps()
+        self.queue_total = 0
+        for step, count in rows:
+            steps.append(step)
+            self.queue_total += count
+        self.filters["flow_task"].field.choices = vf_filters.get_queryset_flow_task_choices(steps)
+
+
+class MenuCount:
+    """The number of tasks beside "Inbox" or "Queue" in the flow's menu (its template asks `.count`): counted once
+    per request (`permission_cache.memo`), and not at all on the inbox or queue page itself when it lists them
+    unfiltered, whose paginator has just counted the same rows (`MenuCountedMixin`)."""
+
+    def __init__(self, key, queryset):
+        self.key, self.queryset = key, queryset
+
+    def count(self):
+        return memo(self.key, self.queryset.count)
+
+
+class MenuCountedMixin:
+    """An inbox or queue page that tells its menu count (`MenuCount`) how many rows it found, when it lists every
+    one of them: no filter in the query string, only a page number."""
+
+    menu_count = ""
+
+    def lists_every_task(self):
+        return set(self.request.GET) <= {"page"}
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator, page, rows, is_paginated = super().paginate_queryset(queryset, page_size)
+        if self.lists_every_task():
+            memo(menu_count_key(self.menu_count, self.request.user), lambda: paginator.count)
+        return paginator, page, rows, is_paginated
+
+
+def menu_count_key(name, user):
+    return ("workflow_menu_count", name, user.pk)
+
+
+class InboxView(DueColumnMixin, MenuCountedMixin, LastPageMixin, flow_views.FlowInboxListView):
     """Viewflow's inbox: the user's assigned tasks, a page at a time, the soonest due first."""
 
     filterset_class = TaskListFilter
+    menu_count = "inbox"
 
     # viewflow's "brief" repeats the title under an English header
     columns = ("task_id", "task_title", "due", "created")
@@ -100,10 +169,18 @@ class InboxView(DueColumnMixin, LastPageMixin, flow_views.FlowInboxListView):
         return self.by_due(queues.inbox_of(self.request.user, self.flow_class))
 
 
-class QueueView(DueColumnMixin, LastPageMixin, flow_views.FlowQueueListView):
+class QueueView(DueColumnMixin, MenuCountedMixin, LastPageMixin, flow_views.FlowQueueListView):
     """Viewflow's queue: whether the user may take a task is asked in SQL (`queues.may_take`), not in an IN list."""
 
-    filterset_class = TaskListFilter
+    filterset_class = QueueTaskListFilter
+    menu_count = "queue"
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        """Listing every task of the queue, the filter has counted them already (`QueueTaskListFilter`)."""
+        paginator = super().get_paginator(queryset, per_page, **kwargs)
+        if self.lists_every_task():
+            paginator.__dict__["count"] = self.filterset.queue_total  # Paginator.count, known now
+        return paginator
 
     # viewflow's "brief" repeats the title under an English header
     columns = ("task_id", "task_title", "due", "created")
@@ -148,9 +225,10 @@ class CertificationFlowApp(FlowAppViewset):
 
     def get_context_data(self, request):
         """The menu's counts of the user's inbox and queue (viewflow's would build the IN list)."""
+        user = request.user
         return {
-            "user_inbox": queues.inbox_of(request.user, self._flow_class),
-            "user_queue": queues.queue_of(request.user, self._flow_class),
+            "user_inbox": MenuCount(menu_count_key("inbox", user), queues.inbox_of(user, self._flow_class)),
+            "user_queue": MenuCount(menu_count_key("queue", user), queues.queue_of(user, self._flow_class)),
         }
 
     def __init__(self, **kwargs):

@@ -18,15 +18,17 @@ from django.db.models import Count, F, Func, IntegerField, OuterRef, Prefetch, S
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import ListView, TemplateView
 from viewflow.workflow import chart
 
 from certification.domain import approval
 from certification.domain.certificate import rectification_list
+from certification.domain.dashboards import dashboard_scope
 from certification.domain.eligibility import check_eligibility
 from certification.domain.evidence import requirements_of
 from certification.domain.exports import request_export
@@ -66,7 +68,6 @@ from certification.scope import (
     is_office,
     is_staff_for,
     may_end_publicity_for_demo,
-    may_export,
     perm,
     roles_of,
     sees_panel,
@@ -216,6 +217,20 @@ def add_figures(rows):
     for row in rows:
         for name, value in figures.get(row.pk, {}).items():
             setattr(row, name, value)
+
+
+def add_labels(rows):
+    """Each application's tier and status as the page shows them (`tier_label`, `status_label`): what
+    `get_target_tier_display()` and `get_status_display()` answer, each label translated once for the page rather
+    than looked up through the field's choices for every row; and its dossier's address (`detail_url`), the URL
+    pattern reversed once for the page."""
+    tiers = {value: str(label) for value, label in Tier.choices}
+    statuses = {value: str(label) for value, label in Application.Status.choices}
+    detail = reverse("work:application_detail", args=[_TaskUrls.PROCESS]).replace(str(_TaskUrls.PROCESS), "{pk}")
+    for row in rows:
+        row.tier_label = tiers.get(row.target_tier, row.target_tier)
+        row.status_label = statuses.get(row.status, row.status)
+        row.detail_url = detail.format(pk=row.pk)
 
 
 def agreement(application):
@@ -526,6 +541,7 @@ class ApprovalQueueView(WorkListView):
     def decorate(self, rows):
         tasks = open_tasks(self.request.user, [application.pk for application in rows])
         add_figures(rows)
+        add_labels(rows)
         for application in rows:
             application.open_tasks = tasks.get(application.pk, [])
             if not hasattr(application, "due"):
@@ -555,10 +571,14 @@ class OfficeView(WorkListView):
     def decorate(self, rows):
         tasks = open_tasks(self.request.user, [application.pk for application in rows])
         add_figures(rows)
+        add_labels(rows)
+        select = _("Select %(cluster)s for export")  # the export box's label, translated once for the page
         for application in rows:
             application.open_tasks = tasks.get(application.pk, [])
             if not hasattr(application, "due"):
                 application.due = queues.page_due(application.open_tasks)
+            # The cluster's name escaped, as the template's {% blocktrans %} escaped it.
+            application.export_label = mark_safe(select % {"cluster": conditional_escape(application.cluster.name)})
 
     def get_context_data(self, **kwargs):
         user = self.request.user
@@ -573,6 +593,7 @@ class OfficeView(WorkListView):
                 )
             ).order_by("status_changed", "pk")[: queues.PAGE_SIZE]
         )
+        add_labels(publicity)
         for application in publicity:
             # The demo shortcut is the deciding office's (the city's for 市级示范性); the domain checks the scope.
             application.may_end_publicity = settings.DEMO_MODE and may_end_publicity_for_demo(user, application)
@@ -754,6 +775,19 @@ class ApplicationListView(WorkListView):
         )
 
 
+def _may_export(user, application):
+    """`scope.may_export(user, application=…)` (the office and leaders of the application's district or city, and
+    administrators) read from the user's dashboard scope (`dashboards.dashboard_scope`): the same grants, which the
+    site menu reads on this page anyway, so the answer costs no query of its own."""
+    scope = dashboard_scope(user)
+    district = application.cluster.district
+    return district.pk in scope.districts or district.parent_id in scope.cities
+
+
+# The dossier's flow charts drawn so far, by (flow, language, each node's status): see `_chart`.
+_CHARTS = {}
+
+
 class ApplicationDetailView(LoginRequiredMixin, TemplateView):
     """An application's dossier: facts, stages, flow chart, evidence, panel and results in scope, and its history."""
 
@@ -780,7 +814,7 @@ class ApplicationDetailView(LoginRequiredMixin, TemplateView):
             chart=self._chart(application),
             certificate=getattr(application, "certificate", None) if not application.is_open else None,
             objection_url=objection_url(application),
-            may_export=is_staff_for(user) and may_export(user, application=application),
+            may_export=is_staff_for(user) and _may_export(user, application),
             rectification=self._rectification(application),
             may_answer=user.has_perm(perm("act_as_lead"), application),
             may_verify=user.has_perm(perm(deciding_office_permission(application)), application),
@@ -807,16 +841,27 @@ class ApplicationDetailView(LoginRequiredMixin, TemplateView):
         files = defaultdict(list)
         for item in EvidenceFile.objects.for_application(application).with_people().order_by("requirement", "-version"):
             files[item.requirement_id].append(item)
+        # Each stage's name translated once for the page (what `get_stage_display()` answers per requirement).
+        stages = {value: str(label) for value, label in EvidenceStage.choices}
         return [
-            {"requirement": requirement, "files": files.get(requirement.pk, [])}
+            {
+                "requirement": requirement,
+                "files": files.get(requirement.pk, []),
+                "stage_label": stages.get(requirement.stage, requirement.stage),
+            }
             for requirement in requirements_of(application)
         ]
 
     def _history(self, application, *, hidden):
         """The audit rows of the application; the people in `hidden` (the panel, to the lead) show as "Evaluator"."""
         events = list(AuditEvent.objects.filter(application=application).select_related("actor").order_by("at", "id"))
+        # What `get_action_display()` answers, each action's label translated once for the page: through the
+        # field's choices (every action of the product) it cost about 1 ms per row.
+        actions = {}
         for event in events:
-            event.label = event.get_action_display()
+            if event.action not in actions:
+                actions[event.action] = str(ACTION_LABELS.get(event.action, event.action))
+            event.label = actions[event.action]
             event.from_label = _state_label(event.from_state)
             event.to_label = _state_label(event.to_state)
             event.who = _("Evaluator") if event.actor_id in hidden else (event.actor or _("System"))
@@ -830,8 +875,15 @@ class ApplicationDetailView(LoginRequiredMixin, TemplateView):
         flow = CertificationFlow
         grid = chart.calc_layout_data(flow)
         chart.calc_cell_status(flow, grid, process.pk)
-        # The SVG is generated by viewflow from the flow definition and task statuses, never from user input.
-        return mark_safe(chart.grid_to_svg(grid))
+        # The SVG is generated by viewflow from the flow definition and task statuses, never from user input: the
+        # same statuses in the same language draw the same SVG, kept after the first time (a few dozen at most).
+        key = (flow, get_language(), tuple((cell.node.name, cell.status) for cell in grid.cells))
+        svg = _CHARTS.get(key)
+        if svg is None:
+            if len(_CHARTS) >= 256:
+                _CHARTS.clear()
+            svg = _CHARTS[key] = chart.grid_to_svg(grid)
+        return mark_safe(svg)
 
 
 # The states audit rows record: the application's, a cluster's tier, and those of a stage, an assignment, a sheet.
@@ -850,6 +902,7 @@ STATE_LABELS = {
     "current": gettext_lazy("Current"),
     "withdrawn": gettext_lazy("Withdrawn"),
 }
+ACTION_LABELS = dict(AuditEvent.Action.choices)
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
 APPROVAL_STEP_LABELS = dict(approval.Step.choices)
 
