@@ -1,13 +1,21 @@
 """gunicorn settings for 学区认证: `make serve`, or `gunicorn -c project/gunicorn.conf.py project.wsgi`.
 
-Threaded workers (gthread), two processes a core with four threads each, each thread keeping its PostgreSQL
-connection. Measured with bench/server.py on this 2-core machine (20 signed-in users, 2026-11-30, load average ~6):
-gthread 4×4 served 12.5 req/s, p50 1,443 ms, p95 2,798 ms; sync workers ×8 (one request per process, connections
-closed, taken in arrival order from the shared socket) were fairer (p95 1.2× their p50 against 1.9×) but served
-7.6 req/s with p95 3,088 ms. gthread keeps a kept-alive client in the worker that accepted it, so workers can be
-unevenly loaded; its higher throughput still gave every user the shorter wait. Under heavy load from other
-programs (load average 10-16) sync ×8 did better (p95 1.1-1.2× its p50), so WEB_CONCURRENCY and
-GUNICORN_WORKER_CLASS=sync remain the knobs to try. Every value can be set from the environment.
+Sync workers, one a core, each keeping its PostgreSQL connection. These pages are CPU work (a page is ~20 ms, most of
+it Python), so one request a core at a time, taken from the shared socket in arrival order, is both the fastest and
+the fairest: no worker holds more clients than another, no two requests share a core's time. Measured with
+`bench/server.py` on this 2-core machine, 20 signed-in users without pause on the lead's page and 审批队列
+(PostgreSQL, 2026-11-30, quiet machine), one run each:
+
+    sync × 2          103 req/s, p50 190 ms, p95 230 ms (single user p50 18 ms)
+    sync × 3 / × 4     75–85 req/s, p95 264–303 ms
+    gthread 2 × 1     101 req/s, p50 132 ms, p95 299 ms: a kept-alive client stays with the worker that accepted it,
+                      and the busier worker's clients wait twice as long
+    gthread 4 × 4      69 req/s, p95 585 ms (four threads of one process take turns on its interpreter lock)
+
+A sync worker is busy for the whole of a slow client's request: production puts a reverse proxy in front (README:
+Production) that buffers request and response bodies (nginx does by default), so a worker only ever talks to it.
+Every value can be set from the environment (WEB_CONCURRENCY, GUNICORN_WORKER_CLASS, GUNICORN_THREADS,
+GUNICORN_KEEPALIVE).
 """
 
 import os
@@ -18,10 +26,10 @@ def _int(name, default):
 
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-workers = _int("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1))
-threads = _int("GUNICORN_THREADS", 4)
-# Each worker thread keeps its PostgreSQL connection between requests rather than PostgreSQL starting
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+workers = _int("WEB_CONCURRENCY", os.cpu_count() or 1)
+threads = _int("GUNICORN_THREADS", 1)
+# Each worker keeps its PostgreSQL connection between requests rather than PostgreSQL starting
 # a backend for every page. Set here, not in settings.py, because runserver's thread per request could never reuse
 # one; the settings read it when the app is loaded, after this file.
 os.environ.setdefault("DB_CONN_MAX_AGE", "60")
@@ -30,7 +38,8 @@ preload_app = True
 # A request that runs this long is a bug or an attack; the worker is replaced (exports and imports run in Celery).
 timeout = _int("GUNICORN_TIMEOUT", 60)
 graceful_timeout = 30
-keepalive = 2
+# Kept-alive connections matter to threaded workers only (GUNICORN_WORKER_CLASS=gthread); sync workers close each.
+keepalive = _int("GUNICORN_KEEPALIVE", 2)
 # Recycle workers now and then so a slow leak cannot grow without bound.
 max_requests = 2000
 max_requests_jitter = 200
