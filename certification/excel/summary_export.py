@@ -280,6 +280,19 @@ def _write_application(output, application):
     writer.row([_("Result"), _verdict(application)], bold=True)
 
 
+# An indicator row's figures, after what names it: `summary_rows` gives cluster, year and indicator by name (the
+# export bench's anchor writes those), `_write_summary` reads ids and names them from rows it already holds.
+DETAIL_VALUES = (
+    "combined",
+    "not_applicable",
+    "spread_float",
+    "disagreement",
+    "reconciled",
+    "reconciled_reason",
+    "veto_met",
+)
+
+
 def district_summary_rows(district):
     """(applications, indicator detail) row iterators of the district summary; shared with the benchmark."""
     return summary_rows(Application.objects.filter(cluster__district=district))
@@ -310,13 +323,7 @@ def summary_rows(chosen):
             "indicator__code",
             "indicator__title",
             "maximum",
-            "combined",
-            "not_applicable",
-            "spread_float",
-            "disagreement",
-            "reconciled",
-            "reconciled_reason",
-            "veto_met",
+            *DETAIL_VALUES,
         )
     )
     return applications, details
@@ -464,17 +471,7 @@ def _write_summary(output, chosen, heading, report):
         ],
         bold=True,
     )
-    details = details.values_list(
-        "application_id",
-        "indicator_id",
-        "combined",
-        "not_applicable",
-        "spread_float",
-        "disagreement",
-        "reconciled",
-        "reconciled_reason",
-        "veto_met",
-    )
+    details = details.values_list("application_id", "indicator_id", *DETAIL_VALUES)
     for application, indicator, value, na, spread, disagreement, reconciled, reason, veto in _raw_rows(details):
         writer.row(
             [
