@@ -8,7 +8,7 @@ the dossier (who sees the evaluators' names and the results). The guardian grant
 (`certification.domain.roles`) and the flow's permission callables read the same rule.
 """
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 
 from certification.models import (
     Application,
@@ -121,6 +121,17 @@ def roles_of(user):
     return cached
 
 
+def active_grants(user):
+    """The role grants `user` holds now, read once per request (cached on the user object): the dashboards' scope
+    (`domain.dashboards.dashboard_scope`, which the site menu asks on every page) and `may_export` share the read."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    cached = getattr(user, "_scope_grants", None)
+    if cached is None:
+        cached = user._scope_grants = list(RoleGrant.objects.active().filter(user=user))
+    return cached
+
+
 def is_office(user):
     """District or city office staff, administrators and superusers: the office's desk and its timer button."""
     return user.is_superuser or bool(roles_of(user) & (OFFICE_ROLES | {Role.ADMINISTRATOR}))
@@ -150,17 +161,18 @@ def may_export(user, *, application=None, district=None):
     administrators; a district summary — the office and leaders of that district only."""
     if not user.is_authenticated or not user.is_active:
         return False
-    grants = RoleGrant.objects.active().filter(user=user)
+    grants = active_grants(user)
     if district is not None:
-        return grants.filter(role__in=DISTRICT_ROLES, region=district).exists()
+        return any(grant.role in DISTRICT_ROLES and grant.region_id == district.pk for grant in grants)
     cluster_district = application.cluster.district
-    if user.is_superuser or Role.ADMINISTRATOR in roles_of(user):
+    if user.is_superuser or any(grant.role == Role.ADMINISTRATOR for grant in grants):
         return True
-    # The district's office and leaders, or the city's: one query.
-    return grants.filter(
-        Q(role__in=DISTRICT_ROLES, region=cluster_district)
-        | Q(role__in=CITY_ROLES, region_id=cluster_district.parent_id)
-    ).exists()
+    # The district's office and leaders, or the city's.
+    return any(
+        (grant.role in DISTRICT_ROLES and grant.region_id == cluster_district.pk)
+        or (grant.role in CITY_ROLES and grant.region_id == cluster_district.parent_id)
+        for grant in grants
+    )
 
 
 def exportable(user):

@@ -28,7 +28,6 @@ from viewflow.workflow import chart
 
 from certification.domain import approval
 from certification.domain.certificate import rectification_list
-from certification.domain.dashboards import dashboard_scope
 from certification.domain.eligibility import check_eligibility
 from certification.domain.evidence import requirements_of
 from certification.domain.exports import request_export
@@ -68,6 +67,7 @@ from certification.scope import (
     is_office,
     is_staff_for,
     may_end_publicity_for_demo,
+    may_export,
     perm,
     roles_of,
     sees_panel,
@@ -775,15 +775,6 @@ class ApplicationListView(WorkListView):
         )
 
 
-def _may_export(user, application):
-    """`scope.may_export(user, application=…)` (the office and leaders of the application's district or city, and
-    administrators) read from the user's dashboard scope (`dashboards.dashboard_scope`): the same grants, which the
-    site menu reads on this page anyway, so the answer costs no query of its own."""
-    scope = dashboard_scope(user)
-    district = application.cluster.district
-    return district.pk in scope.districts or district.parent_id in scope.cities
-
-
 # The dossier's flow charts drawn so far, by (flow, language, each node's status): see `_chart`.
 _CHARTS = {}
 
@@ -814,7 +805,7 @@ class ApplicationDetailView(LoginRequiredMixin, TemplateView):
             chart=self._chart(application),
             certificate=getattr(application, "certificate", None) if not application.is_open else None,
             objection_url=objection_url(application),
-            may_export=is_staff_for(user) and _may_export(user, application),
+            may_export=is_staff_for(user) and may_export(user, application=application),
             rectification=self._rectification(application),
             may_answer=user.has_perm(perm("act_as_lead"), application),
             may_verify=user.has_perm(perm(deciding_office_permission(application)), application),

@@ -17,8 +17,9 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from certification.models import Application, AuditEvent, CorrectionRequest, PlanTarget, Region, Role, RoleGrant
+from certification.models import Application, AuditEvent, CorrectionRequest, PlanTarget, Region, Role
 from certification.models.tier import LADDER, Tier, tier_rank
+from certification.scope import active_grants
 
 from .plans import TierHistory, district_clusters, progress_on, targets_of, year_ends
 
@@ -301,7 +302,7 @@ def dashboard_scope(user):
 
 
 def _read_dashboard_scope(user):
-    grants = list(RoleGrant.objects.active().filter(user=user).select_related("region"))
+    grants = active_grants(user)
     if user.is_superuser or any(g.role == Role.ADMINISTRATOR for g in grants):
         regions = list(Region.objects.all())
         return DashboardScope(
