@@ -3,14 +3,31 @@
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.fields import TaskReferenceField
 from viewflow.workflow.models import Process, Task
 
 from certification.models import Application, YearlyReview
 
+# A process's own state in words. Viewflow labels a running process "New" in the same message context as a task
+# nobody has taken, which the catalogue must render as 待认领; a process in progress is 办理中.
+PROCESS_STATES = {"NEW": _("In progress"), "DONE": _("Completed"), "CANCELED": _("Cancelled")}
 
-class CertificationProcess(Process):
+
+class LabelledProcess:
+    """What the task pages' side panel reads of a process: its state in words and the product's page for it."""
+
+    @property
+    def state_label(self):
+        return PROCESS_STATES.get(self.status, self.get_status_display())
+
+    @property
+    def page_url(self):
+        return None
+
+
+class CertificationProcess(LabelledProcess, Process):
     """A proxy: the business data lives in certification models; the process only points at its application."""
 
     class Meta:
@@ -21,6 +38,13 @@ class CertificationProcess(Process):
     @property
     def application(self):
         return self.artifact
+
+    @property
+    def page_url(self):
+        """The application's dossier (申报详情)."""
+        if self.artifact_object_id is None:
+            return None
+        return reverse("work:application_detail", args=[self.artifact_object_id])
 
     @property
     def label(self):
@@ -57,7 +81,7 @@ def process_for(application):
     )
 
 
-class YearlyReviewProcess(Process):
+class YearlyReviewProcess(LabelledProcess, Process):
     """The yearly review process: a proxy pointing at its YearlyReview (certification.models.yearly_review)."""
 
     class Meta:
@@ -68,6 +92,13 @@ class YearlyReviewProcess(Process):
     @property
     def review(self):
         return self.artifact
+
+    @property
+    def page_url(self):
+        """The yearly review's page."""
+        if self.artifact_object_id is None:
+            return None
+        return reverse("work:yearly_review_detail", args=[self.artifact_object_id])
 
     @property
     def label(self):

@@ -8,8 +8,10 @@ a process is refused outside it. Registered on `certification.views.site.site` b
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, F, OuterRef
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 from viewflow.utils import viewprop
@@ -42,6 +44,56 @@ class ScopedProcessListView(flow_views.DashboardProcessListView):
 class ScopedTaskListView(flow_views.DashboardTaskListView):
     def get_queryset(self):
         return visible_processes(self.request.user, super().get_queryset(), "process__")
+
+
+class ApplicationColumnMixin:
+    """The first column names the application a task is for ("天平-湖南学区 紧密型申报") and opens the task, where
+    viewflow shows "#process/task" numbers. The page's applications and clusters are read once for all its rows."""
+
+    def task_id(self, task):
+        url = task.flow_task.reverse("index", args=[task.process_id, task.pk])
+        return format_html('<a href="{}">{}</a>', url, application_label(task.process.artifact))
+
+    task_id.short_description = _("Application")
+
+    def task_title(self, task):
+        return task.title
+
+    task_title.short_description = _("Step")
+
+    def get_queryset(self):
+        return super().get_queryset().prefetch_related("process__artifact__cluster")
+
+
+def application_label(application):
+    """An application in words, as its process's label says it (`CertificationProcess.label`)."""
+    if application is None:
+        return CertificationFlow.process_title
+    return _("%(cluster)s %(tier)s application") % {
+        "cluster": application.cluster.name,
+        "tier": application.get_target_tier_display(),
+    }
+
+
+class ToDossier(flow_views.DetailProcessView):
+    """A certification process is shown as its application's dossier (申报详情), which names the application, its
+    tasks and their history in the product's words; viewflow's own page numbered them. Refused outside the
+    user's scope, as viewflow's page is."""
+
+    def get(self, request, *args, **kwargs):
+        process = self.get_object()
+        if process.artifact_object_id is None:
+            raise PermissionDenied
+        return redirect("work:application_detail", pk=process.artifact_object_id)
+
+
+class NoRawCancel(flow_views.CancelProcessView):
+    """Viewflow's "cancel the process" would stop the tasks and leave the application's status, its audit trail and
+    its permissions as they were. An application ends through the product (withdrawn by its lead, failed or
+    certified), so this page is refused to everyone."""
+
+    def dispatch(self, request, *args, **kwargs):
+        raise PermissionDenied
 
 
 class LastPageMixin:
@@ -155,7 +207,7 @@ def menu_count_key(name, user):
     return ("workflow_menu_count", name, user.pk)
 
 
-class InboxView(DueColumnMixin, MenuCountedMixin, LastPageMixin, flow_views.FlowInboxListView):
+class InboxView(ApplicationColumnMixin, DueColumnMixin, MenuCountedMixin, LastPageMixin, flow_views.FlowInboxListView):
     """Viewflow's inbox: the user's assigned tasks, a page at a time, the soonest due first."""
 
     filterset_class = TaskListFilter
@@ -169,7 +221,7 @@ class InboxView(DueColumnMixin, MenuCountedMixin, LastPageMixin, flow_views.Flow
         return self.by_due(queues.inbox_of(self.request.user, self.flow_class))
 
 
-class QueueView(DueColumnMixin, MenuCountedMixin, LastPageMixin, flow_views.FlowQueueListView):
+class QueueView(ApplicationColumnMixin, DueColumnMixin, MenuCountedMixin, LastPageMixin, flow_views.FlowQueueListView):
     """Viewflow's queue: whether the user may take a task is asked in SQL (`queues.may_take`), not in an IN list."""
 
     filterset_class = QueueTaskListFilter
@@ -190,7 +242,10 @@ class QueueView(DueColumnMixin, MenuCountedMixin, LastPageMixin, flow_views.Flow
         return self.by_due(queues.queue_of(self.request.user, self.flow_class))
 
 
-class ArchiveView(LastPageMixin, flow_views.FlowArchiveListView):
+class ArchiveView(ApplicationColumnMixin, LastPageMixin, flow_views.FlowArchiveListView):
+    # The application column says what viewflow's process summary said, in words and linked to the task.
+    columns = ("task_id", "task_title", "created", "finished")
+
     @viewprop
     def queryset(self):
         return queues.archive_of(self.request.user, self.flow_class).select_related("process").order_by("-created")
@@ -222,6 +277,8 @@ class CertificationFlowApp(FlowAppViewset):
     inbox_view_class = InboxView
     queue_view_class = QueueView
     archive_view_class = ArchiveView
+    process_detail_view_class = ToDossier
+    process_cancel_view_class = NoRawCancel
 
     def get_context_data(self, request):
         """The menu's counts of the user's inbox and queue (viewflow's would build the IN list)."""

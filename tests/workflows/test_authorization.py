@@ -128,6 +128,7 @@ def test_authorization_matrix(scene, actor):
     client = client_for(user)
     views = {
         "process": F.instance.reverse("process_detail", args=[process.pk]),
+        "process_cancel": F.instance.reverse("process_cancel", args=[process.pk]),
         "chart": F.instance.reverse("process_chart", args=[process.pk]),
         "task_detail": F.score.reverse("detail", args=[process.pk, task.pk]),
         "task_execute": F.score.reverse("execute", args=[process.pk, task.pk]),
@@ -160,7 +161,9 @@ def test_authorization_matrix(scene, actor):
     district_viewers = {"office", "leader", "city_office", "city_leader"}
     cluster_viewers = district_viewers | {"lead"}
     expected = {
-        "process": 200 if inside else 403,
+        # In scope, viewflow's process page is the application's dossier; its raw "cancel the process" is nobody's.
+        "process": 302 if inside else 403,
+        "process_cancel": 403,
         "chart": 200 if inside else 403,
         "task_detail": 200 if inside else 403,
         # Someone else's task: in scope a conflict that names the owner, out of scope a bare refusal.

@@ -53,11 +53,12 @@ def test_claim_and_release_messages_name_application_and_task(steps, said):
 
 def test_task_pages_breadcrumbs_name_application_not_numbers():
     world = build_world(Tier.CLOSE_KNIT)
-    _application, process = to_formal_review(world)
+    application, process = to_formal_review(world)
     task = open_task(process, F.formal_review)
     client = client_for(world.office)
     client.post(F.formal_review.reverse("assign", args=[process.pk, task.pk]))
     label = f"{world.cluster.name} 紧密型申报"
+    dossier = reverse("work:application_detail", args=[application.pk])
 
     execute = client.get(F.formal_review.reverse("execute", args=[process.pk, task.pk]))
     detail = client.get(F.formal_review.reverse("detail", args=[process.pk, task.pk]))
@@ -65,4 +66,5 @@ def test_task_pages_breadcrumbs_name_application_not_numbers():
     assert (execute.status_code, detail.status_code) == (200, 200)
     assert breadcrumbs(execute.content.decode()) == ["学区（集团）认证", label, "形式审查", "办理"]
     assert breadcrumbs(detail.content.decode()) == ["学区（集团）认证", label, "形式审查"]
-    assert f'<h1 class="vf-card__title">{label}</h1>' in execute.content.decode()  # the process panel beside it
+    # The process panel beside it, titled with the application and linked to its dossier.
+    assert f'<h1 class="vf-card__title"><a href="{dossier}">{label}</a></h1>' in execute.content.decode()

@@ -1,0 +1,72 @@
+"""Viewflow's own pages, as the district office reaches them from a task, in headless Chromium: every one names the
+application in words where viewflow shows "#process/task" numbers, a process opens as its application's dossier,
+and a task's side panel says where the process stands without calling it a task waiting to be taken.
+Screenshots: tests/artifacts/viewflow-*.png."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from certification.domain.roles import ensure_groups
+from certification.models import Tier
+from tests.browser.checks import check_page
+from tests.browser.test_certification_ui import Person
+from tests.factories.workflow import build_world
+from tests.workflows.work_pages.helpers import to_formal_review
+
+pytestmark = [pytest.mark.browser]
+
+RAW_NUMBER = re.compile(r"#\d|\b\d+/\d+\b")
+
+
+@pytest.fixture
+def world(transactional_db):
+    ensure_groups()
+    reverse("workflow:inbox")
+    world = build_world(Tier.CLOSE_KNIT)
+    world.office.set_password("correct-horse-battery")
+    world.office.save()
+    world.application, world.process = to_formal_review(world)
+    return world
+
+
+def test_viewflow_pages_name_the_application(browser, live_server, world):
+    office = Person(browser, live_server, world.office, "office")
+    label = f"{world.cluster.name} 紧密型申报"
+    office.open("/work/office/")
+    office.take("formal_review")
+    page = office.page
+    execute_url = page.url
+
+    # The task's side panel: the application, linked to its dossier, and the process in progress (办理中).
+    panel = page.locator(".vf-card", has=page.locator("[data-test=process-status]"))
+    assert panel.locator("[data-test=process-status]").inner_text() == "办理中"
+    assert panel.get_by_role("link", name=label).get_attribute("href") == reverse(
+        "work:application_detail", args=[world.application.pk]
+    )
+    assert "待认领" not in panel.inner_text()
+    check_page(page)
+    office.shot("viewflow-task")
+
+    # The inbox lists the task under its application's name, linked to the task, with no number.
+    office.open(reverse("workflow:inbox"))
+    rows = page.locator("table tbody tr")
+    assert rows.count() == 1
+    first = rows.first.locator("td").first
+    assert first.inner_text() == label
+    assert (
+        first.locator("a").get_attribute("href").endswith(execute_url.split(live_server.url)[1].replace("execute/", ""))
+    )
+    assert not RAW_NUMBER.search(page.locator("table").inner_text())
+    check_page(page)
+    office.shot("viewflow-inbox")
+
+    # The breadcrumb's application opens the dossier; so does viewflow's own process address.
+    office.open(execute_url.split(live_server.url)[1])
+    page.locator(".vf-card__breadcrumbs").get_by_role("link", name=label).click()
+    page.wait_for_url(lambda url: "/work/applications/" in url)
+    office.open(reverse("workflow:process_detail", args=[world.process.pk]))
+    assert page.url.endswith(reverse("work:application_detail", args=[world.application.pk]))
+    check_page(page)
+    office.context.close()
