@@ -14,6 +14,7 @@ from tests.browser.checks import check_page
 from tests.browser.test_certification_ui import Person
 from tests.factories.workflow import build_world
 from tests.workflows.work_pages.helpers import to_formal_review
+from workflows.flows import CertificationFlow as F
 
 pytestmark = [pytest.mark.browser]
 
@@ -34,9 +35,16 @@ def world(transactional_db):
 def test_viewflow_pages_name_the_application(browser, live_server, world):
     office = Person(browser, live_server, world.office, "office")
     label = f"{world.cluster.name} 紧密型申报"
+    # Viewflow's "take this task" confirmation, reached from a task's own page.
+    task = world.process.task_set.get(flow_task=F.formal_review)
+    page = office.open(F.formal_review.reverse("assign", args=[world.process.pk, task.pk]))
+    crumbs = page.locator(".vf-card__breadcrumbs").inner_text()
+    assert label in crumbs and "形式审查" in crumbs and not RAW_NUMBER.search(crumbs), crumbs
+    check_page(page)
+    office.shot("viewflow-assign")
+
     office.open("/work/office/")
     office.take("formal_review")
-    page = office.page
     execute_url = page.url
 
     # The task's side panel: the application, linked to its dossier, and the process in progress (办理中).

@@ -56,9 +56,12 @@ def test_task_pages_breadcrumbs_name_application_not_numbers():
     application, process = to_formal_review(world)
     task = open_task(process, F.formal_review)
     client = client_for(world.office)
-    client.post(F.formal_review.reverse("assign", args=[process.pk, task.pk]))
     label = f"{world.cluster.name} 紧密型申报"
     dossier = reverse("work:application_detail", args=[application.pk])
+    confirm = client.get(F.formal_review.reverse("assign", args=[process.pk, task.pk]))
+    assert confirm.status_code == 200
+    assert breadcrumbs(confirm.content.decode()) == ["学区（集团）认证", label, "形式审查", "认领"]
+    client.post(F.formal_review.reverse("assign", args=[process.pk, task.pk]))
 
     execute = client.get(F.formal_review.reverse("execute", args=[process.pk, task.pk]))
     detail = client.get(F.formal_review.reverse("detail", args=[process.pk, task.pk]))
