@@ -360,6 +360,69 @@ def run_bodies():
     return results
 
 
+def _machine_ticks():
+    """(busy, all) CPU clock ticks of the whole machine so far, from /proc/stat."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def _process_ticks(pids):
+    """CPU clock ticks (user + system) used so far by the processes `pids`."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of the line)
+    return total
+
+
+def _database_pids():
+    """PostgreSQL's backends serving the bench database (kept between requests under gunicorn: DB_CONN_MAX_AGE)."""
+    name = urlparse(DATABASE_URL).path.lstrip("/").encode()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if command.startswith(b"postgres: ") and b" " + name + b" " in command:
+                pids.append(int(entry.name))
+    return pids
+
+
+class CpuWindow:
+    """Where the machine's CPU went between `start()` and `stop()`, in seconds: the server's processes, its
+    database backends, this load generator, and anything else running on the machine."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, server_pids):
+        self.server_pids = server_pids
+
+    def _snapshot(self):
+        busy, _all = _machine_ticks()
+        return (
+            busy / self.TICK,
+            _process_ticks(self.server_pids) / self.TICK,
+            _process_ticks(self.database_pids) / self.TICK,
+            time.process_time(),
+        )
+
+    def start(self):
+        self.database_pids = _database_pids()
+        self.before = self._snapshot()
+
+    def stop(self):
+        after = self._snapshot()
+        busy, server, database, client = (end - begin for end, begin in zip(after, self.before, strict=True))
+        self.busy, self.server, self.database, self.client = busy, server, database, client
+        self.other = max(0.0, busy - server - database - client)
+
+
 def _percentile(values, fraction):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -419,13 +482,25 @@ def _load(kind, env, pages):
             thread.start()
         measured_from[0] = time.perf_counter() + WARMUP_SECONDS
         deadline[0] = measured_from[0] + LOAD_SECONDS
+        cpu = CpuWindow(sorted({server.process.pid, *server.worker_pids()}))
         barrier.wait()
+        time.sleep(max(0.0, measured_from[0] - time.perf_counter()))
+        cpu.start()
+        time.sleep(max(0.0, deadline[0] - time.perf_counter()))
+        cpu.stop()
         for thread in threads:
             thread.join(timeout=WARMUP_SECONDS + LOAD_SECONDS + 180)
         elapsed = LOAD_SECONDS
     finally:
         server.stop()
+    served = max(1, len(times))
     return {
+        # CPU per request served in the measured window: the server's processes, the load generator, the rest.
+        "cpu_server": cpu.server / served,
+        "cpu_database": cpu.database / served,
+        "cpu_client": cpu.client / served,
+        "cpu_other": cpu.other / served,
+        "busy": cpu.busy / (elapsed * (os.cpu_count() or 1)),
         "p50_1": statistics.median(single_times),
         "p50": _percentile(times, 0.50),
         "p95": _percentile(times, 0.95),
@@ -475,11 +550,27 @@ def run_load():
             "note": (
                 f"errors {gunicorn['errors']} (goal 0); throughput {gunicorn['rps'] / runserver['rps']:.1f}× "
                 f"runserver's (goal ≥ 2×); p95 {gunicorn['p95'] / gunicorn['p50_1']:.1f}× single-user p50 "
-                "(goal ≤ 10×)"
+                f"(goal ≤ 10×); {_cpu_note(gunicorn)}"
             ),
         }
     )
     return results
+
+
+def _cpu_note(figure):
+    """Where each request's CPU went under load, and the mean latency that queueing alone gives LOAD_USERS users
+    who never pause on this many cores (Little's law: mean latency = users × CPU per request / cores), with and
+    without the load generator's share, which runs on the same cores."""
+    cores = os.cpu_count() or 1
+    server = figure["cpu_server"] + figure["cpu_database"]
+    with_client = server + figure["cpu_client"]
+    return (
+        f"CPU per request: server {figure['cpu_server'] * 1000:.1f} ms, its database {figure['cpu_database'] * 1000:.1f} "
+        f"ms, load generator {figure['cpu_client'] * 1000:.1f} ms, anything else {figure['cpu_other'] * 1000:.1f} ms "
+        f"(machine {figure['busy']:.0%} busy); queueing alone: mean latency "
+        f"{LOAD_USERS * with_client / cores / figure['p50_1']:.1f}× single-user p50, "
+        f"{LOAD_USERS * server / cores / figure['p50_1']:.1f}× without the load generator"
+    )
 
 
 def run_case(case):
