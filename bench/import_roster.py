@@ -1,7 +1,7 @@
 """Benchmark: importing a 50,000-row teacher rotation roster next to openpyxl alone reading the same cells.
 
 "ours" is the whole import as a lead runs it: `start_import` checks and stores the workbook, and the Celery task
-(eager, in-process) runs the pre-parse checks (zip, DTD, row count), reads the sheet with python-calamine, validates
+(eager, in-process) runs the pre-parse checks (zip, DTD, row count), streams the sheet a row at a time (python-calamine-plus), validates
 every row and writes the valid ones in batches of 2,000 as it goes, then keeps the workbook as evidence. Its
 tracemalloc run is a re-import, which also replaces the 50,000 rows of the first.
 "openpyxl" is `load_workbook(read_only=True, data_only=True)` iterating every value of the sheet once, doing nothing

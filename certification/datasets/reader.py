@@ -4,11 +4,13 @@ handed on.
 Before any parser sees the file, the archive itself is judged from its zip directory and a streamed look at its XML:
 a part that unpacks too far (a zip bomb) or declares a DTD (entity expansion) is refused, and so is a sheet with more
 rows than the data set takes, counted from its XML without parsing it (a million-row sheet is refused in well under a
-second instead of held for half a minute). Only then does python-calamine (Rust, ~18× openpyxl's read-only speed)
-read the sheet; it never expands an XML entity either. Its range lives outside Python's heap, about 350 bytes a row
-and bounded by the row limit; the Python side holds one row at a time. openpyxl stays the reader only for an .xlsx
-whose styles hold a percentage format and whose data set has a percentage column: calamine does not say how a cell is
-formatted, and 98.5% typed into a percentage cell is stored as 0.985.
+second instead of held for half a minute). Only then does calamine (Rust, through python-calamine-plus) read the
+sheet; it never expands an XML entity either. An .xlsx sheet is streamed a row at a time, decoded from the compressed
+part as it is read, so memory stays flat whatever the number of rows (python-calamine, which it forks, laid the whole
+sheet out first: about 700 bytes a row); an .ods sheet, which calamine cannot stream, is read whole, its extent
+bounded beforehand. openpyxl stays the reader only for an .xlsx whose styles hold a percentage format and whose data
+set has a percentage column: calamine does not say how a cell is formatted, and 98.5% typed into a percentage cell is
+stored as 0.985.
 
 While no error has been found, each valid row goes to `on_record` (the domain writes them in batches that are not
 current until the import finishes); after the first error rows are only checked, so that every error is reported.
@@ -25,7 +27,7 @@ from defusedxml import ElementTree as SafeElementTree
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
-from python_calamine import CalamineWorkbook, WorksheetNotFound
+from python_calamine_plus import CalamineWorkbook, WorksheetNotFound
 
 from .base import CellError
 
@@ -282,7 +284,7 @@ def check_archive(dataset, path):
                 _refuse_over_limit(dataset, int(declared.group(1)))
             rows, cells = _count(archive, part, [(b"<row ", b"<row>", b":row ", b":row>"), (b"<c ", b"<c>", b":c ")])
             _refuse_over_limit(dataset, rows)
-            if cells > MAX_CELLS:  # calamine lays out rows × columns: a wide sheet costs memory as a long one does
+            if cells > MAX_CELLS:  # a wide sheet costs checking time as a long one does
                 raise _too_large_unpacked()
             percent = any(column.kind == "percent" for column in dataset.columns)
             return _Archive("xlsx", rows, percent and _has_percent_styles(archive, names))
@@ -307,22 +309,25 @@ class _Sheet:
     def __init__(self, dataset, path, archive):
         self.width = len(dataset.columns)
         self.total = max(archive.rows - 1, 1)
-        self._workbook = None
+        self._workbook = self._stream = None
         try:
             if archive.percent_styles:
                 self._workbook = load_workbook(path, read_only=True, data_only=True)
                 self._sheet = self._workbook[dataset.title]
+            elif archive.kind == "xlsx":
+                self._workbook = CalamineWorkbook.from_path(str(path))
+                # Rows from the first, padded or cut to the data set's columns, a row at a time.
+                self._stream = self._workbook.stream_sheet_by_name(dataset.title, max_col=self.width - 1)
             else:
                 self._workbook = CalamineWorkbook.from_path(str(path))
                 self._sheet = self._workbook.get_sheet_by_name(dataset.title)
+                self.total = max(self._sheet.height - 1, 1)
         except (WorksheetNotFound, KeyError):
             self.close()
             raise _no_sheet(dataset) from None
         except Exception:  # openpyxl and calamine raise many kinds for a damaged part
             self.close()
             raise _not_a_workbook() from None
-        if not archive.percent_styles:
-            self.total = max(self._sheet.height - 1, 1)
 
     def close(self):
         if self._workbook is not None:
@@ -332,6 +337,10 @@ class _Sheet:
     def rows(self):
         """(row number, values, number formats or None) of every row, the header included, `width` cells each."""
         width = self.width
+        if self._stream is not None:
+            for number, values in enumerate(self._stream, 1):
+                yield number, values, None
+            return
         if isinstance(self._workbook, CalamineWorkbook):
             start = self._sheet.start
             if start is None:

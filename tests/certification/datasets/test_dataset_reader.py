@@ -1,4 +1,4 @@
-"""The data set reader before and after python-calamine: hostile archives refused before any parser, oversized
+"""The data set reader before and after calamine (python-calamine-plus): hostile archives refused before any parser, oversized
 sheets refused from their XML, progress counted without a <dimension>, and .ods read like .xlsx."""
 
 import datetime
