@@ -18,10 +18,11 @@ from tests.factories import ClusterFactory
 from tests.factories.bulk import clone_applications
 from tests.factories.work import ApplicationFactory
 from tests.factories.workflow import build_world
-from tests.workflows.driver import client_for
+from tests.workflows.driver import client_for, open_task
 from tests.workflows.work_pages.helpers import to_approval, to_formal_review
 from workflows.flows import CertificationFlow as F
 from workflows.queues import PAGE_SIZE
+from workflows.work import open_tasks
 
 pytestmark = [pytest.mark.django_db]
 
@@ -161,6 +162,26 @@ def test_viewflow_queue_lists_the_office_tasks_and_menu_counts_them():
 
     assert text.count(str(F.formal_review.task_title)) >= 25
     assert ">30<" in text.replace(" ", "").replace("\n", "")
+
+
+def test_page_tasks_look_each_permission_up_and_keep_the_rule():
+    """A page's tasks (`work.open_tasks`) check the user's object permission task by task: a scalar subquery, which
+    PostgreSQL never hashes, where an EXISTS let it hash every permission the user holds (10,000 for a district's
+    office at city scale) to check 25 tasks. The rule is unchanged: the office of another district sees none."""
+    world = build_world(Tier.CLOSE_KNIT)
+    application, process = to_formal_review(world)
+    other = build_world(Tier.CLOSE_KNIT, city=world.city)
+    review = open_task(process, F.formal_review)
+
+    with CaptureQueriesContext(connection) as context:
+        tasks = open_tasks(world.office, [application.pk])
+
+    assert {pk: [task.pk for task in items] for pk, items in tasks.items()} == {application.pk: [review.pk]}
+    (statement,) = [
+        query["sql"] for query in context.captured_queries if "guardian_userobjectpermission" in query["sql"]
+    ]
+    assert "EXISTS" not in statement.upper()
+    assert open_tasks(other.office, [application.pk]) == {}
 
 
 # ------------------------------------------------------------------------------------------- what the filters do
