@@ -4,30 +4,15 @@ the application and the task in Chinese, with no raw number. Screenshot: tests/a
 import re
 
 import pytest
-from django.urls import reverse
 
-from certification.domain.roles import ensure_groups
-from certification.models import Tier
 from tests.browser.checks import check_page
 from tests.browser.test_certification_ui import Person
-from tests.factories.workflow import build_world
-from tests.workflows.work_pages.helpers import to_formal_review
 
 pytestmark = [pytest.mark.browser]
 
 
-@pytest.fixture
-def world(transactional_db):
-    ensure_groups()
-    reverse("workflow:inbox")
-    world = build_world(Tier.CLOSE_KNIT)
-    world.office.set_password("correct-horse-battery")
-    world.office.save()
-    to_formal_review(world)
-    return world
-
-
-def test_claimed_task_page_names_application_and_task(browser, live_server, world):
+def test_claimed_task_page_names_application_and_task(browser, live_server, formal_review_world):
+    world = formal_review_world
     office = Person(browser, live_server, world.office, "office")
     office.open("/work/office/")
 

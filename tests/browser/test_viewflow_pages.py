@@ -8,12 +8,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from certification.domain.roles import ensure_groups
-from certification.models import Tier
 from tests.browser.checks import check_page
 from tests.browser.test_certification_ui import Person
-from tests.factories.workflow import build_world
-from tests.workflows.work_pages.helpers import to_formal_review
 from workflows.flows import CertificationFlow as F
 
 pytestmark = [pytest.mark.browser]
@@ -21,18 +17,8 @@ pytestmark = [pytest.mark.browser]
 RAW_NUMBER = re.compile(r"#\d|\b\d+/\d+\b")
 
 
-@pytest.fixture
-def world(transactional_db):
-    ensure_groups()
-    reverse("workflow:inbox")
-    world = build_world(Tier.CLOSE_KNIT)
-    world.office.set_password("correct-horse-battery")
-    world.office.save()
-    world.application, world.process = to_formal_review(world)
-    return world
-
-
-def test_viewflow_pages_name_the_application(browser, live_server, world):
+def test_viewflow_pages_name_the_application(browser, live_server, formal_review_world):
+    world = formal_review_world
     office = Person(browser, live_server, world.office, "office")
     label = f"{world.cluster.name} 紧密型申报"
     # Viewflow's "take this task" confirmation, reached from a task's own page.
