@@ -153,7 +153,7 @@ def _indicator_items(results):
     return [
         {
             "result": result,
-            "tables": _row_tables(result.rows),
+            "tables": _row_tables(result.behind),
             "state": "na" if result.not_applicable else {True: "pass", False: "fail", None: "unknown"}[result.passed],
         }
         for result in results

@@ -31,25 +31,22 @@ def _cell(value):
 
 
 def _row_tables(rows):
-    """The rows behind a figure, grouped by data set, as (title, headers, [(source, cells)], more) tables."""
-    groups = {}
-    for row in rows:
-        groups.setdefault(row.get("dataset", ""), []).append(row)
+    """The rows behind a figure (`computed.Rows`), grouped by data set, as (title, headers, [(source, cells)], more)
+    tables: the first ROWS_SHOWN of each, the only ones made into dicts."""
     tables = []
-    for code, group in groups.items():
+    for code, shown, count in rows.tables(ROWS_SHOWN):
         dataset = DATASETS.get(code)
         if dataset is not None:
             columns = [(column.key, column.header) for column in dataset.columns]
             title = dataset.title
         else:
-            columns, title = list(TIER_HISTORY_COLUMNS), group[0].get("source", "")
-        shown = group[:ROWS_SHOWN]
+            columns, title = list(TIER_HISTORY_COLUMNS), shown[0].get("source", "")
         tables.append(
             {
                 "title": title,
                 "headers": [header for _key, header in columns],
                 "rows": [(row.get("row", ""), [_cell(row.get(key)) for key, _header in columns]) for row in shown],
-                "more": len(group) - len(shown),
+                "more": count - len(shown),
             }
         )
     return tables
@@ -87,7 +84,7 @@ def render_page(request, application, *, upload_form=None, status=200):
     indicators = [
         {
             "result": result,
-            "tables": _row_tables(result.rows),
+            "tables": _row_tables(result.behind),
             "state": "na" if result.not_applicable else {True: "pass", False: "fail", None: "unknown"}[result.passed],
         }
         for result in results.values()

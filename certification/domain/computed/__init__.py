@@ -52,7 +52,16 @@ from certification.models import ClusterMembership, Indicator, TierChange
 
 # Importing the modules registers their computations.
 from . import courses, outcomes, rotation, tier
-from .base import COMPUTATIONS, ApplicationData, ClusterData, ComputedResult, Measure, Unmeasured, load_records
+from .base import (
+    COMPUTATIONS,
+    ApplicationData,
+    ClusterData,
+    ComputedResult,
+    Measure,
+    Rows,
+    Unmeasured,
+    load_records,
+)
 from .rotation import metric_notes
 
 __all__ = [
@@ -60,6 +69,7 @@ __all__ = [
     "ApplicationData",
     "ClusterData",
     "ComputedResult",
+    "Rows",
     "compute_for",
     "compute_indicators",
     "computed_indicators_of",
@@ -101,7 +111,7 @@ def _result(indicator, measure):
         passed=passed,
         display=display,
         threshold_display=describe_rule(indicator),
-        rows=measure.rows,
+        behind=measure.rows if isinstance(measure.rows, Rows) else Rows(measure.rows),
         detail=detail,
         missing_data=missing,
         note=measure.note,

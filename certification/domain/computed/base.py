@@ -27,10 +27,126 @@ class ComputedResult:
     passed: bool | None
     display: str
     threshold_display: str
-    rows: list
+    behind: "Rows"  # the rows behind the figure, made into dicts when read
     detail: dict
     missing_data: str
     note: str = ""
+
+    @property
+    def rows(self):
+        """Every row behind the figure, as dicts (the API; a page shows `behind.tables(…)`, a few of them)."""
+        return self.behind.list()
+
+
+class Rows:
+    """The rows behind a figure, made into dicts only when they are read.
+
+    A figure over a year's 8,000 rotations keeps their tuples as the database gave them; the page shows the first
+    200 of each data set (`tables`), so 200 dicts are made, not 8,000 — and no teacher's rotations are merged
+    beyond those shown. `list()` makes every one (the API, `ComputedResult.rows`), always the same dicts in the
+    same order. Each part is a list of dicts, or a lazy part: `code` (its data set), `len()`, iteration and
+    `head(n)`, its first n dicts (`Records`, `rotation.Teachers`).
+    """
+
+    def __init__(self, *parts):
+        self.parts = parts
+        self._list = None
+
+    def list(self):
+        if self._list is None:
+            self._list = [row for part in self.parts for row in part]
+        return self._list
+
+    def __iter__(self):
+        return iter(self.list())
+
+    def __len__(self):
+        return sum(len(part) for part in self.parts)
+
+    def __eq__(self, other):
+        if isinstance(other, Rows):
+            other = other.list()
+        return self.list() == other if isinstance(other, list) else NotImplemented
+
+    __hash__ = None
+
+    def __getstate__(self):
+        # The tuples travel (to the cache), not the dicts made from them.
+        return {"parts": self.parts, "_list": None}
+
+    def tables(self, limit):
+        """[(data set code, its first `limit` rows as dicts, how many it has)], in order of first appearance; a
+        row of no data set (a tier history) is under ""."""
+        groups = {}
+        for part in self.parts:
+            if isinstance(part, list):
+                for row in part:
+                    shown, count = groups.setdefault(row.get("dataset", ""), ([], [0]))
+                    count[0] += 1
+                    if len(shown) < limit:
+                        shown.append(row)
+                continue
+            size = len(part)
+            if size:
+                shown, count = groups.setdefault(part.code, ([], [0]))
+                count[0] += size
+                if len(shown) < limit:
+                    shown += part.head(limit - len(shown))
+        return [(code, shown, count) for code, (shown, [count]) in groups.items()]
+
+
+class Shape:
+    """How a data version's row tuples (the sheet's row number, then the data set's fields) read as dicts: the
+    fields by name, a school column's id as `<key>_pk` and its name as `<key>`, a list of schools as their names
+    joined, then "dataset" and "import_id". `at` gives a field's place in the tuple, for computations that read
+    tuples (rotation, shared courses: thousands of rows a figure counts and a page shows 200 of)."""
+
+    def __init__(self, dataset, import_id, names):
+        schools = [column for column in dataset.columns if column.kind == "school"]
+        renamed = {column.model_field: f"{column.key}_pk" for column in schools}
+        self.code = dataset.code
+        fields = ("row", *(renamed.get(name, name) for name in dataset.fields))
+        self.at = {key: place for place, key in enumerate(fields)}
+        self.keys = (*fields, "dataset", "import_id")
+        self.tail = (dataset.code, import_id)
+        self.named = [(f"{column.key}_pk", column.key) for column in schools]
+        self.listed = [(column.model_field, column.key) for column in dataset.columns if column.kind == "schools"]
+        self.names = names  # a school's name is never empty; a school outside the cluster shows its id
+        self._joined = {}  # the same participants recur on many rows: their names are joined once
+
+    def row(self, record):
+        row = dict(zip(self.keys, (*record, *self.tail), strict=True))
+        for pk_key, key in self.named:
+            pk = row[pk_key]
+            row[key] = self.names.get(pk) or str(pk)
+        for field_name, key in self.listed:
+            pks = tuple(row[field_name])
+            text = self._joined.get(pks)
+            if text is None:
+                text = self._joined[pks] = "、".join(self.names.get(pk) or str(pk) for pk in pks)
+            row[key] = text
+        return row
+
+
+class Records:
+    """Rows of one data version, in the order given, made into dicts when read (a lazy part of `Rows`)."""
+
+    def __init__(self, shape, records):
+        self.shape = shape
+        self.records = records
+
+    @property
+    def code(self):
+        return self.shape.code
+
+    def __len__(self):
+        return len(self.records)
+
+    def __iter__(self):
+        return map(self.shape.row, self.records)
+
+    def head(self, count):
+        return [self.shape.row(record) for record in self.records[:count]]
 
 
 @dataclass
@@ -38,7 +154,7 @@ class Measure:
     """What a metric function found. `exact` stands in for `value` in the comparison when the value is irrational."""
 
     value: Fraction | None = None
-    rows: list = field(default_factory=list)
+    rows: "list | Rows" = field(default_factory=list)  # dicts, or `Rows` of tuples made into dicts when read
     detail: dict = field(default_factory=dict)
     missing: str = ""
     nothing_to_measure: str = ""  # why the metric is N/A for this cluster
@@ -112,7 +228,7 @@ def computes(function):
 
 
 class ClusterData:
-    """The rows of a chosen set of data versions, loaded once per data set as dicts, and the cluster's schools.
+    """The rows of a chosen set of data versions, loaded once per data set as tuples, and the cluster's schools.
 
     `imports` is {data set code: DatasetImport}: an application's pinned versions, or the latest versions of a
     cluster's school year (the self-check). `on` is the day tier durations are measured to. A list page computing
@@ -136,6 +252,8 @@ class ClusterData:
         self._tier_changes = tier_changes
         self._records = records
         self._cache = {}
+        self._shapes = {}
+        self._rows = {}
         self._years = {}
         self.memo = {}  # what computations over the same rows share (certification.domain.computed.rotation)
         self.read = set()  # the data sets read so far: a computation reads only those its metric declares
@@ -157,74 +275,85 @@ class ClusterData:
         name = self.names.get(school_id)
         return str(school_id) if name is None else name
 
-    def rows(self, dataset):
-        """The rows of `dataset` of the years metrics read (`YEARS_BEFORE_LATEST`) as dicts, shared between results;
-        [] when nothing is imported."""
+    def records(self, dataset):
+        """The rows of `dataset` of the years metrics read (`YEARS_BEFORE_LATEST`) as the database's tuples, in sheet
+        order (`shape(dataset).at` names their places); [] when nothing is imported."""
         self.read.add(dataset)
-        if dataset not in self._cache:
-            self._cache[dataset] = self._load(DATASETS[dataset]) if dataset in self.imports else []
-        return self._cache[dataset]
+        records = self._cache.get(dataset)
+        if records is None:
+            records = self._cache[dataset] = self._load(DATASETS[dataset]) if dataset in self.imports else []
+        return records
+
+    def shape(self, dataset):
+        """How the tuples of `dataset` read as dicts (`Shape`); the data set must be imported."""
+        shape = self._shapes.get(dataset)
+        if shape is None:
+            shape = self._shapes[dataset] = Shape(DATASETS[dataset], self.imports[dataset].pk, self.names)
+        return shape
+
+    def rows(self, dataset):
+        """The rows of `records(dataset)` as dicts (`Shape.row`), made once; for the small data sets a metric reads
+        by name (the large ones are read as tuples and shown through `Rows`)."""
+        rows = self._rows.get(dataset)
+        if rows is None:
+            records = self.records(dataset)
+            rows = self._rows[dataset] = list(map(self.shape(dataset).row, records)) if records else []
+        return rows
 
     def by_year(self, dataset):
-        """{school year: its rows of `dataset`, in sheet order}, sorted once for every metric that reads a year.
+        """{school year: its rows of `dataset` as dicts, in sheet order}, split once for every metric that reads a
+        year.
 
         Only the years metrics read are loaded (`YEARS_BEFORE_LATEST`); asking for an earlier one is a mistake in
         the metric, never "no data", and raises ImproperlyConfigured.
         """
         years = self._years.get(dataset)
         if years is None:
-            years = {}
-            for row in self.rows(dataset):
-                year = row["year"]
-                if year in years:
-                    years[year].append(row)
-                else:
-                    years[year] = [row]
-            years = self._years[dataset] = _Years(years, dataset)
+            years = self._years[dataset] = _Years(_split(self.rows(dataset), "year"), dataset)
+        return years
+
+    def records_by_year(self, dataset):
+        """`by_year` of the tuples (`records`): {school year: its rows, in sheet order}."""
+        key = ("records", dataset)
+        years = self._years.get(key)
+        if years is None:
+            years = self._years[key] = _Years(_split(self.records(dataset), YEAR), dataset)
         return years
 
     def _load(self, dataset):
-        """The rows with the fields the data set declares; a school column gives its name and `<key>_pk`.
+        """The rows' tuples: the sheet's row number, then the fields the data set declares.
 
-        One dict per row, built straight from the database's tuples: the sheet's row number (`row`) is all a row
-        carries of where it came from; a label such as "sheet, row N" is made only for the few rows shown
-        (`source_label`), never for each of 50,000 (bench/computed.py).
+        Nothing is made per row: a dict (`Shape.row`) and a label such as "sheet, row N" (`source_label`) are made
+        only for the rows shown, never for each of 50,000 (bench/computed.py).
         """
         version = self.imports[dataset.code]
         if self._records is not None:
-            records = self._records.get(version.pk, [])
+            return self._records.get(version.pk, [])
+        # The years the metrics read, counted back from the version's latest (one query, the latest a subquery).
+        rows = dataset.model.objects.filter(dataset_import=version)
+        latest = rows.values("dataset_import").annotate(latest=Max("year")).values("latest")
+        back = YEARS_BEFORE_LATEST.get(dataset.code, 0)
+        return list(
+            rows.filter(year__gte=Subquery(latest) - back if back else Subquery(latest))
+            .order_by("row_number")
+            .values_list("row_number", *dataset.fields)
+        )
+
+
+# Every data set's first field is its school year (`Dataset.fields`), after the row number.
+YEAR = 1
+
+
+def _split(rows, year_key):
+    """{year: rows of that year, in order}."""
+    years = {}
+    for row in rows:
+        year = row[year_key]
+        if year in years:
+            years[year].append(row)
         else:
-            # The years the metrics read, counted back from the version's latest (one query, the latest a subquery).
-            rows = dataset.model.objects.filter(dataset_import=version)
-            latest = rows.values("dataset_import").annotate(latest=Max("year")).values("latest")
-            back = YEARS_BEFORE_LATEST.get(dataset.code, 0)
-            records = (
-                rows.filter(year__gte=Subquery(latest) - back if back else Subquery(latest))
-                .order_by("row_number")
-                .values_list("row_number", *dataset.fields)
-            )
-        schools = [column for column in dataset.columns if column.kind == "school"]
-        renamed = {column.model_field: f"{column.key}_pk" for column in schools}
-        keys = ("row", *(renamed.get(name, name) for name in dataset.fields), "dataset", "import_id")
-        tail = (dataset.code, version.pk)
-        named = [(f"{column.key}_pk", column.key) for column in schools]
-        listed = [(column.model_field, column.key) for column in dataset.columns if column.kind == "schools"]
-        name = self.names.get  # a school's name is never empty; a school outside the cluster shows its id
-        joined = {}  # the same participants recur on many rows: their names are joined once
-        rows = []
-        append = rows.append
-        for record in records:
-            row = dict(zip(keys, (*record, *tail), strict=True))
-            for pk_key, key in named:
-                row[key] = name(row[pk_key]) or str(row[pk_key])
-            for field_name, key in listed:
-                pks = tuple(row[field_name])
-                text = joined.get(pks)
-                if text is None:
-                    text = joined[pks] = "、".join(self.name(pk) for pk in pks)
-                row[key] = text
-            append(row)
-        return rows
+            years[year] = [row]
+    return years
 
 
 class _Years(dict):
@@ -300,18 +429,32 @@ def _missing(dataset):
     return _("No “%(dataset)s” data has been imported.") % {"dataset": DATASETS[dataset].title}
 
 
-def imported(data, dataset):
-    """The current rows of `dataset`; raises Unmeasured, naming the data set, when nothing is imported."""
-    rows = data.rows(dataset)
+def require(data, dataset):
+    """Raises Unmeasured, naming the data set, when nothing of `dataset` is imported; counts it as read."""
+    data.records(dataset)
     if dataset not in data.imports:
         raise Unmeasured(Measure(missing=_missing(dataset)))
-    return rows
+
+
+def imported(data, dataset):
+    """The current rows of `dataset` as dicts; raises Unmeasured, naming the data set, when nothing is imported."""
+    require(data, dataset)
+    return data.rows(dataset)
 
 
 def latest_year(data, dataset):
-    """(the latest school year in `dataset`, its rows of that year); raises Unmeasured when nothing is imported."""
-    imported(data, dataset)
+    """(the latest school year in `dataset`, its rows of that year as dicts); raises Unmeasured when nothing is
+    imported."""
+    require(data, dataset)
     years = data.by_year(dataset)
+    year = max(years, default=None)
+    return year, years.get(year, [])
+
+
+def latest_records(data, dataset):
+    """`latest_year` as tuples (`ClusterData.records`): (the latest school year, its rows of that year)."""
+    require(data, dataset)
+    years = data.records_by_year(dataset)
     year = max(years, default=None)
     return year, years.get(year, [])
 

@@ -1,7 +1,9 @@
 """Teacher rotation (交流轮岗, seeds 000 and 002): rates over the eligible teachers, backbone shares, terms, teams."""
 
-from collections import defaultdict
+from collections import Counter
 from fractions import Fraction
+from itertools import islice
+from operator import itemgetter
 
 from django.utils.translation import gettext as _
 
@@ -12,57 +14,62 @@ from .base import (
     KINDERGARTEN,
     SCHOOL_STAGES,
     Measure,
+    Records,
+    Rows,
     Unmeasured,
     _missing_schools,
     _ratio_detail,
     computes,
     imported,
+    require,
     source_label,
 )
 
 
-def _by_teacher(data, rows):
-    """One row per teacher (rule: people, not rows): a teacher's rotations merged; a cell that differs between them
-    holds the tuple of its values, in row order, and "row" the rows' numbers.
+class Teachers:
+    """One row per teacher (rule: people, not rows): a teacher's rotations merged (`_merge`), teachers in the order
+    of their first rotation. A lazy part of `Rows`: the rotations stay tuples until a row is shown, and counting
+    the teachers (`len`) merges nothing."""
 
-    A teacher's merged row depends only on which of their rotations are merged, so it is made once per `data` and
-    shared by every figure that shows the same rotations (nine figures read the same roster).
-    """
-    teachers = {}
-    for row in rows:
-        own = teachers.get(row["teacher"])
-        if own is None:
-            teachers[row["teacher"]] = [row]
-        else:
-            own.append(row)
-    made = data.memo.setdefault("rotation_by_teacher", {})
-    merged = []
-    append = merged.append
-    for own in teachers.values():
-        key = own[0]["row"] if len(own) == 1 else tuple(other["row"] for other in own)
-        row = made.get(key)
-        if row is None:
-            row = made[key] = _merge(own)
-        append(row)
-    return merged
+    def __init__(self, shape, records):
+        self.shape = shape
+        self.records = records
+        self._count = None
+
+    @property
+    def code(self):
+        return self.shape.code
+
+    def __len__(self):
+        if self._count is None:
+            teacher = self.shape.at["teacher"]
+            self._count = len({record[teacher] for record in self.records})
+        return self._count
+
+    def __iter__(self):
+        teacher, row = self.shape.at["teacher"], self.shape.row
+        teachers = {}
+        for record in self.records:
+            own = teachers.get(record[teacher])
+            if own is None:
+                teachers[record[teacher]] = [record]
+            else:
+                own.append(record)
+        return (_merge([row(record) for record in own]) for own in teachers.values())
+
+    def head(self, count):
+        return list(islice(self, count))
 
 
 class _Kind:
-    """The rotations of one kind that start in the year, and the same one row per teacher (`_by_teacher`).
+    """The rotations of one kind that start in the year (tuples), and the same one row per teacher (`Teachers`).
 
     Worked out once per `data`: a rate, a backbone share and the shortest term read the same rotations.
     """
 
-    def __init__(self, data, rows):
-        self.data = data
+    def __init__(self, shape, rows):
         self.rows = rows
-        self._teachers = None
-
-    @property
-    def teachers(self):
-        if self._teachers is None:
-            self._teachers = _by_teacher(self.data, self.rows)
-        return self._teachers
+        self.teachers = Teachers(shape, rows)
 
 
 def _kinds(data, year, rotations):
@@ -72,28 +79,33 @@ def _kinds(data, year, rotations):
     key = ("rotation_kinds", year)
     kinds = data.memo.get(key)
     if kinds is None:
+        shape = data.shape("rotation")
+        from_stage_at, to_stage_at = shape.at["from_stage"], shape.at["to_stage"]
+        from_at, to_at = shape.at["from_school_pk"], shape.at["to_school_pk"]
         leads = data.lead_ids
         same, cross, core_member, kindergarten = [], [], [], []
         for row in rotations:
-            from_stage = row["from_stage"]
-            if from_stage == row["to_stage"]:
+            from_stage = row[from_stage_at]
+            if from_stage == row[to_stage_at]:
                 same.append(row)
             else:
                 cross.append(row)
-            if (row["from_school_pk"] in leads) != (row["to_school_pk"] in leads):
+            if (row[from_at] in leads) != (row[to_at] in leads):
                 core_member.append(row)
             if from_stage == KINDERGARTEN:
                 kindergarten.append(row)
         kinds = data.memo[key] = {
-            SAME_STAGE: _Kind(data, same),
-            CROSS_STAGE: _Kind(data, cross),
-            CORE_MEMBER: _Kind(data, core_member),
-            FROM_KINDERGARTEN: _Kind(data, kindergarten),
+            SAME_STAGE: _Kind(shape, same),
+            CROSS_STAGE: _Kind(shape, cross),
+            CORE_MEMBER: _Kind(shape, core_member),
+            FROM_KINDERGARTEN: _Kind(shape, kindergarten),
         }
     return kinds
 
 
 def _merge(own):
+    """A teacher's rotations (dicts, in row order) as one row: a cell that differs between them holds the tuple of
+    its values, in row order, and "row" the rows' numbers."""
     if len(own) == 1:  # most teachers rotate once: nothing to compare
         return {**own[0], "row": str(own[0]["row"]), "rotations": 1}
     first, others = own[0], own[1:]
@@ -121,8 +133,8 @@ def _rotation_base(data, *, eligible_schools=None, need_eligible=True):
     The year is the latest one in the roster and, for a rate, in the eligible teachers too: when the two are for
     different school years the figure names the year that is missing rather than dividing by the wrong year.
     """
-    imported(data, "rotation")
-    rotations = data.by_year("rotation")
+    require(data, "rotation")
+    rotations = data.records_by_year("rotation")
     if need_eligible:
         eligible = imported(data, "eligible_teachers")
         eligible_years = data.by_year("eligible_teachers")
@@ -150,15 +162,18 @@ def _over_eligible(data, counted, eligible):
 
     A numerator can never exceed its denominator: such data are wrong, and a rate above 100% is never shown.
     """
-    teachers_by_school = defaultdict(set)
-    for row in counted:
-        teachers_by_school[row["from_school_pk"]].add(row["teacher"])
+    at = data.shape("rotation").at
+    school, teacher = at["from_school_pk"], at["teacher"]
     limits = {row["school_pk"]: row["teachers"] for row in eligible}
+    if all(rows <= limits.get(pk, 0) for pk, rows in Counter(map(itemgetter(school), counted)).items()):
+        return ""  # no school has more rotations than eligible teachers, let alone more rotated teachers
+    # Each (school, teacher) once, schools in the order of their first rotation.
+    rotated = Counter(pk for pk, _teacher in dict.fromkeys((row[school], row[teacher]) for row in counted))
     over = [
         _("%(school)s: %(rotated)s rotated, %(eligible)s eligible")
-        % {"school": data.name(pk), "rotated": len(teachers), "eligible": limits.get(pk, 0)}
-        for pk, teachers in teachers_by_school.items()
-        if len(teachers) > limits.get(pk, 0)
+        % {"school": data.name(pk), "rotated": teachers, "eligible": limits.get(pk, 0)}
+        for pk, teachers in rotated.items()
+        if teachers > limits.get(pk, 0)
     ]
     if not over:
         return ""
@@ -173,11 +188,11 @@ def _rotation_rate(data, kind, *, eligible_schools=None, label):
         return Measure(rows=eligible, missing=_("The eligible teachers add up to 0 in %(year)s.") % {"year": year})
     too_many = _over_eligible(data, chosen.rows, eligible)
     if too_many:
-        return Measure(rows=chosen.teachers + eligible, missing=too_many)
+        return Measure(rows=Rows(chosen.teachers, eligible), missing=too_many)
     teachers = len(chosen.teachers)
     return Measure(
         value=Fraction(teachers, denominator),
-        rows=chosen.teachers + eligible,
+        rows=Rows(chosen.teachers, eligible),
         detail=_ratio_detail(year, teachers, denominator, counted=label),
     )
 
@@ -245,11 +260,13 @@ def _backbone_share(data, kind, label):
     chosen = _kinds(data, year, rotations)[kind]
     if not chosen.rows:
         return Measure(missing=_("No %(what)s start in %(year)s.") % {"what": label, "year": year})
+    at = data.shape("rotation").at
+    teacher, backbone_at = at["teacher"], at["backbone"]
     teachers = chosen.teachers
-    backbone = {row["teacher"] for row in chosen.rows if row["backbone"]}
+    backbone = {row[teacher] for row in chosen.rows if row[backbone_at]}
     return Measure(
         value=Fraction(len(backbone), len(teachers)),
-        rows=list(teachers),
+        rows=Rows(teachers),
         detail=_ratio_detail(year, len(backbone), len(teachers), counted=_("backbone teachers")),
     )
 
@@ -284,11 +301,13 @@ def rotation_term_min_years(data):
     if not rotations:
         label = _("rotations between a core and a member school")
         return Measure(missing=_("No %(what)s start in %(year)s.") % {"what": label, "year": year})
-    shortest = min(rotations, key=lambda row: row["term_years"])
+    shape = data.shape("rotation")
+    term = itemgetter(shape.at["term_years"])
+    shortest = min(rotations, key=term)
     return Measure(
-        value=Fraction(shortest["term_years"]),
-        rows=sorted(rotations, key=lambda row: row["term_years"]),
-        detail={"year": year, "rotations": len(rotations), "shortest": source_label(shortest)},
+        value=Fraction(term(shortest)),
+        rows=Rows(Records(shape, sorted(rotations, key=term))),
+        detail={"year": year, "rotations": len(rotations), "shortest": source_label(shape.row(shortest))},
     )
 
 
@@ -298,16 +317,18 @@ def weak_school_inflow_min(data):
     if not weak:
         return Measure(nothing_to_measure=_("The cluster has no relatively weak school."))
     year, rotations, _eligible = _rotation_base(data, need_eligible=False)
+    shape = data.shape("rotation")
+    to_at, teacher = shape.at["to_school_pk"], shape.at["teacher"]
     inflow = {school.pk: [] for school in weak}
     for row in rotations:
-        into = inflow.get(row["to_school_pk"])
+        into = inflow.get(row[to_at])
         if into is not None:
             into.append(row)
-    teams = {pk: len({row["teacher"] for row in rows}) for pk, rows in inflow.items()}
+    teams = {pk: len({row[teacher] for row in rows}) for pk, rows in inflow.items()}
     breakdown = [{"label": data.name(school.pk), "value": teams[school.pk]} for school in weak]
     value = min((size for size in teams.values() if size), default=0)
     return Measure(
         value=Fraction(value),
-        rows=_by_teacher(data, [row for rows in inflow.values() for row in rows]),
+        rows=Rows(Teachers(shape, [row for rows in inflow.values() for row in rows])),
         detail={"year": year, "breakdown": breakdown},
     )
