@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import isqrt
+from operator import itemgetter
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Max, Q, Subquery
@@ -346,6 +347,8 @@ YEAR = 1
 
 def _split(rows, year_key):
     """{year: rows of that year, in order}."""
+    if len(set(map(itemgetter(year_key), rows))) == 1:  # a data set whose metrics read its latest year only
+        return {rows[0][year_key]: rows}
     years = {}
     for row in rows:
         year = row[year_key]
