@@ -61,15 +61,17 @@ def tier_on(cluster, on=None):
     return LADDER[max(ranks)]
 
 
-def holding_spans(cluster, tier):
-    """[(first day, last day or None for open-ended), ...] during which `cluster` held `tier` or a higher one."""
+def holding_spans(cluster, tier, *, history=None):
+    """[(first day, last day or None for open-ended), ...] during which `cluster` held `tier` or a higher one.
+
+    `history` is the cluster's tier history oldest first when the caller has read it already."""
     rank = tier_rank(tier)
     spans = [
         (certificate.starts, certificate.last_day)
         for certificate in cluster.certificates.all()
         if tier_rank(certificate.tier) >= rank and certificate.last_day >= certificate.starts
     ]
-    history = _history(cluster)
+    history = _history(cluster) if history is None else history
     # The floor changes only on the dates of setting or capping rows: between two such dates it is constant.
     dates = sorted({change.effective for change in history if change.reason in (*FLOOR_SETTING, FLOOR_CAPPING)})
     for index, day in enumerate(dates):
@@ -79,10 +81,11 @@ def holding_spans(cluster, tier):
     return sorted(spans, key=lambda span: span[0])
 
 
-def held_since(cluster, tier, on=None):
+def held_since(cluster, tier, on=None, *, history=None):
     """The first day of the unbroken run, up to `on`, in which `cluster` held `tier` or higher; None if not held on `on`.
 
-    A renewal that starts the day after the old certificate ends continues the run (no gap).
+    A renewal that starts the day after the old certificate ends continues the run (no gap). `history`: as for
+    `holding_spans`.
     """
     on = _today(on)
     tier = Tier(tier)
@@ -90,7 +93,7 @@ def held_since(cluster, tier, on=None):
         return None
     start = None
     end = None
-    for first, last in holding_spans(cluster, tier):
+    for first, last in holding_spans(cluster, tier, history=history):
         if first > on:
             break
         if start is None or (end is not None and first > end + datetime.timedelta(days=1)):

@@ -27,7 +27,7 @@ def district_model_years_held(data):
     on = data.on
     # The tier is derived from the certificates and this history (certification.models.holding): the unbroken run
     # of 区级 (or higher) up to the day the data are read for (the application's opening day).
-    since = holding.held_since(cluster, Tier.DISTRICT_MODEL, on)
+    since = holding.held_since(cluster, Tier.DISTRICT_MODEL, on, history=changes)  # read once, oldest first
     if since is None:
         return Measure(value=Fraction(0), rows=rows, detail={"since": None, "on": on})
     return Measure(value=Fraction(max(full_years(since, on), 0)), rows=rows, detail={"since": since, "on": on})
