@@ -89,6 +89,23 @@ def test_computed_page_shows_value_threshold_result_and_the_rows_behind_it(lead_
     assert f'action="{reverse("dataset_import", args=[application.pk, "rotation"])}"' in html
 
 
+def test_computed_page_shows_the_first_200_teachers_merged_and_counts_the_rest(lead_client, application, cluster):
+    rows = rotation_rows(cluster, 203, backbone=1)
+    again = {**rows[0], "backbone": False, "start_date": datetime.date(2026, 3, 1)}  # the first teacher, in spring
+    load_rows(application, "rotation", [*rows, again])
+
+    html = lead_client.get(reverse("application_computed", args=[application.pk])).content.decode()
+
+    assert html.count("<td>机密教师") == 200
+    assert "另有 3 行未显示。" in html
+    first = "<tr><td>2、205</td><td>机密教师0</td><td>天平路小学</td><td>湖南路小学</td><td>小学</td><td>小学</td><td>是；否</td>"
+    assert first in html
+    assert (
+        "<tr><td>3</td><td>机密教师1</td><td>天平路小学</td><td>湖南路小学</td><td>小学</td><td>小学</td><td>否</td>"
+        in html
+    )
+
+
 def test_computed_page_leads_back_to_the_application_and_labels_each_upload(lead_client, application):
     # Issue 8, found by the ladder walk: the page had no way back to the application (the lead came from its
     # dossier), and its file inputs had no label (axe-core: critical "label").
