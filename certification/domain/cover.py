@@ -4,12 +4,12 @@ scopes. While it lasts, the tasks the flow would give them go to the substitute 
 """
 
 from django.db import transaction
-from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certification.errors import IllegalTransition, InvalidInput, NotAllowed
-from certification.models import ROLE_APPLICATION_PATH, Absence, Application, Role, RoleGrant, grant_scope_field
+from certification.models import ROLE_APPLICATION_PATH, Absence, RoleGrant
+from certification.scope import holders_of
 
 from . import audit
 from .notify import notify
@@ -57,19 +57,18 @@ def substitute_among_holders(role, application, when=None):
 
     A task the flow would leave in the role's queue (several holders) then goes straight to the substitute.
     """
-    # One query when nobody is away (every task creation asks this): the grants covering the application are a
-    # subquery on the application's own row, so not even its cluster is loaded.
-    scope = Application.objects.filter(pk=application.pk).values(ROLE_APPLICATION_PATH[Role(role)])[:1]
-    grants = RoleGrant.objects.active().filter(role=role, **{f"{grant_scope_field(role)}_id": Subquery(scope)})
+    # One plain query when nobody is away (every task creation asks this): who holds the role comes from the
+    # request's memo when the step before the task has read it (it told them), see `scope.holders_of`.
+    (holders,) = holders_of([role], application)
     away = {
         a.user_id: a
         for a in Absence.objects.current(when)
-        .filter(user__in=grants.values("user"), user__is_active=True)
+        .filter(user_id__in=[user.pk for user in holders])
         .order_by("starts", "pk")
     }
     if not away:
         return None, None
-    present = [user for user in RoleGrant.objects.holders(role, application)[:50] if user.pk not in away]
+    present = [user for user in holders if user.pk not in away]
     if len(present) != 1:
         return None, None
     absence = next((a for a in away.values() if a.substitute_id == present[0].pk), None)
