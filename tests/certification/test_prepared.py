@@ -1,13 +1,15 @@
 """`certification.prepared.PreparedRead`: the ORM's statement compiled once, run with each call's values, and the
 permission reads built on it answer as the ORM's own queries do."""
 
+from datetime import date
+
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from certification.models import Region
+from certification.models import Absence, Region
 from certification.prepared import PreparedRead
 from tests.factories import UserFactory
 
@@ -52,3 +54,15 @@ def test_model_wide_permissions_come_from_the_user_and_their_groups():
     assert user.get_all_permissions() == {"certification.view_region", "certification.change_region"}
     assert user.has_perm("certification.change_region") is True
     assert user.has_perm("certification.delete_region") is False
+
+
+def test_a_date_is_passed_as_the_backend_takes_it():
+    user, substitute = UserFactory(), UserFactory()
+    absence = Absence.objects.create(
+        user=user, substitute=substitute, starts=date(2026, 5, 1), ends=date(2026, 5, 5), reason="年假"
+    )
+    away = PreparedRead(lambda day: Absence.objects.on(day).order_by().values_list("pk"), day=date(1901, 2, 3))
+
+    assert away(day=date(2026, 5, 1)) == [(absence.pk,)]
+    assert away(day=date(2026, 5, 5)) == [(absence.pk,)]
+    assert away(day=date(2026, 5, 6)) == []
