@@ -44,18 +44,6 @@ def memo(key, compute):
     return cache[key]
 
 
-def memo_each(keys, compute):
-    """The value of each of `keys`, computing those not yet known this request in one call: `compute(missing)`
-    returns their values in the same order. Outside a request, `compute(keys)` every time."""
-    cache = _cache.get()
-    if cache is None:
-        return compute(keys)
-    missing = [key for key in keys if key not in cache]
-    if missing:
-        cache.update(zip(missing, compute(missing), strict=True))
-    return [cache[key] for key in keys]
-
-
 class PermissionCacheMiddleware:
     """One object-permission cache per request (place it after AuthenticationMiddleware)."""
 

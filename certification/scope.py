@@ -18,9 +18,8 @@ from certification.models import (
     RoleGrant,
     ScoreSheet,
 )
-from certification.models.people import ROLE_APPLICATION_PATH, active_roles
+from certification.models.people import active_roles
 from certification.models.tier import decided_by_city
-from certification.permission_cache import memo_each
 
 VIEW_APPLICATION = "view_application"
 
@@ -90,21 +89,8 @@ def holders(role, application):
 
 
 def holders_of(roles, application):
-    """The active people holding each of `roles` over `application` (one query): a list per role, as `holders`.
-
-    Within a request, the holders of a role granted on a cluster or region are read once per application
-    (`permission_cache.memo_each`, emptied when grants or object permissions change): a transition's step tells
-    the deciding office, then the node opening the office's next task asks who of them is away.
-    """
-    scoped = [Role(role) for role in roles if Role(role) in ROLE_APPLICATION_PATH]
-    keys = [("holders", role, application.pk) for role in scoped]
-    read = memo_each(
-        keys, lambda missing: RoleGrant.objects.holders_of([role for _h, role, _pk in missing], application)
-    )
-    known = dict(zip(scoped, read, strict=True))
-    others = [role for role in roles if Role(role) not in known]
-    unscoped = dict(zip(others, RoleGrant.objects.holders_of(others, application), strict=True)) if others else {}
-    return [list(known[Role(role)]) if Role(role) in known else unscoped[role] for role in roles]
+    """The active people holding each of `roles` over `application` (one query): a list per role, as `holders`."""
+    return RoleGrant.objects.holders_of(roles, application)
 
 
 def deciding_office(application):
