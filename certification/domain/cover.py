@@ -3,6 +3,9 @@ scopes. While it lasts, the tasks the flow would give them go to the substitute 
 `substitute_for`), and their open tasks can be handed over in one action (`workflows.handover.hand_over_open_tasks`).
 """
 
+import datetime
+from functools import partial
+
 from django.db import transaction
 from django.db.models import Subquery
 from django.utils import timezone
@@ -10,6 +13,8 @@ from django.utils.translation import gettext as _
 
 from certification.errors import IllegalTransition, InvalidInput, NotAllowed
 from certification.models import ROLE_APPLICATION_PATH, Absence, Application, Role, RoleGrant, grant_scope_field
+from certification.prepared import PreparedRead
+from certification.scope import holders_of
 
 from . import audit
 from .notify import notify
@@ -51,25 +56,46 @@ def substitute_for(user, when=None):
     return absence, absence.substitute
 
 
+def _away_holders_query(role, application_pk, day):
+    # The grants covering the application are a subquery on the application's own row: not even its cluster needs
+    # to be loaded.
+    scope = Application.objects.filter(pk=application_pk).values(ROLE_APPLICATION_PATH[role])[:1]
+    grants = RoleGrant.objects.active().filter(role=role, **{f"{grant_scope_field(role)}_id": Subquery(scope)})
+    return (
+        Absence.objects.on(day)
+        .filter(user__in=grants.values("user"), user__is_active=True)
+        .order_by()
+        .values_list("pk")
+    )
+
+
+# Asked as every task for a role's queue opens (`substitute_among_holders`): compiled once per role
+# (certification.prepared).
+_AWAY_HOLDERS = {
+    role: PreparedRead(partial(_away_holders_query, role), application_pk=-7_000_001, day=datetime.date(1901, 2, 3))
+    for role in ROLE_APPLICATION_PATH
+}
+
+
 def substitute_among_holders(role, application, when=None):
-    """(absence, substitute) when, of the people holding `role` over `application`, some are away and exactly one
-    is present and named as substitute by one of them; else (None, None).
+    """(absence, substitute) when, of the people holding `role` (granted on a cluster or region) over
+    `application`, some are away and exactly one is present and named as substitute by one of them; else
+    (None, None).
 
     A task the flow would leave in the role's queue (several holders) then goes straight to the substitute.
     """
-    # One query when nobody is away (every task creation asks this): the grants covering the application are a
-    # subquery on the application's own row, so not even its cluster is loaded.
-    scope = Application.objects.filter(pk=application.pk).values(ROLE_APPLICATION_PATH[Role(role)])[:1]
-    grants = RoleGrant.objects.active().filter(role=role, **{f"{grant_scope_field(role)}_id": Subquery(scope)})
+    # One statement, compiled once, when nobody is away (every task creation asks this).
+    day = timezone.localdate(when) if when is not None else timezone.localdate()
+    if not _AWAY_HOLDERS[Role(role)](application_pk=application.pk, day=day):
+        return None, None
+    (holders,) = holders_of([role], application)
     away = {
         a.user_id: a
         for a in Absence.objects.current(when)
-        .filter(user__in=grants.values("user"), user__is_active=True)
+        .filter(user_id__in=[user.pk for user in holders])
         .order_by("starts", "pk")
     }
-    if not away:
-        return None, None
-    present = [user for user in RoleGrant.objects.holders(role, application)[:50] if user.pk not in away]
+    present = [user for user in holders if user.pk not in away]
     if len(present) != 1:
         return None, None
     absence = next((a for a in away.values() if a.substitute_id == present[0].pk), None)

@@ -14,7 +14,10 @@ from django.utils.translation import gettext_lazy as _
 class AbsenceQuerySet(models.QuerySet):
     def current(self, when=None):
         """Absences in force at `when` (now by default): started, not ended, not cancelled."""
-        day = timezone.localdate(when) if when is not None else timezone.localdate()
+        return self.on(timezone.localdate(when) if when is not None else timezone.localdate())
+
+    def on(self, day):
+        """Absences in force on the date `day`."""
         return self.filter(cancelled__isnull=True, starts__lte=day, ends__gte=day)
 
 

@@ -33,6 +33,8 @@ pytestmark = [pytest.mark.django_db]
 # Issue 12's queue entries (`workflows.queue_entries`: the queues read them instead of joining every task in scope)
 # cost one statement per task write while Python receivers kept them (assign 10 → 11, transition 25 → 28); the
 # database's triggers keep them now, inside the statements that write the tasks: back to 10 and 25.
+# Issue 11's time (not its count): the two permission reads and the away check of the next task's holders run
+# statements the ORM compiled once per process (certification.prepared): still 25, each still sent.
 TRANSITION_QUERIES = 25
 ASSIGN_QUERIES = 10
 
