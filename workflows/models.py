@@ -15,6 +15,11 @@ from certification.models import Application, YearlyReview
 PROCESS_STATES = {"NEW": _("In progress"), "DONE": _("Completed"), "CANCELED": _("Cancelled")}
 
 
+def application_label(cluster_name, tier_label):
+    """An application in words: "天平-湖南学区 紧密型申报"."""
+    return _("%(cluster)s %(tier)s application") % {"cluster": cluster_name, "tier": tier_label}
+
+
 class LabelledProcess:
     """What the task pages' side panel reads of a process: its state in words and the product's page for it."""
 
@@ -52,10 +57,7 @@ class CertificationProcess(LabelledProcess, Process):
         application = self.artifact
         if application is None:
             return str(self.flow_class.process_title)
-        return _("%(cluster)s %(tier)s application") % {
-            "cluster": application.cluster.name,
-            "tier": application.get_target_tier_display(),
-        }
+        return application_label(application.cluster.name, application.get_target_tier_display())
 
 
 class WorkApplication(Application):

@@ -7,7 +7,7 @@ a process is refused outside it. Registered on `certification.views.site.site` b
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, F, OuterRef
+from django.db.models import Count, Exists, F, OuterRef, Subquery
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -26,6 +26,7 @@ from certification.permission_cache import memo
 from . import queues, views, work
 from .deadlines import due_of_task
 from .flows import CertificationFlow
+from .models import application_label
 
 
 def visible_processes(user, queryset, prefix=""):
@@ -48,11 +49,16 @@ class ScopedTaskListView(flow_views.DashboardTaskListView):
 
 class ApplicationColumnMixin:
     """The first column names the application a task is for ("天平-湖南学区 紧密型申报") and opens the task, where
-    viewflow shows "#process/task" numbers. The page's applications and clusters are read once for all its rows."""
+    viewflow shows "#process/task" numbers. The cluster's name and the tier come with the page's rows, as two
+    subqueries on the application's key: no statement of their own, and no Application or Cluster objects built."""
 
     def task_id(self, task):
         url = task.flow_task.reverse("index", args=[task.process_id, task.pk])
-        return format_html('<a href="{}">{}</a>', url, application_label(task.process.artifact))
+        if task.application_cluster is None:
+            label = CertificationFlow.process_title
+        else:
+            label = application_label(task.application_cluster, TIER_LABELS.get(task.application_tier, ""))
+        return format_html('<a href="{}">{}</a>', url, label)
 
     task_id.short_description = _("Application")
 
@@ -62,17 +68,18 @@ class ApplicationColumnMixin:
     task_title.short_description = _("Step")
 
     def get_queryset(self):
-        return super().get_queryset().prefetch_related("process__artifact__cluster")
+        application = Application.objects.filter(pk=OuterRef("process__artifact_object_id"))
+        return (
+            super()
+            .get_queryset()
+            .annotate(
+                application_cluster=Subquery(application.values("cluster__name")[:1]),
+                application_tier=Subquery(application.values("target_tier")[:1]),
+            )
+        )
 
 
-def application_label(application):
-    """An application in words, as its process's label says it (`CertificationProcess.label`)."""
-    if application is None:
-        return CertificationFlow.process_title
-    return _("%(cluster)s %(tier)s application") % {
-        "cluster": application.cluster.name,
-        "tier": application.get_target_tier_display(),
-    }
+TIER_LABELS = dict(Application._meta.get_field("target_tier").flatchoices)
 
 
 class ToDossier(flow_views.DetailProcessView):
