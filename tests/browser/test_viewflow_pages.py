@@ -53,6 +53,10 @@ def test_viewflow_pages_name_the_application(browser, live_server, formal_review
         first.locator("a").get_attribute("href").endswith(execute_url.split(live_server.url)[1].replace("execute/", ""))
     )
     assert not RAW_NUMBER.search(page.locator("table").inner_text())
+    # The flow's menu: its three lists, and no "看板" entry that only led back to the inbox.
+    menu = page.locator(".vf-page__menu").inner_text()
+    assert "待办" in menu and "可认领" in menu and "已办" in menu
+    assert "看板" not in menu.replace("统计看板", "")
     check_page(page)
     office.shot("viewflow-inbox")
 
