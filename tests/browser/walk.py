@@ -13,6 +13,7 @@ from tests.browser import checks
 
 ARTIFACTS = Path(settings.BASE_DIR) / "tests" / "artifacts" / "walk"
 PASSWORD = "correct-horse-battery"
+SCREENSHOT_TIMEOUT_MS = 90_000
 
 # What must never reach a person's screen: the generic Material title, Django's debug pages, an English refusal.
 FORBIDDEN = ("Django Material", "Using the URLconf", "Page not found", "Forbidden", "Server Error", "Traceback")
@@ -71,7 +72,11 @@ class Walker:
         check_page(self.page)
         self.shots += 1
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"{self.name}-{self.shots:02d}.png"), full_page=True)
+        # A full-page capture is an artifact for people to look at, not a check: on a loaded 2-core CI machine it once
+        # took longer than the 20 s that every page action may take, after the page had rendered and been checked.
+        self.page.screenshot(
+            path=str(ARTIFACTS / f"{self.name}-{self.shots:02d}.png"), full_page=True, timeout=SCREENSHOT_TIMEOUT_MS
+        )
 
     def link(self, name, **kwargs):
         return self.page.get_by_role("link", name=name, **kwargs).first
