@@ -26,19 +26,14 @@ from .base import (
 )
 
 
-class Teachers:
+class Teachers(Records):
     """One row per teacher (rule: people, not rows): a teacher's rotations merged (`_merge`), teachers in the order
     of their first rotation. A lazy part of `Rows`: the rotations stay tuples until a row is shown, and counting
     the teachers (`len`) merges nothing."""
 
     def __init__(self, shape, records):
-        self.shape = shape
-        self.records = records
+        super().__init__(shape, records)
         self._count = None
-
-    @property
-    def code(self):
-        return self.shape.code
 
     def __len__(self):
         if self._count is None:
