@@ -36,7 +36,7 @@ from certification.models import (
     Tier,
     TierChange,
 )
-from tests.browser.walk import ARTIFACTS, PASSWORD, SCREENSHOT_TIMEOUT_MS, Walker
+from tests.browser.walk import ARTIFACTS, PASSWORD, Walker, shoot
 from tests.factories.evidence import pdf_bytes
 from tests.factories.workflow import certification_standard
 
@@ -282,7 +282,7 @@ def climb(ladder, tier, *, approvers, publicity_office, datasets_year=None):
     # 市级示范性 is the city's to decide (seed 002), so the city's commission issues it; the lower tiers the district.
     issuer = "上海市教育委员会" if tier == Tier.CITY_MODEL else "上海市徐汇区教育局"
     assert page.locator("[data-field=issuer]").inner_text() == issuer
-    page.screenshot(path=str(ARTIFACTS / f"certificate-{tier}.png"), full_page=True, timeout=SCREENSHOT_TIMEOUT_MS)
+    shoot(page, ARTIFACTS / f"certificate-{tier}.png")
     lead.click(lead.link("返回申报"))
     ladder.rung(tier, started, clicks_before, loads_before)
 
