@@ -99,24 +99,19 @@ class WorkQuerySet(ApplicationQuerySet):
     def with_row_data(self):
         return self.select_related("cluster__district__parent", "standard")
 
-    def figures(self):
-        """{application id: figures} of these applications: disagreements found, how many are still unreconciled,
-        the active evaluators. Counted by correlated subqueries in one query; the lists ask it for the rows of their
-        page (`add_figures`), never inside the query that sorts and counts every row in scope."""
+    def with_figures(self):
+        """Each application with its figures: disagreements found, how many are still unreconciled, the active
+        evaluators; counted by correlated subqueries. The lists load their page's rows with them
+        (`WorkListView.page_figures`), never inside the query that sorts and counts every row in scope."""
         disagreements = IndicatorResult.objects.filter(application=OuterRef("pk"), disagreement=True)
         active = EvaluatorAssignment.objects.filter(
             application=OuterRef("pk"), status=EvaluatorAssignment.Status.ACTIVE
         )
-        rows = (
-            self.order_by()
-            .values("pk")
-            .annotate(
-                disagreement_count=_count(disagreements),
-                unreconciled_count=_count(disagreements.filter(reconciled_value__isnull=True)),
-                active_evaluator_count=_count(active),
-            )
+        return self.annotate(
+            disagreement_count=_count(disagreements),
+            unreconciled_count=_count(disagreements.filter(reconciled_value__isnull=True)),
+            active_evaluator_count=_count(active),
         )
-        return {row.pop("pk"): row for row in rows}
 
     def with_progress(self):
         """The three evidence stages, the open correction requests with their returned indicators, the certificate."""
@@ -209,14 +204,6 @@ class _TaskUrls:
                 str(self.TASK), "{task}"
             )
         return pattern.format(process=task.process_id, task=task.pk)
-
-
-def add_figures(rows):
-    """Each application of a page gets its figures (`WorkQuerySet.figures`): one query for the page."""
-    figures = applications().filter(pk__in=[row.pk for row in rows]).figures()
-    for row in rows:
-        for name, value in figures.get(row.pk, {}).items():
-            setattr(row, name, value)
 
 
 def add_labels(rows):
@@ -398,6 +385,8 @@ class WorkListView(LoginRequiredMixin, ListView):
     # The rows are applications grouped from the user's open tasks (`queues.with_open_tasks`): sort and count
     # their ids, then load the page's rows (see `paginate_queryset`).
     keys_first = False
+    # With `keys_first`: the page's rows are loaded with their figures (`WorkQuerySet.with_figures`).
+    page_figures = False
 
     def rows(self):
         raise NotImplementedError
@@ -440,7 +429,10 @@ class WorkListView(LoginRequiredMixin, ListView):
             paginator = self.get_paginator(keys, page_size)
             page = paginator.get_page(raw)
             found = list(page.object_list)
-        loaded = applications().with_row_data().in_bulk([key["pk"] for key in found])
+        page_rows = applications().with_row_data()
+        if self.page_figures:
+            page_rows = page_rows.with_figures()
+        loaded = page_rows.in_bulk([key["pk"] for key in found])
         page.object_list = [
             _with_annotations(loaded[key["pk"]], {name: value for name, value in key.items() if name != "row_total"})
             for key in found
@@ -531,6 +523,7 @@ class ApprovalQueueView(WorkListView):
     orderings = TASK_ORDERINGS
     stages = True
     keys_first = True
+    page_figures = True
 
     def rows(self):
         awaiting = applications().visible_to(self.request.user).filter(status=Application.Status.APPROVAL)
@@ -540,7 +533,6 @@ class ApprovalQueueView(WorkListView):
 
     def decorate(self, rows):
         tasks = open_tasks(self.request.user, [application.pk for application in rows])
-        add_figures(rows)
         add_labels(rows)
         for application in rows:
             application.open_tasks = tasks.get(application.pk, [])
@@ -557,6 +549,7 @@ class OfficeView(WorkListView):
     orderings = TASK_ORDERINGS
     stages = True
     keys_first = True
+    page_figures = True
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not is_office(request.user):
@@ -570,7 +563,6 @@ class OfficeView(WorkListView):
 
     def decorate(self, rows):
         tasks = open_tasks(self.request.user, [application.pk for application in rows])
-        add_figures(rows)
         add_labels(rows)
         select = _("Select %(cluster)s for export")  # the export box's label, translated once for the page
         for application in rows:

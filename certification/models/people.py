@@ -54,14 +54,21 @@ def scope_object_id(role, application):
     return getattr(obj, f"{last}_id")
 
 
-def active_roles(user):
-    """The roles `user` holds now (active grants): one query, read once per request (`permission_cache.memo`)."""
+def active_grants_of(user):
+    """The role grants `user` holds now, each with its region and the region's parent: one query, read once per
+    request (`permission_cache.memo`). A person holds a handful; the roles, the dashboards' scope, who may export and
+    the districts they export all come from this one read."""
     from certification.permission_cache import memo
 
     def read():
-        return frozenset(RoleGrant.objects.active().filter(user=user).values_list("role", flat=True).distinct())
+        return tuple(RoleGrant.objects.active().filter(user=user).select_related("region__parent").order_by("pk"))
 
-    return memo(("active_roles", user.pk), read)
+    return memo(("active_grants", user.pk), read)
+
+
+def active_roles(user):
+    """The roles `user` holds now (`active_grants_of`)."""
+    return frozenset(grant.role for grant in active_grants_of(user))
 
 
 def grant_scope_field(role):
