@@ -34,11 +34,11 @@ def check_page(page):
 def shoot(page, path):
     """A full-page capture of the page a person is on, saved for people to look at: an artifact, never a check.
 
-    The walk keeps one browser window per person open at once. Headless Chromium composites only the window in front
-    when asked, so a capture of a window behind the others can wait for a frame that never comes: twice in CI the
-    capture, with the page rendered and checked, ran past 20 s and then 90 s. The person's window is brought to the
-    front first, as a person looks at the page they are on, and once more before a single retry. If even that stalls,
-    the run goes on with a warning: a missing picture is no fault of the product's.
+    The walk keeps one browser window per person open at once, and headless Chromium can stall a capture of one of
+    several open pages, waiting for a frame that never comes (reported upstream: puppeteer issue 12712). Twice in CI
+    the capture, with the page rendered and checked, ran past 20 s and then past 90 s. So the person's window is
+    brought to the front first, as a person looks at the page they are on, and again before a single retry. If even
+    that stalls, the run goes on with a warning: a missing picture is no fault of the product's.
     """
     # Imported here, as tests/conftest.py's browser fixture does: without playwright, browser tests skip, not fail.
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
