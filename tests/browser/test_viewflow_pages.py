@@ -17,6 +17,12 @@ pytestmark = [pytest.mark.browser]
 RAW_NUMBER = re.compile(r"#\d|\b\d+/\d+\b")
 
 
+def facts_of(page):
+    """The task's facts table at the head of its page, as {label: value}."""
+    rows = page.locator("[data-test=task-facts] tr")
+    return {rows.nth(i).locator("th").inner_text(): rows.nth(i).locator("td").inner_text() for i in range(rows.count())}
+
+
 def test_viewflow_pages_name_the_application(browser, live_server, formal_review_world):
     world = formal_review_world
     office = Person(browser, live_server, world.office, "office")
@@ -26,12 +32,27 @@ def test_viewflow_pages_name_the_application(browser, live_server, formal_review
     page = office.open(F.formal_review.reverse("assign", args=[world.process.pk, task.pk]))
     crumbs = page.locator(".vf-card__breadcrumbs").inner_text()
     assert label in crumbs and "形式审查" in crumbs and not RAW_NUMBER.search(crumbs), crumbs
+    # Its body says what the task is before anyone takes it (viewflow's Material Web fields showed nothing), in words:
+    # never the permission's codename.
+    facts = facts_of(page)
+    assert facts["办理人"] == "尚未认领" and facts["角色"] == "区教育局学区集团办", facts
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}（.+）", facts["截止日期"]), facts
+    assert page.locator("[data-test=assign-note]").is_visible()
+    assert "act_as_" not in page.content()
     check_page(page)
     office.shot("viewflow-assign")
 
     office.open("/work/office/")
     office.take("formal_review")
     execute_url = page.url
+    # The task's detail page: who holds it, that it is not finished.
+    office.open(F.formal_review.reverse("detail", args=[world.process.pk, task.pk]))
+    facts = facts_of(page)
+    assert facts["办理人"] == str(world.office) and facts["完成时间"] == "—", facts
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", facts["创建时间"]), facts
+    check_page(page)
+    office.shot("viewflow-task-detail")
+    office.open(execute_url.split(live_server.url)[1])
 
     # The task's side panel: the application, linked to its dossier, and the process in progress (办理中).
     panel = page.locator(".vf-card", has=page.locator("[data-test=process-status]"))

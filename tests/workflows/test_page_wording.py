@@ -86,5 +86,6 @@ def test_task_detail_page_labels_are_chinese(opened):
 
     html = page.content.decode()
     assert page.status_code == 200
-    assert 'label="摘要"' in html and 'label="Brief"' not in html and 'label="Owner"' not in html
+    assert "<th" in html and ">办理人</th>" in html and ">角色</th>" in html and ">完成时间</th>" in html
+    assert "Owner" not in html and "Brief" not in html and "act_as_" not in html
     assert not re.search(r"<td>(True|False|None)</td>", html)
