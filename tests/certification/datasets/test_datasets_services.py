@@ -152,6 +152,7 @@ def test_worker_killed_mid_import_then_restarted_ends_complete_without_duplicate
                 process.wait(30)
 
     current = DatasetImport.objects.get(pk=dataset_import.pk)
+    print(f"killed with {partial} of {LARGE} rows written; after the restart: {current.status}, {written.count()} rows")
     assert (current.status, current.rows_count, current.progress, current.restarts) == ("done", LARGE, 100, 1)
     assert written.count() == LARGE
     assert written.values("row_number").distinct().count() == LARGE
