@@ -3,8 +3,8 @@
 Runs only when DATABASE_URL names PostgreSQL (the scale the issue measures): it seeds ~10,000 applications and
 ~100,000 viewflow tasks — two applications made through the domain (one at formal review, one awaiting the
 district leader's approval), bulk-cloned (`tests.factories.bulk`) — then times each page and the admin changelist
-alternately (ABAB), REPEAT times, and prints median, min–max and queries next to the goal (≤ 1.0× admin, ≤ 20
-queries). `python -m bench bench.queues '*'` runs it alone.
+alternately (ABAB), REPEAT times, and prints median, min–max, the ratios of the medians and of the p95s, and the
+queries, next to the goal (≤ 1.0× admin at p95, ≤ 20 queries). `python -m bench bench.queues '*'` runs it alone.
 """
 
 import os
@@ -13,7 +13,7 @@ import sys
 import time
 
 COPIES = int(os.environ.get("BENCH_QUEUE_COPIES", "5000"))  # per template: 2 × 5,000 = 10,000 applications
-REPEAT = int(os.environ.get("BENCH_QUEUE_REPEAT", "9"))
+REPEAT = int(os.environ.get("BENCH_QUEUE_REPEAT", "21"))
 QUERY_GOAL = 20
 
 
@@ -56,6 +56,11 @@ def _another_cluster(world):
     cluster = ClusterFactory(district=world.district, current_tier=world.cluster.current_tier)
     MembershipFactory(cluster=cluster)
     return cluster, person(Role.LEAD, cluster=cluster)
+
+
+def _p95(values):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def _timed(client, url):
@@ -106,7 +111,8 @@ def run():
     ]
     lines = [
         f"queues: {applications} applications, {tasks} tasks (seeded in {seed_seconds:.0f} s), ABAB × {REPEAT}",
-        f"{'page':<34} {'median ms':>9} {'min–max ms':>15} {'admin med':>9} {'ratio':>6} {'goal':>5} {'queries':>7}",
+        f"{'page':<34} {'median ms':>9} {'min–max ms':>15} {'admin med':>9} {'ratio':>6} {'p95 ratio':>9} {'goal':>5} "
+        f"{'queries':>7}",
     ]
     results = []
     for label, client, url in pages:
@@ -119,10 +125,12 @@ def run():
             theirs.append(_timed(admin_client, admin_url)[0])
         median, admin_median = statistics.median(ours), statistics.median(theirs)
         ratio = median / admin_median
+        # The issue's goal is on the p95: each side's 95th percentile (nearest rank) over the same repetitions.
+        p95_ratio = _p95(ours) / _p95(theirs)
         lines.append(
             f"{label:<34} {median * 1000:>9.1f} {min(ours) * 1000:>7.1f}–{max(ours) * 1000:<7.1f} "
-            f"{admin_median * 1000:>9.1f} {ratio:>5.2f}× {'1.0×':>5} {queries:>4}/{QUERY_GOAL}"
+            f"{admin_median * 1000:>9.1f} {ratio:>5.2f}× {p95_ratio:>8.2f}× {'1.0×':>5} {queries:>4}/{QUERY_GOAL}"
         )
-        results.append((f"queues: {label} ({queries} queries, {ratio:.2f}× admin)", median, 0))
+        results.append((f"queues: {label} ({queries} queries, {ratio:.2f}× admin, p95 {p95_ratio:.2f}×)", median, 0))
     print("\n".join(lines), file=sys.stderr)
     return results

@@ -6,7 +6,9 @@ permission of the user into Python and sends them back as an `IN` list (one stri
 permission tables, correlated with each task. Every page that shows tasks (the work pages, viewflow's inbox, queue
 and archive and its menu counts) reads tasks through `open_tasks_of`, so none needs viewflow's per-request cache.
 The work lists group, sort, count and filter applications by their tasks' queue entries (`models.QueueEntry`, one
-row per open human task, kept in step by `queue_entries`) under the same rule (`entry_condition`).
+row per open human task, kept in step by `queue_entries`) under the same rule (`with_open_tasks`), its object
+permissions answered from the user's role grants, which guardian's rows are made from (`_granted`; held equal to
+guardian's answer by tests/workflows/test_list_rule.py).
 
 The lists filter with django-filter: `application_filters(prefix)` builds one FilterSet for rows that are
 applications (prefix "") or that point at one (prefix "application__").
@@ -30,12 +32,16 @@ from certification.models import (
     Application,
     ClusterMembership,
     CorrectionRequest,
+    EvaluatorAssignment,
     Region,
     ReviewAssignment,
+    Role,
     Tier,
     YearlyReview,
 )
-from certification.scope import ROLE_OBJECT_PERMISSION, perm, roles_of
+from certification.models.application import visible_condition
+from certification.models.people import ROLE_APPLICATION_PATH, grant_scope_field
+from certification.scope import ROLE_OBJECT_PERMISSION, active_grants, perm, roles_of
 
 from .flows import CertificationFlow, YearlyReviewFlow
 from .models import QueueEntry, TaskDeadline
@@ -59,7 +65,7 @@ def _object_permissions(user):
     }
 
 
-def may_take(user, prefix="", *, per_row=False):
+def may_take(user, prefix="", *, per_row=False, application=None):
     """A condition on viewflow tasks (`prefix`: the path from the rows to the task): `user` may take the task
     (viewflow's `user_queue` rule, checked in SQL).
 
@@ -70,6 +76,10 @@ def may_take(user, prefix="", *, per_row=False):
 
     `per_row`: for a few tasks (one page's), a lookup per task on guardian's unique (user, permission, object)
     index instead (`_found`): hashing every permission of a district's leader costs more than looking up 25.
+
+    `application`: the path from the rows to the task's application (rows that reach it: the work lists' rows are
+    applications, "" here). The object permissions are then answered from the user's role grants, the rule guardian's
+    rows are made from (`_granted`), instead of from guardian's tables.
     """
     if user.is_superuser:
         return Q()
@@ -84,6 +94,9 @@ def may_take(user, prefix="", *, per_row=False):
         | Q(**{f"{p}owner_permission__in": user.get_all_permissions()})
     )
     for name, codename in permissions.items():
+        if application is not None:
+            condition |= Q(**{f"{p}owner_permission": name}) & _granted(user, codename, application)
+            continue
         permission = {"permission__content_type": content_type, "permission__codename": codename}
         if per_row:
             task_object = OuterRef(f"{p}owner_permission_obj_pk")
@@ -109,6 +122,29 @@ def may_take(user, prefix="", *, per_row=False):
         )
         condition |= Q(**{f"{p}owner_permission": name}) & held
     return condition
+
+
+def _granted(user, codename, application):
+    """A condition on rows that reach an application by the path `application`: `user` holds the object permission
+    `codename` on it, answered from their role grants (read once per request) by the rule that makes guardian's rows
+    (`certification.domain.roles.desired_object_permissions`): a role on a cluster or region covers the applications
+    under it (`ROLE_APPLICATION_PATH`); an evaluator holding the role, the applications of their active assignments.
+
+    For the district's office at city scale this is a comparison on the row's own district instead of a subquery over
+    its 10,000 guardian rows, hashed for every statement.
+    """
+    role = next(role for role, name in ROLE_OBJECT_PERMISSION.items() if name == codename)
+    if role == Role.EVALUATOR:
+        return Q(
+            Exists(
+                EvaluatorAssignment.objects.filter(
+                    application=OuterRef(f"{application}pk"), evaluator=user, status=EvaluatorAssignment.Status.ACTIVE
+                )
+            )
+        )
+    field = grant_scope_field(role)
+    scopes = sorted({getattr(grant, f"{field}_id") for grant in active_grants(user) if grant.role == role})
+    return Q(**{f"{application}{ROLE_APPLICATION_PATH[role]}__in": scopes})
 
 
 def _found(rows):
@@ -211,12 +247,26 @@ def with_open_tasks(applications, user, nodes=None, *, due=True):
     none: a list sorted otherwise takes its page's due dates from the page's tasks (`page_due`).
 
     Read from the tasks' queue entries (`models.QueueEntry`): one join from the entries to their applications,
-    grouped by application, so the database finds the user's tasks once (hashing the permission tables once),
-    sorts by `waiting_since` and stops at the page. The entry holds the application's id and the due date: read
-    from viewflow's tables the same rows joined every task in scope to its process and its deadline.
+    grouped by application, so the database finds the user's tasks once, sorts by `waiting_since` and stops at the
+    page. The entry holds the application's id and the due date: read from viewflow's tables the same rows joined
+    every task in scope to its process and its deadline.
+
+    The rule, on the application row itself: a task assigned to the user on an application in their scope
+    (`visible_condition`), or one they may take, its object permission answered from their role grants
+    (`may_take(application="")`: for a district's office, a comparison on the row's district where guardian's
+    10,000 rows were hashed; the scope need not be checked again, a grant's scope being the scope).
     """
-    rows = applications.filter(entry_condition(user, ENTRIES, nodes)).annotate(waiting_since=Min(f"{ENTRIES}created"))
-    return rows.annotate(due=Min(f"{ENTRIES}due")) if due else rows
+    p = ENTRIES
+    scope = visible_condition(user)
+    if scope is None:
+        return applications.none().annotate(waiting_since=Min(f"{p}created"))
+    condition = (Q(**{f"{p}owner": user, f"{p}status": STATUS.ASSIGNED}) & scope) | (
+        Q(**{f"{p}status": STATUS.NEW}) & may_take(user, p, application="")
+    )
+    if nodes is not None:
+        condition &= Q(**{f"{p}flow_task__in": list(nodes)})
+    rows = applications.filter(condition).annotate(waiting_since=Min(f"{p}created"))
+    return rows.annotate(due=Min(f"{p}due")) if due else rows
 
 
 def page_due(tasks, nodes=None):

@@ -526,7 +526,7 @@ class ApprovalQueueView(WorkListView):
     page_figures = True
 
     def rows(self):
-        awaiting = applications().visible_to(self.request.user).filter(status=Application.Status.APPROVAL)
+        awaiting = applications().filter(status=Application.Status.APPROVAL)
         due = queues.sorts_by(self.request, "due")
         decisions = queues.with_open_tasks(awaiting, self.request.user, nodes=DECISION_NODES, due=due)
         return decisions.order_by("waiting_since", "pk")
@@ -559,7 +559,7 @@ class OfficeView(WorkListView):
     def rows(self):
         user = self.request.user
         due = queues.sorts_by(self.request, "due")
-        return queues.with_open_tasks(applications().visible_to(user), user, due=due).order_by("waiting_since", "pk")
+        return queues.with_open_tasks(applications(), user, due=due).order_by("waiting_since", "pk")
 
     def decorate(self, rows):
         tasks = open_tasks(self.request.user, [application.pk for application in rows])

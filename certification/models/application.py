@@ -23,34 +23,41 @@ class ApplicationQuerySet(models.QuerySet):
         """Applications within the scope of the user's active role grants (evaluators: their active assignments).
 
         The scope rule is `people.ROLE_APPLICATION_PATH`; each role kind is one EXISTS, so the query stays one
-        statement however many applications there are.
+        statement however many applications there are (`visible_condition`).
         """
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        grants = RoleGrant.objects.active().filter(user=user)
-        held = active_roles(user)
-        if user.is_superuser or Role.ADMINISTRATOR in held:
-            return self.all()
-        # Only the roles the user holds (read once per request): an EXISTS for a role nobody granted them is
-        # false anyway, and each one left out is a subquery less to build and to plan on every list page.
-        roles_by_path = defaultdict(list)
-        for role, path in ROLE_APPLICATION_PATH.items():
-            if role in held:
-                roles_by_path[path].append(role)
-        scope = [
-            Exists(grants.filter(role__in=roles, **{grant_scope_field(roles[0]): OuterRef(path)}))
-            for path, roles in roles_by_path.items()
-        ]
-        if Role.EVALUATOR in held:
-            scope.append(
-                Exists(grants.filter(role=Role.EVALUATOR))
-                & Exists(
-                    EvaluatorAssignment.objects.filter(
-                        application=OuterRef("pk"), evaluator=user, status=EvaluatorAssignment.Status.ACTIVE
-                    )
+        condition = visible_condition(user)
+        return self.none() if condition is None else self.filter(condition)
+
+
+def visible_condition(user, prefix=""):
+    """`visible_to`'s rule as a condition on rows that reach an application by `prefix` ("" for applications):
+    Q() for every application, None for none."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    grants = RoleGrant.objects.active().filter(user=user)
+    held = active_roles(user)
+    if user.is_superuser or Role.ADMINISTRATOR in held:
+        return models.Q()
+    # Only the roles the user holds (read once per request): an EXISTS for a role nobody granted them is
+    # false anyway, and each one left out is a subquery less to build and to plan on every list page.
+    roles_by_path = defaultdict(list)
+    for role, path in ROLE_APPLICATION_PATH.items():
+        if role in held:
+            roles_by_path[path].append(role)
+    scope = [
+        Exists(grants.filter(role__in=roles, **{grant_scope_field(roles[0]): OuterRef(f"{prefix}{path}")}))
+        for path, roles in roles_by_path.items()
+    ]
+    if Role.EVALUATOR in held:
+        scope.append(
+            Exists(grants.filter(role=Role.EVALUATOR))
+            & Exists(
+                EvaluatorAssignment.objects.filter(
+                    application=OuterRef(f"{prefix}pk"), evaluator=user, status=EvaluatorAssignment.Status.ACTIVE
                 )
             )
-        return self.filter(reduce(or_, scope)) if scope else self.none()
+        )
+    return models.Q(reduce(or_, scope)) if scope else None
 
 
 class Application(models.Model):
