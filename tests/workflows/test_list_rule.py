@@ -12,11 +12,11 @@ from django.urls import reverse
 from guardian.shortcuts import assign_perm
 from viewflow.workflow.models import Task
 
-from certification.domain.roles import ensure_groups, grant_role, revoke_role
+from certification.domain.roles import ensure_groups, grant_role, revoke_role, sync_object_permissions
 from certification.models import EvaluatorAssignment, Role, RoleGrant, Tier
 from certification.scope import perm
 from tests.factories.workflow import build_world, person
-from tests.workflows.work_pages.helpers import to_approval, to_formal_review, to_scoring
+from tests.workflows.work_pages.helpers import another_cluster, to_approval, to_formal_review, to_scoring
 from workflows.flows import CertificationFlow as F
 from workflows.models import QueueEntry
 from workflows.queues import ENTRIES, entry_condition, with_open_tasks
@@ -42,8 +42,8 @@ def scene():
     home = build_world(Tier.CLOSE_KNIT)
     away = build_world(Tier.CLOSE_KNIT, city=home.city)
     formal, _process = to_formal_review(home)
-    scoring, _process, panel = to_scoring(home, *_cluster_of(home))
-    approval, _process = to_approval(home, *_cluster_of(home))
+    scoring, _process, panel = to_scoring(home, *another_cluster(home))
+    approval, _process = to_approval(home, *another_cluster(home))
     away_approval, away_process = to_approval(away)
     # A city's task: the away district's decision, named as the city office's (the 市级 steps' permission).
     decision = Task.objects.get(process=away_process, flow_task=F.district_decision)
@@ -55,8 +55,6 @@ def scene():
     withdrawn = EvaluatorAssignment.objects.get(application=scoring, evaluator=panel[2])
     withdrawn.status = EvaluatorAssignment.Status.RECUSED
     withdrawn.save()
-    from certification.domain.roles import sync_object_permissions
-
     sync_object_permissions(applications=[scoring])
     # A leader whose grant was revoked.
     revoke_role(RoleGrant.objects.get(user=away.leader, role=Role.DISTRICT_LEADER))
@@ -67,12 +65,6 @@ def scene():
         "mixed": mixed,
     }
     return people, {"formal": formal, "scoring": scoring, "approval": approval, "away approval": away_approval}
-
-
-def _cluster_of(world):
-    from tests.workflows.work_pages.helpers import another_cluster
-
-    return another_cluster(world)
 
 
 def test_the_lists_rule_by_grants_is_guardians_person_by_person(scene):
