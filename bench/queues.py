@@ -37,15 +37,21 @@ def _seed():
     ensure_groups()
     world = build_world(Tier.CLOSE_KNIT)
     formal, _process = to_formal_review(world)
-    approval, _process = to_approval(world, *_another_cluster(world))
+    approval, process = to_approval(world, *_another_cluster(world))
     started = time.perf_counter()
     clone_applications(formal, COPIES, finished_tasks=True)
     clone_applications(approval, COPIES, finished_tasks=True)
     seconds = time.perf_counter() - started
-    from tests.workflows.driver import PASSWORD
+    from tests.workflows.driver import PASSWORD, open_task, take
+    from workflows.flows import CertificationFlow
 
+    # The leader takes the original's decision (after cloning, so the clones' tasks stay in the queue): the
+    # approval task page is its form.
+    decision = open_task(process, CertificationFlow.district_decision)
+    take(world.leader, decision)
+    decision_url = CertificationFlow.district_decision.reverse("execute", args=[process.pk, decision.pk])
     admin = User.objects.create_superuser("bench-admin", "bench@example.org", PASSWORD)
-    return world, approval, admin, seconds
+    return world, approval, decision_url, admin, seconds
 
 
 def _another_cluster(world):
@@ -88,7 +94,7 @@ def run():
     from certification.models import Application
     from tests.workflows.driver import client_for
 
-    world, approval, admin, seed_seconds = _seed()
+    world, approval, decision_url, admin, seed_seconds = _seed()
     applications, tasks = Application.objects.count(), Task.objects.count()
     with connection.cursor() as cursor:
         # As autovacuum leaves a table in production: statistics and the visibility map (index-only scans).
@@ -108,6 +114,7 @@ def run():
         ("viewflow queue (office)", client_for(world.office), reverse("workflow:queue")),
         ("viewflow inbox (leader)", client_for(world.leader), reverse("workflow:inbox")),
         ("dossier (district leader)", client_for(world.leader), reverse("work:application_detail", args=[approval.pk])),
+        ("approval task page (district leader)", client_for(world.leader), decision_url),
     ]
     lines = [
         f"queues: {applications} applications, {tasks} tasks (seeded in {seed_seconds:.0f} s), ABAB × {REPEAT}",

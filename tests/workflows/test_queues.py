@@ -18,7 +18,7 @@ from tests.factories import ClusterFactory
 from tests.factories.bulk import clone_applications
 from tests.factories.work import ApplicationFactory
 from tests.factories.workflow import build_world
-from tests.workflows.driver import client_for, open_task
+from tests.workflows.driver import client_for, open_task, take
 from tests.workflows.work_pages.helpers import to_approval, to_formal_review
 from workflows.flows import CertificationFlow as F
 from workflows.queues import PAGE_SIZE
@@ -149,6 +149,18 @@ def test_viewflow_task_lists_constant_queries(page):
     longest = max(len(query["sql"]) for query in measure(client, url)[2])
     clone_applications(application, 200)
     assert max(len(query["sql"]) for query in measure(client, url)[2]) == longest
+
+
+def test_approval_task_page_constant_queries():
+    """The leader's decision form (the approval task page) runs the same queries beside 1 and 200 applications
+    awaiting a decision in the district, at most 20."""
+    world = build_world(Tier.CLOSE_KNIT)
+    application, process = to_approval(world)
+    decision = open_task(process, F.district_decision)
+    take(world.leader, decision)
+    url = F.district_decision.reverse("execute", args=[process.pk, decision.pk])
+
+    assert_constant(client_for(world.leader), url, {"plain": ""}, grow_to_200(application))
 
 
 def test_viewflow_queue_lists_the_office_tasks_and_menu_counts_them():
