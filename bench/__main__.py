@@ -48,11 +48,13 @@ def _spawn(module_name, case):
 
 def _table(results):
     mib = 1024 * 1024
-    header = f"{'benchmark':<62} {'time (s)':>9} {'tracemalloc peak':>17} {'ru_maxrss':>10}"
+    # As wide as the longest label: a label carries its figures (queries, ratios), which a cut would lose.
+    width = max([len("benchmark"), *(len(result["label"]) for result in results)])
+    header = f"{'benchmark':<{width}} {'time (s)':>9} {'tracemalloc peak':>17} {'ru_maxrss':>10}"
     lines = [header, "-" * len(header)]
     for result in results:
         lines.append(
-            f"{result['label'][:62]:<62} {result['seconds']:>9.2f} {result['peak'] / mib:>13.1f} MiB "
+            f"{result['label']:<{width}} {result['seconds']:>9.2f} {result['peak'] / mib:>13.1f} MiB "
             f"{result['maxrss'] / mib:>6.0f} MiB"
         )
         if result.get("note"):
