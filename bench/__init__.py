@@ -16,7 +16,7 @@ import os
 # Add a module here to have `make bench` run it.
 # Import, export, the computed indicators and a task transition alternate with their anchors in
 # `python -m bench.abab` (make bench runs them).
-BENCHMARKS = ["bench.server", "bench.queues", "bench.tiers"]
+BENCHMARKS = ["bench.server", "bench.queues", "bench.tiers", "bench.computed_page"]
 
 
 def setup_database():

@@ -16,13 +16,30 @@ from .computed import compute_indicators, data_version
 KEEP_SECONDS = 7 * 24 * 3600
 
 
+def _key(application, version):
+    return f"computed-indicators:{application.pk}:{application.standard_id}:{get_language()}:{version}"
+
+
 def indicators_with_version(application):
     """(compute_indicators(application), data_version(application)), the figures from the cache when the data
     have not changed since they were computed."""
     version = data_version(application)
-    key = f"computed-indicators:{application.pk}:{application.standard_id}:{get_language()}:{version}"
+    key = _key(application, version)
     results = cache.get(key)
     if results is None:
         results = compute_indicators(application)
         cache.set(key, results, KEEP_SECONDS)
     return results, version
+
+
+def rendered_indicators(application, render):
+    """The page's indicators section as HTML: `render(figures)`, run again only when the data have changed since it
+    was last rendered in this language (the same key as the figures'). The section holds nothing of the person who
+    reads it. At 50,000 rows its 5,000-odd rows behind the figures took about 200 ms to render on every view."""
+    key = f"{_key(application, data_version(application))}:html"
+    html = cache.get(key)
+    if html is None:
+        results, _version = indicators_with_version(application)
+        html = str(render(results))
+        cache.set(key, html, KEEP_SECONDS)
+    return html

@@ -3,7 +3,9 @@ and the application's data sets with their import status, template and upload fo
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.formats import localize
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from certification.datasets import DATASETS
@@ -80,9 +82,8 @@ def _dataset_states(application, user, upload_form=None):
     return states
 
 
-def render_page(request, application, *, upload_form=None, status=200):
-    """The page; a refused upload form is shown beside its data set with status 400."""
-    results, _version = computed_cache.indicators_with_version(application)
+def _indicators_section(results):
+    """The indicators section (_indicators.html) of `results`: the same for everyone who may read the page."""
     indicators = [
         {
             "result": result,
@@ -91,9 +92,15 @@ def render_page(request, application, *, upload_form=None, status=200):
         }
         for result in results.values()
     ]
+    return render_to_string("certification/computed/_indicators.html", {"indicators": indicators})
+
+
+def render_page(request, application, *, upload_form=None, status=200):
+    """The page; a refused upload form is shown beside its data set with status 400."""
     context = {
         "application": application,
-        "indicators": indicators,
+        # Rendered once per data version and language (`computed_cache.rendered_indicators`).
+        "indicators_section": mark_safe(computed_cache.rendered_indicators(application, _indicators_section)),
         "datasets": _dataset_states(application, request.user, upload_form),
         "data_version": computed.data_version(application),
         "school_year": data_school_year(application),

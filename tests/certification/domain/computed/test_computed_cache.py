@@ -45,3 +45,22 @@ def test_each_application_and_language_has_its_own_figures(counted):
     with translation.override("en"):
         computed_cache.indicators_with_version(one)
     assert counted["computations"] == 3
+
+
+def test_the_page_section_is_rendered_once_per_data_version_and_language(counted):
+    application = ApplicationFactory()
+    renders = []
+
+    def render(results):
+        renders.append(results)
+        return f"<table>{results['computed']}</table>"
+
+    first = computed_cache.rendered_indicators(application, render)
+    again = computed_cache.rendered_indicators(application, render)
+    assert first == again == "<table>1</table>"
+    assert len(renders) == 1
+    with translation.override("en"):
+        computed_cache.rendered_indicators(application, render)
+    counted["version"] = "v2"
+    assert computed_cache.rendered_indicators(application, render) == "<table>3</table>"
+    assert len(renders) == 3
