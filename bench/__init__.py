@@ -19,6 +19,12 @@ import os
 BENCHMARKS = ["bench.server", "bench.queues", "bench.tiers", "bench.computed_page"]
 
 
+def percentile(values, fraction):
+    """The value at `fraction` (0.5, 0.95…) of `values`, by nearest rank: one that was measured, never a blend."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
 def setup_database():
     """Django with a throw-away database whose schema is built from the models (not from migrations), with the
     queue entries' triggers (workflows 0008), which no model declares.

@@ -12,13 +12,10 @@ import statistics
 import sys
 import time
 
+from bench import percentile
+
 REPEAT = int(os.environ.get("BENCH_PAGE_REPEAT", "15"))
 GOAL_MS = 100
-
-
-def _p95(values):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def _get(client, url):
@@ -55,7 +52,7 @@ def run():
     for _ in range(REPEAT):
         views.append(_get(client, page))
         dossiers.append(_get(client, dossier))
-    median, p95 = statistics.median(views), _p95(views)
+    median, p95 = statistics.median(views), percentile(views, 0.95)
     line = (
         f"computed-indicator page, data unchanged: median {median * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms "
         f"(goal ≤ {GOAL_MS} ms: {'met' if p95 * 1000 <= GOAL_MS else 'NOT met'}); first view, computing, "

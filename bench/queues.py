@@ -12,6 +12,8 @@ import statistics
 import sys
 import time
 
+from bench import percentile
+
 COPIES = int(os.environ.get("BENCH_QUEUE_COPIES", "5000"))  # per template: 2 × 5,000 = 10,000 applications
 REPEAT = int(os.environ.get("BENCH_QUEUE_REPEAT", "21"))
 QUERY_GOAL = 20
@@ -62,11 +64,6 @@ def _another_cluster(world):
     cluster = ClusterFactory(district=world.district, current_tier=world.cluster.current_tier)
     MembershipFactory(cluster=cluster)
     return cluster, person(Role.LEAD, cluster=cluster)
-
-
-def _p95(values):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def _timed(client, url):
@@ -133,7 +130,7 @@ def run():
         median, admin_median = statistics.median(ours), statistics.median(theirs)
         ratio = median / admin_median
         # The goal is on the p95: each side's 95th percentile (nearest rank) over the same repetitions.
-        p95_ratio = _p95(ours) / _p95(theirs)
+        p95_ratio = percentile(ours, 0.95) / percentile(theirs, 0.95)
         lines.append(
             f"{label:<34} {median * 1000:>9.1f} {min(ours) * 1000:>7.1f}–{max(ours) * 1000:<7.1f} "
             f"{admin_median * 1000:>9.1f} {ratio:>5.2f}× {p95_ratio:>8.2f}× {'1.0×':>5} {queries:>4}/{QUERY_GOAL}"

@@ -36,6 +36,8 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
+from bench import percentile
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
@@ -431,11 +433,6 @@ class CpuWindow:
         self.other = max(0.0, busy - server - database - client)
 
 
-def _percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
 def _load(kind, env, pages, *, pause=None):
     """One user's p50, then 20 users' figures; `pause`: (low, high) seconds each user reads a page before the next."""
     server = Server(kind, env)
@@ -514,8 +511,8 @@ def _load(kind, env, pages, *, pause=None):
         "cpu_other": cpu.other / served,
         "busy": cpu.busy / (elapsed * (os.cpu_count() or 1)),
         "p50_1": statistics.median(single_times),
-        "p50": _percentile(times, 0.50),
-        "p95": _percentile(times, 0.95),
+        "p50": percentile(times, 0.50),
+        "p95": percentile(times, 0.95),
         "rps": len(times) / elapsed,
         "requests": len(times),
         "errors": len(errors),

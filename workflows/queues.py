@@ -32,16 +32,15 @@ from certification.models import (
     Application,
     ClusterMembership,
     CorrectionRequest,
-    EvaluatorAssignment,
     Region,
     ReviewAssignment,
     Role,
     Tier,
     YearlyReview,
 )
-from certification.models.application import visible_condition
+from certification.models.application import assigned_to, visible_condition
 from certification.models.people import ROLE_APPLICATION_PATH, grant_scope_field
-from certification.scope import ROLE_OBJECT_PERMISSION, active_grants, perm, roles_of
+from certification.scope import ROLE_OBJECT_PERMISSION, active_grants, perm, role_of_permission, roles_of
 
 from .flows import CertificationFlow, YearlyReviewFlow
 from .models import QueueEntry, TaskDeadline
@@ -95,7 +94,7 @@ def may_take(user, prefix="", *, per_row=False, application=None):
     )
     for name, codename in permissions.items():
         if application is not None:
-            condition |= Q(**{f"{p}owner_permission": name}) & _granted(user, codename, application)
+            condition |= Q(**{f"{p}owner_permission": name}) & _granted(user, role_of_permission(name), application)
             continue
         permission = {"permission__content_type": content_type, "permission__codename": codename}
         if per_row:
@@ -124,24 +123,17 @@ def may_take(user, prefix="", *, per_row=False, application=None):
     return condition
 
 
-def _granted(user, codename, application):
-    """A condition on rows that reach an application by the path `application`: `user` holds the object permission
-    `codename` on it, answered from their role grants (read once per request) by the rule that makes guardian's rows
+def _granted(user, role, application):
+    """A condition on rows that reach an application by the path `application`: `user` holds `role`'s object
+    permission on it, answered from their role grants (read once per request) by the rule that makes guardian's rows
     (`certification.domain.roles.desired_object_permissions`): a role on a cluster or region covers the applications
     under it (`ROLE_APPLICATION_PATH`); an evaluator holding the role, the applications of their active assignments.
 
     For the district's office at city scale this is a comparison on the row's own district instead of a subquery over
     its 10,000 guardian rows, hashed for every statement.
     """
-    role = next(role for role, name in ROLE_OBJECT_PERMISSION.items() if name == codename)
     if role == Role.EVALUATOR:
-        return Q(
-            Exists(
-                EvaluatorAssignment.objects.filter(
-                    application=OuterRef(f"{application}pk"), evaluator=user, status=EvaluatorAssignment.Status.ACTIVE
-                )
-            )
-        )
+        return Q(assigned_to(user, application))
     field = grant_scope_field(role)
     scopes = sorted({getattr(grant, f"{field}_id") for grant in active_grants(user) if grant.role == role})
     return Q(**{f"{application}{ROLE_APPLICATION_PATH[role]}__in": scopes})
@@ -229,12 +221,22 @@ def review_assignments_of(user):
 ENTRIES = "queue_entries__"
 
 
-def entry_condition(user, prefix="", nodes=None, *, per_row=False):
+def entry_condition(user, prefix="", nodes=None, *, per_row=False, application=None):
     """`open_task_condition` on queue entries (`prefix`: the path from the rows to the entry): the entry's task is
-    an open task of `user` (of `nodes`, if given). Every entry is a human task of the certification flow."""
+    an open task of `user` (of `nodes`, if given). Every entry is a human task of the certification flow.
+
+    `application`: the path from the rows to the entry's application. The tasks the user may take are then answered
+    from their role grants (`may_take(application=…)`), which is their scope too; those assigned to them count on an
+    application in their scope (`visible_condition`)."""
     p = prefix
-    condition = Q(**{f"{p}owner": user, f"{p}status": STATUS.ASSIGNED}) | (
-        Q(**{f"{p}status": STATUS.NEW}) & may_take(user, p, per_row=per_row)
+    assigned = Q(**{f"{p}owner": user, f"{p}status": STATUS.ASSIGNED})
+    if application is not None:
+        scope = visible_condition(user, application)
+        if scope is None:
+            return Q(**{f"{application}pk__in": []})
+        assigned &= scope
+    condition = assigned | (
+        Q(**{f"{p}status": STATUS.NEW}) & may_take(user, p, per_row=per_row, application=application)
     )
     if nodes is not None:
         condition &= Q(**{f"{p}flow_task__in": list(nodes)})
@@ -256,17 +258,10 @@ def with_open_tasks(applications, user, nodes=None, *, due=True):
     (`may_take(application="")`: for a district's office, a comparison on the row's district where guardian's
     10,000 rows were hashed; the scope need not be checked again, a grant's scope being the scope).
     """
-    p = ENTRIES
-    scope = visible_condition(user)
-    if scope is None:
-        return applications.none().annotate(waiting_since=Min(f"{p}created"))
-    condition = (Q(**{f"{p}owner": user, f"{p}status": STATUS.ASSIGNED}) & scope) | (
-        Q(**{f"{p}status": STATUS.NEW}) & may_take(user, p, application="")
+    rows = applications.filter(entry_condition(user, ENTRIES, nodes, application="")).annotate(
+        waiting_since=Min(f"{ENTRIES}created")
     )
-    if nodes is not None:
-        condition &= Q(**{f"{p}flow_task__in": list(nodes)})
-    rows = applications.filter(condition).annotate(waiting_since=Min(f"{p}created"))
-    return rows.annotate(due=Min(f"{p}due")) if due else rows
+    return rows.annotate(due=Min(f"{ENTRIES}due")) if due else rows
 
 
 def page_due(tasks, nodes=None):

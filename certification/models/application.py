@@ -49,15 +49,17 @@ def visible_condition(user, prefix=""):
         for path, roles in roles_by_path.items()
     ]
     if Role.EVALUATOR in held:
-        scope.append(
-            Exists(grants.filter(role=Role.EVALUATOR))
-            & Exists(
-                EvaluatorAssignment.objects.filter(
-                    application=OuterRef(f"{prefix}pk"), evaluator=user, status=EvaluatorAssignment.Status.ACTIVE
-                )
-            )
-        )
+        scope.append(Exists(grants.filter(role=Role.EVALUATOR)) & assigned_to(user, prefix))
     return models.Q(reduce(or_, scope)) if scope else None
+
+
+def assigned_to(user, prefix=""):
+    """The row's application (reached by `prefix`) has `user` on its panel, an active evaluator assignment."""
+    return Exists(
+        EvaluatorAssignment.objects.filter(
+            application=OuterRef(f"{prefix}pk"), evaluator=user, status=EvaluatorAssignment.Status.ACTIVE
+        )
+    )
 
 
 class Application(models.Model):

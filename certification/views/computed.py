@@ -9,7 +9,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from certification.datasets import DATASETS
-from certification.domain import computed, computed_cache
+from certification.domain import computed_cache
 from certification.domain.datasets import dataset_requirements, datasets_of
 from certification.domain.evidence import is_cluster_lead, upload_window
 from certification.forms.evidence import DatasetUploadForm
@@ -97,12 +97,13 @@ def _indicators_section(results):
 
 def render_page(request, application, *, upload_form=None, status=200):
     """The page; a refused upload form is shown beside its data set with status 400."""
+    # Rendered once per data version and language (`computed_cache.rendered_indicators`).
+    section, version = computed_cache.rendered_indicators(application, _indicators_section)
     context = {
         "application": application,
-        # Rendered once per data version and language (`computed_cache.rendered_indicators`).
-        "indicators_section": mark_safe(computed_cache.rendered_indicators(application, _indicators_section)),
+        "indicators_section": mark_safe(section),
         "datasets": _dataset_states(application, request.user, upload_form),
-        "data_version": computed.data_version(application),
+        "data_version": version,
         "school_year": data_school_year(application),
     }
     return render(request, "certification/computed/page.html", context, status=status)

@@ -57,10 +57,10 @@ def test_the_page_section_is_rendered_once_per_data_version_and_language(counted
 
     first = computed_cache.rendered_indicators(application, render)
     again = computed_cache.rendered_indicators(application, render)
-    assert first == again == "<table>1</table>"
+    assert first == again == ("<table>1</table>", "v1")
     assert len(renders) == 1
     with translation.override("en"):
         computed_cache.rendered_indicators(application, render)
     counted["version"] = "v2"
-    assert computed_cache.rendered_indicators(application, render) == "<table>3</table>"
+    assert computed_cache.rendered_indicators(application, render) == ("<table>3</table>", "v2")
     assert len(renders) == 3
